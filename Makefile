@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OUT := out
+
+.PHONY: demo test bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/smm-sheets generate budget -o $(OUT) --params samples/nordic-knitwear.yaml --sample --force
+	@echo "Sample workbooks are in ./$(OUT)/"
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench.py
+
+# Pictures of the sample workbooks for the README (needs LibreOffice and pdftoppm).
+docs: $(VENV)/.installed
+	$(BIN)/python docs/render_pictures.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,3 @@
+from smm_sheets.cli import main
+
+main()

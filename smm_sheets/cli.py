@@ -1,0 +1,116 @@
+"""The ``smm-sheets`` command line: a thin layer over the library.
+
+Every error becomes one line on stderr and an exit code: 2 for bad input or a file that
+cannot be written, 70 for a bug (set SMM_SHEETS_DEBUG=1 to see its traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from smm_sheets import __version__, loader
+from smm_sheets.errors import FileError, ParameterError, SmmSheetsError
+from smm_sheets.generate import generate
+from smm_sheets.params import make_parameters
+
+EXIT_INPUT = 2
+EXIT_BUG = 70
+PARAMS_KEYS = ("company", "year", "start_month", "currency", "channels", "team", "options")
+
+
+class _Cli(click.Group):
+    """A group that turns every failure into one line and an exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click's entry point
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            _fail("aborted", 1)
+        except click.exceptions.NoArgsIsHelpError as error:
+            click.echo(error.ctx.get_help() if error.ctx else error.format_message())
+            sys.exit(0)
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        except SmmSheetsError as error:
+            _fail(str(error), EXIT_INPUT)
+        except Exception as error:  # a bug: still one line, unless asked for the traceback
+            if os.environ.get("SMM_SHEETS_DEBUG"):
+                raise
+            _fail(f"internal error: {type(error).__name__}: {error}", EXIT_BUG)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"smm-sheets: error: {' '.join(str(message).split())}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="smm-sheets")
+def main() -> None:
+    """Social media marketing workbooks: generate them from blueprints."""
+
+
+@main.command("blueprints")
+def list_blueprints() -> None:
+    """List the built-in blueprints, one line each."""
+    for path in loader.builtin_blueprints():
+        blueprint = loader.load(path)
+        labels = blueprint.labels["en"]
+        click.echo(f"{blueprint.id:<12} {blueprint.version:<6} {labels[blueprint.title]} - {labels[blueprint.description]}")
+
+
+@main.command("generate")
+@click.argument("blueprint", metavar="BLUEPRINT|FILE")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write BLUEPRINT_ID.xlsx into (created if missing).")
+@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of parameters; options below override it.")
+@click.option("--company", help="Company name shown in the workbook.")
+@click.option("--year", type=int, help="Year the plan starts in (default: this year).")
+@click.option("--start-month", type=int, help="First month of the plan, 1-12 (default 1).")
+@click.option("--currency", help="ISO 4217 currency code (default EUR).")
+@click.option("--channels", help="Comma-separated channels, e.g. instagram,facebook,tiktok.")
+@click.option("--team", help="Comma-separated people or roles.")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Set a blueprint option, e.g. carry_over=positive.")
+@click.option("--sample", is_flag=True, help="Fill in realistic example data.")
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+def generate_command(blueprint: str, out_dir: Path, params_file: Path | None, options: tuple[str, ...], sample: bool, force: bool, **flags: Any) -> None:
+    """Write the workbook of BLUEPRINT (a built-in id or a YAML file) into a folder."""
+    values = _read_params(params_file) if params_file else {}
+    values.update({key: value for key, value in flags.items() if value is not None})
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--option wants KEY=VALUE, not {item!r}")
+        values.setdefault("options", {})[key.strip()] = value.strip()
+    params = make_parameters(sample=sample, channel_names=loader.load_channel_names(), **values)
+    blueprint_model = loader.load(blueprint)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FileError(f"cannot create {out_dir}: {error.strerror}") from None
+    path = generate(blueprint_model, params, out_dir, force=force)
+    click.echo(f"wrote {path}")
+
+
+def _read_params(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ParameterError(f"{path}: cannot read: {error.strerror}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ParameterError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: must be a mapping of {', '.join(PARAMS_KEYS)}")
+    unknown = sorted(set(data) - set(PARAMS_KEYS))
+    if unknown:
+        raise ParameterError(f"{path}: unknown key {unknown[0]!r} (allowed: {', '.join(PARAMS_KEYS)})")
+    if "options" in data and not isinstance(data["options"], dict):
+        raise ParameterError(f"{path}: options must be a mapping")
+    return dict(data)

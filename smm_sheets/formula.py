@@ -1,0 +1,567 @@
+"""Formula templates: one parser, two back ends.
+
+A template is an Excel expression whose references are blueprint item names in braces::
+
+    MAX(0, {available} - {actual})
+
+:func:`parse` turns it into a small tree once. :func:`to_a1` writes the Excel formula of
+one cell, given how each reference resolves there, and :func:`evaluate` computes the value
+the generator caches in the file, so that a workbook reads correctly before any
+spreadsheet app has recalculated it.
+
+Only plain A1 references and functions that Excel, LibreOffice and Google Sheets all know
+are accepted (see ``FUNCTIONS``); the evaluator follows Excel's rules for blanks, text and
+errors closely enough that LibreOffice recalculates every generated cell to the same value.
+
+Reference modifiers: ``{x@prev}`` is the previous month, ``{x@last}`` the last month of the
+plan and ``{x@all}`` the whole item regardless of where the formula stands.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+MODIFIERS = ("prev", "last", "all")
+
+
+class FormulaSyntaxError(ValueError):
+    """A template is not a valid expression, or uses an unsupported function."""
+
+
+@dataclass(frozen=True)
+class ExcelError:
+    """An error value such as ``#DIV/0!``; errors are values that flow through formulas."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+DIV0 = ExcelError("#DIV/0!")
+VALUE = ExcelError("#VALUE!")
+NA = ExcelError("#N/A")
+NUM = ExcelError("#NUM!")
+ERROR_CODES = {"#DIV/0!", "#VALUE!", "#N/A", "#NUM!", "#REF!", "#NAME?", "#NULL!"}
+
+
+class Range:
+    """The values of a referenced rectangle, row by row."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Sequence[Any]):
+        self.values = values
+
+
+# --------------------------------------------------------------------------- parsing
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<num>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
+    | (?P<str>"(?:[^"]|"")*")
+    | \{(?P<ref>[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)(?:@(?P<mod>[a-z]+))?\}
+    | (?P<func>[A-Z][A-Z0-9.]*)\s*\(
+    | (?P<bool>TRUE|FALSE)\b
+    | (?P<op><>|<=|>=|[-+*/^&=<>(),])
+    )""",
+    re.VERBOSE,
+)
+
+_COMPARISONS = ("=", "<>", "<", ">", "<=", ">=")
+
+
+def parse(text: str) -> tuple:
+    """Parse a formula template.
+
+    Args:
+        text: the template, without a leading ``=``.
+
+    Returns:
+        The expression tree (nested tuples).
+
+    Raises:
+        FormulaSyntaxError: the text is not an expression this module accepts.
+    """
+    tokens = _tokenize(text)
+    parser = _Parser(tokens, text)
+    tree = parser.comparison()
+    if parser.pos != len(tokens):
+        raise FormulaSyntaxError(f"unexpected {tokens[parser.pos][1]!r} in {text!r}")
+    return tree
+
+
+def _tokenize(text: str) -> list[tuple[str, Any]]:
+    tokens, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match:
+            raise FormulaSyntaxError(f"cannot read {text[pos:].strip()[:20]!r} in {text!r}")
+        kind = match.lastgroup if match.lastgroup != "mod" else "ref"
+        if kind == "num":
+            tokens.append(("num", match.group("num")))
+        elif kind == "str":
+            tokens.append(("str", match.group("str")[1:-1].replace('""', '"')))
+        elif kind == "ref":
+            mod = match.group("mod")
+            if mod is not None and mod not in MODIFIERS:
+                raise FormulaSyntaxError(f"unknown reference modifier @{mod} in {text!r}")
+            tokens.append(("ref", (match.group("ref"), mod)))
+        elif kind == "func":
+            name = match.group("func")
+            if name not in FUNCTIONS:
+                raise FormulaSyntaxError(f"function {name} is not supported in {text!r}")
+            tokens.append(("func", name))
+        elif kind == "bool":
+            tokens.append(("bool", match.group("bool") == "TRUE"))
+        else:
+            tokens.append(("op", match.group("op")))
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, tokens: list, text: str):
+        self.tokens, self.text, self.pos = tokens, text, 0
+
+    def _peek_op(self) -> str | None:
+        if self.pos < len(self.tokens) and self.tokens[self.pos][0] == "op":
+            return self.tokens[self.pos][1]
+        return None
+
+    def _binary(self, ops: tuple[str, ...], operand: Callable[[], tuple]) -> tuple:
+        left = operand()
+        while self._peek_op() in ops:
+            op = self.tokens[self.pos][1]
+            self.pos += 1
+            left = ("bin", op, left, operand())
+        return left
+
+    def comparison(self) -> tuple:
+        return self._binary(_COMPARISONS, self.concat)
+
+    def concat(self) -> tuple:
+        return self._binary(("&",), self.additive)
+
+    def additive(self) -> tuple:
+        return self._binary(("+", "-"), self.term)
+
+    def term(self) -> tuple:
+        return self._binary(("*", "/"), self.power)
+
+    def power(self) -> tuple:
+        # Excel binds unary minus tighter than ^ : -2^2 is 4.
+        return self._binary(("^",), self.unary)
+
+    def unary(self) -> tuple:
+        op = self._peek_op()
+        if op in ("-", "+"):
+            self.pos += 1
+            return ("neg" if op == "-" else "pos", self.unary())
+        return self.primary()
+
+    def primary(self) -> tuple:
+        if self.pos >= len(self.tokens):
+            raise FormulaSyntaxError(f"unexpected end of {self.text!r}")
+        kind, value = self.tokens[self.pos]
+        self.pos += 1
+        if kind == "num":
+            return ("num", float(value), value)
+        if kind in ("str", "bool"):
+            return (kind, value)
+        if kind == "ref":
+            return ("ref", value[0], value[1])
+        if kind == "func":
+            args: list[tuple] = []
+            if self._peek_op() != ")":
+                args.append(self.comparison())
+                while self._peek_op() == ",":
+                    self.pos += 1
+                    args.append(self.comparison())
+            self._expect(")")
+            low, high = FUNCTIONS[value][1]
+            if not low <= len(args) <= high:
+                raise FormulaSyntaxError(f"{value} takes {low}..{high} arguments in {self.text!r}")
+            return ("call", value, tuple(args))
+        if value == "(":
+            inner = self.comparison()
+            self._expect(")")
+            return ("paren", inner)
+        raise FormulaSyntaxError(f"unexpected {value!r} in {self.text!r}")
+
+    def _expect(self, op: str) -> None:
+        if self._peek_op() != op:
+            raise FormulaSyntaxError(f"expected {op!r} in {self.text!r}")
+        self.pos += 1
+
+
+def references(tree: tuple) -> list[tuple[str, str | None]]:
+    """Every ``(name, modifier)`` a template refers to, in order of appearance."""
+    kind = tree[0]
+    if kind == "ref":
+        return [(tree[1], tree[2])]
+    if kind == "bin":
+        return references(tree[2]) + references(tree[3])
+    if kind in ("neg", "pos", "paren"):
+        return references(tree[1])
+    if kind == "call":
+        return [ref for arg in tree[2] for ref in references(arg)]
+    return []
+
+
+# --------------------------------------------------------------------------- A1 text
+
+
+def to_a1(tree: tuple, resolve: Callable[[str, str | None], str]) -> str:
+    """Write the Excel formula text (without ``=``) of a parsed template.
+
+    Args:
+        tree: a tree from :func:`parse`.
+        resolve: maps ``(name, modifier)`` to the A1 text of the cell or range it means here.
+    """
+    kind = tree[0]
+    if kind == "num":
+        return tree[2]
+    if kind == "str":
+        return '"' + tree[1].replace('"', '""') + '"'
+    if kind == "bool":
+        return "TRUE" if tree[1] else "FALSE"
+    if kind == "ref":
+        return resolve(tree[1], tree[2])
+    if kind == "bin":
+        return to_a1(tree[2], resolve) + tree[1] + to_a1(tree[3], resolve)
+    if kind == "neg":
+        return "-" + to_a1(tree[1], resolve)
+    if kind == "pos":
+        return "+" + to_a1(tree[1], resolve)
+    if kind == "paren":
+        return "(" + to_a1(tree[1], resolve) + ")"
+    return tree[1] + "(" + ",".join(to_a1(arg, resolve) for arg in tree[2]) + ")"
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate(tree: tuple, lookup: Callable[[str, str | None], Any]) -> Any:
+    """Compute a template's value the way a spreadsheet would.
+
+    Args:
+        tree: a tree from :func:`parse`.
+        lookup: maps ``(name, modifier)`` to a cell value or a :class:`Range`.
+
+    Returns:
+        A float, str, bool, None (blank) or :class:`ExcelError`.
+    """
+    kind = tree[0]
+    if kind == "num" or kind == "str" or kind == "bool":
+        return tree[1]
+    if kind == "ref":
+        return lookup(tree[1], tree[2])
+    if kind == "bin":
+        return _binary(tree[1], _scalar(evaluate(tree[2], lookup)), _scalar(evaluate(tree[3], lookup)))
+    if kind == "paren":
+        return evaluate(tree[1], lookup)
+    if kind in ("neg", "pos"):
+        value = _number(_scalar(evaluate(tree[1], lookup)))
+        if isinstance(value, ExcelError) or kind == "pos":
+            return value
+        return -value
+    function = FUNCTIONS[tree[1]][0]
+    return function(*[evaluate(arg, lookup) for arg in tree[2]])
+
+
+def _scalar(value: Any) -> Any:
+    # A range where one value is expected: only a single cell makes sense here.
+    if isinstance(value, Range):
+        return value.values[0] if len(value.values) == 1 else VALUE
+    return value
+
+
+def _number(value: Any) -> Any:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, ExcelError):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        return VALUE
+
+
+def _text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else format(value, ".15g")
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+def _truth(value: Any) -> Any:
+    value = _scalar(value)
+    if isinstance(value, ExcelError):
+        return value
+    if isinstance(value, str):
+        upper = value.upper()
+        return VALUE if upper not in ("TRUE", "FALSE") else upper == "TRUE"
+    return bool(_number(value))
+
+
+def _binary(op: str, left: Any, right: Any) -> Any:
+    if isinstance(left, ExcelError):
+        return left
+    if isinstance(right, ExcelError):
+        return right
+    if op == "&":
+        return _text(left) + _text(right)
+    if op in _COMPARISONS:
+        return _compare(op, left, right)
+    a, b = _number(left), _number(right)
+    if isinstance(a, ExcelError):
+        return a
+    if isinstance(b, ExcelError):
+        return b
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "/":
+        return DIV0 if b == 0 else a / b
+    try:
+        result = a**b
+    except (ZeroDivisionError, OverflowError):
+        return DIV0 if a == 0 else NUM
+    return NUM if isinstance(result, complex) else float(result)
+
+
+def _rank(value: Any) -> int:
+    # Excel orders numbers < text < logical values.
+    if isinstance(value, bool):
+        return 2
+    return 1 if isinstance(value, str) else 0
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    # A blank compares as 0 against a number, as "" against text, as FALSE against a logical.
+    if left is None:
+        left = "" if isinstance(right, str) else (False if isinstance(right, bool) else 0.0)
+    if right is None:
+        right = "" if isinstance(left, str) else (False if isinstance(left, bool) else 0.0)
+    rank_left, rank_right = _rank(left), _rank(right)
+    if rank_left != rank_right:
+        a, b = rank_left, rank_right
+    elif rank_left == 1:
+        a, b = left.lower(), right.lower()
+    else:
+        a, b = float(left), float(right)
+    return {
+        "=": a == b, "<>": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b,
+    }[op]
+
+
+def _flatten(args: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """Split arguments into values that came from ranges and values given directly."""
+    from_ranges, direct = [], []
+    for arg in args:
+        if isinstance(arg, Range):
+            from_ranges.extend(arg.values)
+        else:
+            direct.append(arg)
+    return from_ranges, direct
+
+
+def _numbers(args: Sequence[Any]) -> Any:
+    """Numbers as SUM, MIN, MAX and AVERAGE see them: ranges skip text and blanks."""
+    from_ranges, direct = _flatten(args)
+    numbers = []
+    for value in from_ranges:
+        if isinstance(value, ExcelError):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            numbers.append(float(value))
+    for value in direct:
+        value = _number(value)
+        if isinstance(value, ExcelError):
+            return value
+        numbers.append(value)
+    return numbers
+
+
+def _sum(*args: Any) -> Any:
+    numbers = _numbers(args)
+    return numbers if isinstance(numbers, ExcelError) else math.fsum(numbers)
+
+
+def _min(*args: Any) -> Any:
+    numbers = _numbers(args)
+    return numbers if isinstance(numbers, ExcelError) else (min(numbers) if numbers else 0.0)
+
+
+def _max(*args: Any) -> Any:
+    numbers = _numbers(args)
+    return numbers if isinstance(numbers, ExcelError) else (max(numbers) if numbers else 0.0)
+
+
+def _average(*args: Any) -> Any:
+    numbers = _numbers(args)
+    if isinstance(numbers, ExcelError):
+        return numbers
+    return math.fsum(numbers) / len(numbers) if numbers else DIV0
+
+
+def _count(*args: Any) -> float:
+    from_ranges, direct = _flatten(args)
+    counted = [v for v in from_ranges if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return float(len(counted) + sum(1 for v in direct if not isinstance(_number(v), ExcelError)))
+
+
+def _counta(*args: Any) -> float:
+    from_ranges, direct = _flatten(args)
+    return float(sum(1 for v in from_ranges if v is not None and v != "") + len(direct))
+
+
+def _countblank(cells: Any) -> float:
+    values = cells.values if isinstance(cells, Range) else [cells]
+    return float(sum(1 for v in values if v is None or v == ""))
+
+
+def _if(condition: Any, then: Any = True, otherwise: Any = False) -> Any:
+    truth = _truth(condition)
+    if isinstance(truth, ExcelError):
+        return truth
+    return _scalar(then if truth else otherwise)
+
+
+def _iferror(value: Any, fallback: Any) -> Any:
+    value = _scalar(value)
+    return _scalar(fallback) if isinstance(value, ExcelError) else value
+
+
+def _and(*args: Any) -> Any:
+    values = [_truth(v) for v in _flatten(args)[0] + _flatten(args)[1] if v is not None]
+    errors = [v for v in values if isinstance(v, ExcelError)]
+    return errors[0] if errors else all(values)
+
+
+def _or(*args: Any) -> Any:
+    values = [_truth(v) for v in _flatten(args)[0] + _flatten(args)[1] if v is not None]
+    errors = [v for v in values if isinstance(v, ExcelError)]
+    return errors[0] if errors else any(values)
+
+
+def _not(value: Any) -> Any:
+    truth = _truth(value)
+    return truth if isinstance(truth, ExcelError) else not truth
+
+
+def _abs(value: Any) -> Any:
+    number = _number(_scalar(value))
+    return number if isinstance(number, ExcelError) else abs(number)
+
+
+def _round(value: Any, digits: Any = 0.0) -> Any:
+    number, places = _number(_scalar(value)), _number(_scalar(digits))
+    for checked in (number, places):
+        if isinstance(checked, ExcelError):
+            return checked
+    # Excel rounds halves away from zero on the decimal value shown; Python's round() does not.
+    exact = Decimal(repr(number)).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP)
+    return float(exact)
+
+
+def _len(value: Any) -> Any:
+    value = _scalar(value)
+    return value if isinstance(value, ExcelError) else float(len(_text(value)))
+
+
+def _criterion(criterion: Any) -> Callable[[Any], bool]:
+    """A COUNTIFS/SUMIFS criterion as a predicate: 5, "Done", ">=3", "<>", ""."""
+    criterion = _scalar(criterion)
+    if isinstance(criterion, str):
+        for op in ("<=", ">=", "<>", "<", ">", "="):
+            if criterion.startswith(op):
+                operand: Any = criterion[len(op):]
+                break
+        else:
+            op, operand = "=", criterion
+        if operand == "":
+            if op == "=":
+                return lambda v: v is None or v == ""
+            if op == "<>":
+                return lambda v: v is not None and v != ""
+        number = _number(operand)
+        if not isinstance(number, ExcelError):
+            return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and _compare(op, float(v), number)
+        if op in ("=", "<>"):
+            wanted = operand.lower()
+            return lambda v: (isinstance(v, str) and v.lower() == wanted) == (op == "=")
+        return lambda v: isinstance(v, str) and _compare(op, v, operand)
+    if criterion is None:
+        criterion = 0.0
+    if isinstance(criterion, bool):
+        return lambda v: v is criterion
+    return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == criterion
+
+
+def _matches(pairs: Sequence[Any]) -> Any:
+    """Indexes of rows meeting every (range, criterion) pair."""
+    ranges = [pairs[i] for i in range(0, len(pairs), 2)]
+    if not all(isinstance(r, Range) for r in ranges) or len({len(r.values) for r in ranges}) != 1:
+        return VALUE
+    tests = [_criterion(pairs[i]) for i in range(1, len(pairs), 2)]
+    size = len(ranges[0].values)
+    return [i for i in range(size) if all(t(r.values[i]) for r, t in zip(ranges, tests))]
+
+
+def _countifs(*pairs: Any) -> Any:
+    if len(pairs) % 2:
+        return VALUE
+    rows = _matches(pairs)
+    return rows if isinstance(rows, ExcelError) else float(len(rows))
+
+
+def _sumifs(total: Any, *pairs: Any) -> Any:
+    if len(pairs) % 2 or not isinstance(total, Range):
+        return VALUE
+    rows = _matches(pairs)
+    if isinstance(rows, ExcelError):
+        return rows
+    if len(total.values) != len(pairs[0].values):
+        return VALUE
+    picked = [total.values[i] for i in rows]
+    return _sum(Range(picked))
+
+
+FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[int, int]]] = {
+    "SUM": (_sum, (1, 255)),
+    "MIN": (_min, (1, 255)),
+    "MAX": (_max, (1, 255)),
+    "AVERAGE": (_average, (1, 255)),
+    "COUNT": (_count, (1, 255)),
+    "COUNTA": (_counta, (1, 255)),
+    "COUNTBLANK": (_countblank, (1, 1)),
+    "COUNTIFS": (_countifs, (2, 254)),
+    "SUMIFS": (_sumifs, (3, 255)),
+    "IF": (_if, (1, 3)),
+    "IFERROR": (_iferror, (2, 2)),
+    "AND": (_and, (1, 255)),
+    "OR": (_or, (1, 255)),
+    "NOT": (_not, (1, 1)),
+    "ABS": (_abs, (1, 1)),
+    "ROUND": (_round, (1, 2)),
+    "LEN": (_len, (1, 1)),
+}

@@ -1,0 +1,692 @@
+"""Place a blueprint on cells: the workbook plan, with every formula's value computed.
+
+This is the one place that decides where blueprint items go. The generator renders the plan
+(:mod:`smm_sheets.render`); the analyser will read filled-in workbooks back with the same
+placement. Pipeline: :func:`expand` (blueprint + parameters -> the concrete rows, lists and
+texts), :func:`build` (placement, formula text, cached values).
+
+References in formula templates resolve by *context*: a cell sits at coordinates such as
+``{line, category, month}``, and ``{planned}`` there means the cells of ``planned`` that
+agree on the coordinates both share: in a line's February cell, that line's February
+planned amount; in a category's February cell, the February column of that category's
+lines; in a cell with no month, the whole row. The cells a reference picks must form one
+rectangle, which becomes a plain A1 range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from smm_sheets import __version__
+from smm_sheets import formula as fx
+from smm_sheets.errors import InputError
+from smm_sheets.locale_data import money_format, month_names
+from smm_sheets.model import NUMERIC_TYPES, Blueprint, Field, Form, Grid, Rows, Table, block_fields
+from smm_sheets.params import Parameters
+
+META_SHEET = "_smm"
+NAME_PREFIX = "smm_"
+LIST_PREFIX = "list_"
+# Grid sheets: group, row label and measure label, then the months, then the year.
+GRID_LABEL_COLUMNS = 3
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+Coords = tuple  # sorted ((dimension, value), ...)
+
+
+class Cell:
+    """One cell of the plan: ``kind`` is text, input or formula; ``style`` tells the renderer how."""
+
+    __slots__ = ("kind", "style", "value", "formula", "tree", "coords", "owner")
+
+    def __init__(self, kind: str, style: str, value: Any = None):
+        self.kind, self.style, self.value = kind, style, value
+        self.formula: str | None = None
+        self.tree: tuple | None = None
+        self.coords: dict | None = None
+        self.owner: str | None = None
+
+
+@dataclass
+class ChartPlan:
+    type: str
+    title: str
+    categories: str
+    series: list[tuple[str, str]]
+    row: int
+    col: int
+    y_axis: str | None = None
+
+
+@dataclass
+class SheetPlan:
+    name: str
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    widths: dict[int, float] = field(default_factory=dict)
+    validations: list[tuple[int, int, int, int, dict]] = field(default_factory=list)
+    charts: list[ChartPlan] = field(default_factory=list)
+    freeze: tuple[int, int] | None = None
+    repeat_rows: tuple[int, int] | None = None
+    hidden: bool = False
+    protect: bool = True
+    landscape: bool = True
+    next_row: int = 0
+    last_col: int = 0
+
+    def put(self, row: int, col: int, cell: Cell) -> Cell:
+        self.cells[(row, col)] = cell
+        self.last_col = max(self.last_col, col)
+        return cell
+
+
+@dataclass
+class Placement:
+    """Where one blueprint field landed: its cells with their coordinates."""
+
+    name: str
+    field: Field
+    sheet: int
+    cells: list[tuple[dict, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class WorkbookPlan:
+    blueprint: Blueprint
+    params: Parameters
+    sheets: list[SheetPlan]
+    items: dict[str, Placement]
+    names: dict[str, str]
+    properties: dict[str, str]
+    number_formats: dict[str, str]
+
+
+@dataclass
+class ExpandedLine:
+    id: str
+    label: str
+    category: str
+    sample: dict[str, Any]
+
+
+@dataclass
+class Expanded:
+    """The blueprint filled with parameters: texts, months, lines, list values."""
+
+    blueprint: Blueprint
+    params: Parameters
+    options: dict[str, str]
+    labels: dict[str, str]
+    placeholders: dict[str, str]
+    months: list[str]
+    lines: list[ExpandedLine]
+    categories: list[tuple[str, str]]
+    lists: dict[str, list[str]]
+
+    def text(self, key: str) -> str:
+        return self.labels[key].format_map(self.placeholders)
+
+
+# --------------------------------------------------------------------------- stage 1: expand
+
+
+def expand(blueprint: Blueprint, params: Parameters) -> Expanded:
+    """Fill the blueprint with parameters: labels in the language, months, lines, lists.
+
+    Raises:
+        InputError: an option override that the blueprint does not define.
+    """
+    for key, value in params.options.items():
+        option = next((o for o in blueprint.options if o.id == key), None)
+        if option is None:
+            known = ", ".join(o.id for o in blueprint.options) or "none"
+            raise InputError(f"blueprint {blueprint.id} has no option {key!r} (options: {known})")
+        if value not in option.choices:
+            raise InputError(f"option {key} must be one of {', '.join(option.choices)}, not {value!r}")
+    options = blueprint.option_values(params.options)
+    labels = blueprint.labels.get(params.language) or blueprint.labels["en"]
+    names = month_names(params.language)
+    months = [f"{names[month - 1]} {year}" for year, month in params.months()]
+    placeholders = {
+        "company": params.company,
+        "year": str(params.year),
+        "currency": params.currency,
+        "first_month": months[0],
+        "last_month": months[-1],
+        "carry_over": labels.get(f"option.carry_over.{options.get('carry_over')}", options.get("carry_over", "")),
+    }
+    lines: list[ExpandedLine] = []
+    categories = []
+    for category in blueprint.categories:
+        categories.append((category.id, labels[category.label]))
+        if category.lines_from == "channels":
+            lines.extend(
+                ExpandedLine(f"{category.id}_{channel.id}", channel.name, category.id, category.sample)
+                for channel in params.channels
+            )
+        else:
+            lines.extend(ExpandedLine(line.id, labels[line.label], category.id, line.sample) for line in category.lines)
+    sources = {
+        "channels": [c.name for c in params.channels],
+        "team": list(params.team),
+        "months": months,
+        "categories": [text for _, text in categories],
+    }
+    lists = {
+        item.id: sources[item.source] if item.source else [labels[v] for v in item.values]
+        for item in blueprint.lists
+    }
+    return Expanded(blueprint, params, options, labels, placeholders, months, lines, categories, lists)
+
+
+# --------------------------------------------------------------------------- stage 2: place
+
+
+def build(blueprint: Blueprint, params: Parameters) -> WorkbookPlan:
+    """Place every item of the blueprint and compute every formula's value.
+
+    Returns:
+        The plan the renderer writes, and the placement the analyser reads by.
+
+    Raises:
+        InputError: the blueprint's formulas cannot be placed (a reference that is not a
+            rectangle where it is used, a circular reference between cells).
+    """
+    planner = _Planner(expand(blueprint, params))
+    for sheet in blueprint.sheets:
+        planner.place_sheet(sheet)
+    planner.place_lists()
+    planner.finish_formulas()
+    planner.place_validations_and_names()
+    planner.place_meta()
+    return planner.plan
+
+
+class _Planner:
+    def __init__(self, expanded: Expanded):
+        self.x = expanded
+        params = expanded.params
+        bp = expanded.blueprint
+        self.plan = WorkbookPlan(
+            blueprint=bp,
+            params=params,
+            sheets=[],
+            items={},
+            names={},
+            properties={
+                "smm_blueprint_id": bp.id,
+                "smm_blueprint_version": bp.version,
+                "smm_generator": "smm-sheets",
+                "smm_generator_version": __version__,
+            },
+            number_formats={
+                "money": money_format(params.currency, params.language),
+                "number": "#,##0.00",
+                "integer": "#,##0",
+                "percent": "0.0%",
+                "date": "yyyy-mm-dd",
+                "time": "hh:mm",
+                "text": "@",
+                "choice": "@",
+                "yesno": "@",
+            },
+        )
+        self._index: dict[tuple, dict[tuple, list]] = {}
+        self._values: dict[tuple[int, int, int], Any] = {}
+
+    # -- sheets and blocks
+
+    def place_sheet(self, sheet) -> None:
+        plan = SheetPlan(self.x.text(sheet.title), landscape=sheet.landscape)
+        self.plan.sheets.append(plan)
+        plan.put(0, 0, Cell("text", "title", self.x.text(self.x.blueprint.title)))
+        plan.put(1, 0, Cell("text", "subtitle", self.x.text(sheet.subtitle) if sheet.subtitle else ""))
+        plan.next_row = 3
+        if any(isinstance(block, Grid) for block in sheet.blocks):
+            self.grid_header(plan)
+        for block in sheet.blocks:
+            if isinstance(block, Grid):
+                self.place_grid(plan, block)
+            elif isinstance(block, Table):
+                self.place_table(plan, block)
+            else:
+                self.place_form(plan, block)
+            plan.next_row += 1
+        for chart in sheet.charts:
+            self.place_chart(plan, chart)
+
+    def grid_header(self, plan: SheetPlan) -> None:
+        row = plan.next_row
+        heads = [self.x.text(k) for k in ("common.category", "common.line", "common.measure")]
+        for col, text in enumerate(heads + self.x.months + [self.x.text("common.year")]):
+            plan.put(row, col, Cell("text", "header", text))
+        plan.widths.update({0: 24, 1: 26, 2: 14, GRID_LABEL_COLUMNS + 12: 14})
+        plan.widths.update({GRID_LABEL_COLUMNS + i: 12 for i in range(12)})
+        plan.freeze = (row + 1, GRID_LABEL_COLUMNS)
+        plan.repeat_rows = (row, row)
+        plan.next_row = row + 1
+
+    def section_title(self, plan: SheetPlan, title: str | None) -> None:
+        if title:
+            plan.put(plan.next_row, 0, Cell("text", "section", self.x.text(title)))
+            plan.next_row += 1
+
+    def rows(self, rows: Rows, block_id: str) -> Iterator[tuple[dict, str | None, str | None, int, dict]]:
+        """(coordinates, row label, group label, row index, sample values) of each row."""
+        x = self.x
+        if rows.source == "lines":
+            groups = dict(x.categories)
+            picked = [line for line in x.lines if not rows.categories or line.category in rows.categories]
+            for i, line in enumerate(picked):
+                yield {"line": line.id, "category": line.category}, line.label, groups[line.category], i, line.sample
+        elif rows.source == "categories":
+            for i, (category_id, text) in enumerate(x.categories):
+                yield {"category": category_id}, text, None, i, {}
+        elif rows.source == "months":
+            for i, text in enumerate(x.months):
+                yield {"month": i}, text, None, i, {}
+        elif rows.source == "channels":
+            for i, channel in enumerate(x.params.channels):
+                yield {"channel": channel.id}, channel.name, None, i, {}
+        elif rows.source == "team":
+            for i, person in enumerate(x.params.team):
+                yield {"member": i}, person, None, i, {}
+        elif rows.source == "total":
+            yield {}, None, None, 0, {}
+        else:
+            for i in range(rows.count):
+                yield {"row": (block_id, i)}, None, None, i, {}
+
+    def place_grid(self, plan: SheetPlan, grid: Grid) -> None:
+        self.section_title(plan, grid.title)
+        sheet = len(self.plan.sheets) - 1
+        for measure in grid.measures:
+            self.plan.items[measure.id] = Placement(measure.id, measure, sheet)
+        total_row = grid.rows.source == "total"
+        for coords, label, group, _, sample in self.rows(grid.rows, grid.id):
+            for measure in grid.measures:
+                row = plan.next_row
+                plan.put(row, 0, Cell("text", "group", group or ""))
+                plan.put(row, 1, Cell("text", "label", label or (self.x.text(measure.label) if total_row else "")))
+                plan.put(row, 2, Cell("text", "label", "" if total_row else self.x.text(measure.label)))
+                values = sample.get(measure.id)
+                for month in range(12):
+                    here = dict(coords, month=month)
+                    col = GRID_LABEL_COLUMNS + month
+                    if measure.formula is not None:
+                        tree = measure.formula.tree(self.x.options, first_month=month == 0)
+                        self.formula_cell(plan, row, col, measure, tree, here, "total" if total_row else "formula")
+                    else:
+                        self.input_cell(plan, row, col, measure, _sample_at(values, month), here)
+                year = {"sum": ("call", "SUM", (("ref", measure.id, None),)), "last": ("ref", measure.id, "last")}.get(measure.year)
+                year_cell = Cell("text", "year", "")
+                if year is not None:
+                    year_cell = Cell("formula", f"year:{measure.type}")
+                    year_cell.tree, year_cell.coords, year_cell.owner = year, dict(coords), measure.id
+                plan.put(row, GRID_LABEL_COLUMNS + 12, year_cell)
+                plan.next_row += 1
+
+    def place_table(self, plan: SheetPlan, table: Table) -> None:
+        self.section_title(plan, table.title)
+        sheet = len(self.plan.sheets) - 1
+        first = 0 if table.rows.source == "count" else 1
+        header = plan.next_row
+        if first:
+            plan.put(header, 0, Cell("text", "header", self.x.text(table.row_header)))
+            plan.widths.setdefault(0, 26)
+        for i, column in enumerate(table.columns):
+            plan.put(header, first + i, Cell("text", "header", self.x.text(column.label) + (" *" if column.required else "")))
+            plan.widths.setdefault(first + i, column.width or _WIDTHS.get(column.type, 14))
+            self.plan.items[column.id] = Placement(column.id, column, sheet)
+        if plan.freeze is None:
+            plan.freeze, plan.repeat_rows = (header + 1, first), (header, header)
+        plan.next_row = header + 1
+        for coords, label, _, index, _ in self.rows(table.rows, table.id):
+            row = plan.next_row
+            if first:
+                plan.put(row, 0, Cell("text", "label", label or ""))
+            for i, column in enumerate(table.columns):
+                if column.formula is not None:
+                    self.formula_cell(plan, row, first + i, column, column.formula.tree(self.x.options), coords, "formula")
+                else:
+                    self.input_cell(plan, row, first + i, column, _sample_at(column.sample, index), coords)
+            plan.next_row += 1
+        if table.total is not None:
+            row = plan.next_row
+            plan.put(row, 0, Cell("text", "total_label", self.x.text(table.total)))
+            for i, column in enumerate(table.columns):
+                tree = column.total.cases[""] if column.total else (
+                    ("call", "SUM", (("ref", column.id, None),)) if column.type in NUMERIC_TYPES else None
+                )
+                if tree is not None:
+                    name = f"{column.id}.total"
+                    self.plan.items[name] = Placement(name, column, sheet)
+                    self.formula_cell(plan, row, first + i, column, tree, {}, "total", name)
+            plan.next_row += 1
+
+    def place_form(self, plan: SheetPlan, form: Form) -> None:
+        self.section_title(plan, form.title)
+        sheet = len(self.plan.sheets) - 1
+        plan.widths.setdefault(0, 40)
+        plan.widths.setdefault(1, 40)
+        plan.widths.setdefault(2, 60)
+        for question in form.questions:
+            row = plan.next_row
+            self.plan.items[question.id] = Placement(question.id, question, sheet)
+            plan.put(row, 0, Cell("text", "question", self.x.text(question.label) + (" *" if question.required else "")))
+            if question.formula is not None:
+                self.formula_cell(plan, row, 1, question, question.formula.tree(self.x.options), {}, "formula")
+            else:
+                self.input_cell(plan, row, 1, question, _sample_at(question.sample, 0), {})
+            plan.put(row, 2, Cell("text", "hint", self.x.text(question.hint) if question.hint else ""))
+            plan.next_row += 1
+
+    def input_cell(self, plan: SheetPlan, row: int, col: int, item: Field, sample: Any, coords: dict) -> None:
+        value = sample if self.x.params.sample else None
+        if item.type in ("choice", "yesno") and isinstance(value, int) and not isinstance(value, bool):
+            # A sample for a choice is the index of the value in its list.
+            choices = self.x.lists[item.list]
+            value = choices[value % len(choices)]
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        plan.put(row, col, Cell("input", f"input:{item.type}", value))
+        self.plan.items[item.id].cells.append((coords, row, col))
+
+    def formula_cell(self, plan: SheetPlan, row: int, col: int, item: Field, tree: tuple, coords: dict, role: str, name: str | None = None) -> None:
+        cell = plan.put(row, col, Cell("formula", f"{role}:{item.type}"))
+        cell.tree, cell.coords, cell.owner = tree, coords, item.id
+        self.plan.items[name or item.id].cells.append((coords, row, col))
+
+    def place_chart(self, plan: SheetPlan, chart) -> None:
+        series = []
+        categories = None
+        for name in chart.series:
+            placement = self.plan.items[name]
+            rects = _rectangles([(r, c) for _, r, c in placement.cells])
+            sheet_name = self.plan.sheets[placement.sheet].name
+            r1, c1, r2, c2 = rects[0]
+            series.append((self.x.text(placement.field.label), _a1_range(sheet_name, r1, c1, r2, c2, absolute=True)))
+            if categories is None:
+                header = self.plan.sheets[placement.sheet].repeat_rows[0]
+                categories = _a1_range(sheet_name, header, c1, header, c2, absolute=True)
+        plan.charts.append(
+            ChartPlan(chart.type, self.x.text(chart.title), categories or "", series, plan.next_row, 0,
+                      self.x.text(chart.y_axis) if chart.y_axis else None)
+        )
+        plan.next_row += 20
+
+    def place_lists(self) -> None:
+        if not self.x.lists:
+            return
+        plan = SheetPlan(self.x.text("common.lists_sheet"), protect=False, landscape=False)
+        self.plan.sheets.append(plan)
+        for col, (list_id, values) in enumerate(self.x.lists.items()):
+            plan.put(0, col, Cell("text", "header", list_id))
+            plan.widths[col] = 24
+            for row, value in enumerate(values, start=1):
+                plan.put(row, col, Cell("text", "text", value))
+            self.plan.names[LIST_PREFIX + list_id] = "=" + _a1_range(plan.name, 1, col, max(1, len(values)), col, absolute=True)
+        plan.freeze = (1, 0)
+
+    # -- formulas: A1 text and cached values
+
+    def finish_formulas(self) -> None:
+        for s, plan in enumerate(self.plan.sheets):
+            for (row, col), cell in plan.cells.items():
+                if cell.kind == "formula":
+                    self.value(s, row, col)
+        for plan in self.plan.sheets:
+            for cell in plan.cells.values():
+                cell.tree = cell.coords = None
+
+    def value(self, sheet: int, row: int, col: int) -> Any:
+        key = (sheet, row, col)
+        if key in self._values:
+            result = self._values[key]
+            if result is _PENDING:
+                raise InputError(f"{self.x.blueprint.source}: circular reference through {self.plan.sheets[sheet].cells[(row, col)].owner}")
+            return result
+        cell = self.plan.sheets[sheet].cells.get((row, col))
+        if cell is None:
+            return None
+        if cell.kind != "formula":
+            return _cell_value(cell.value)
+        self._values[key] = _PENDING
+        here = sheet
+        several = _multi_area_refs(cell.tree)
+
+        def areas(name: str, modifier: str | None) -> tuple[int, list[tuple[int, int, int, int]]]:
+            target, rects = self.resolve(name, modifier, cell.coords, cell.owner)
+            if len(rects) > 1 and (name, modifier) not in several:
+                raise InputError(
+                    f"{self.x.blueprint.source}: {cell.owner}: the cells of {{{name}}} it uses do not form one "
+                    "rectangle (several areas only go straight into SUM, MIN, MAX, AVERAGE, COUNT or COUNTA)"
+                )
+            return target, rects
+
+        def resolve(name: str, modifier: str | None) -> str:
+            target, rects = areas(name, modifier)
+            sheet_name = self.plan.sheets[target].name if target != here else None
+            return ",".join(_a1_range(sheet_name, *rect) for rect in rects)
+
+        def lookup(name: str, modifier: str | None) -> Any:
+            target, rects = areas(name, modifier)
+            if len(rects) == 1 and rects[0][:2] == rects[0][2:]:
+                return self.value(target, rects[0][0], rects[0][1])
+            return fx.Range([
+                self.value(target, r, c)
+                for r1, c1, r2, c2 in rects for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+            ])
+
+        cell.formula = fx.to_a1(cell.tree, resolve)
+        result = fx.evaluate(cell.tree, lookup)
+        if isinstance(result, fx.Range):
+            result = fx.VALUE
+        if result is None:
+            result = 0.0  # a formula pointing at a blank cell shows 0
+        cell.value = result
+        self._values[key] = result
+        return result
+
+    def resolve(self, name: str, modifier: str | None, coords: dict, owner: str) -> tuple[int, list[tuple[int, int, int, int]]]:
+        """The sheet and the rectangles that ``{name@modifier}`` means in a cell at ``coords``."""
+        placement = self.plan.items[name]
+        if not placement.cells:
+            raise InputError(f"{self.x.blueprint.source}: {owner}: {{{name}}} has no cells in this workbook")
+        wanted = dict(coords)
+        if modifier == "prev":
+            wanted["month"] = wanted["month"] - 1
+        elif modifier == "last":
+            wanted["month"] = 11
+        elif modifier == "all":
+            wanted = {}
+        dims = tuple(sorted(set(wanted) & set(placement.cells[0][0])))
+        index = self._index.get((name, dims))
+        if index is None:
+            index = {}
+            for cell_coords, row, col in placement.cells:
+                index.setdefault(tuple(cell_coords[d] for d in dims), []).append((row, col))
+            index = {key: _rectangles(cells) for key, cells in index.items()}
+            self._index[(name, dims)] = index
+        rects = index.get(tuple(wanted[d] for d in dims))
+        if not rects:
+            raise InputError(f"{self.x.blueprint.source}: {owner}: {{{name}}} has no cells where {owner} uses it")
+        return placement.sheet, rects
+
+    # -- validations, names, metadata
+
+    def place_validations_and_names(self) -> None:
+        for name, placement in self.plan.items.items():
+            if not placement.cells:
+                continue
+            plan = self.plan.sheets[placement.sheet]
+            rects = _rectangles([(r, c) for _, r, c in placement.cells])
+            base = NAME_PREFIX + name.replace(".", "_")
+            for i, rect in enumerate(rects):
+                suffix = "" if len(rects) == 1 else "_" + _rect_key(placement, rect, i)
+                self.plan.names[base + suffix] = "=" + _a1_range(plan.name, *rect, absolute=True)
+            if placement.field.formula is None and not name.endswith(".total"):
+                options = self.validation(placement.field)
+                for rect in rects:
+                    plan.validations.append((*rect, options))
+
+    def validation(self, item: Field) -> dict:
+        x = self.x
+        kind = item.type
+        if kind in ("choice", "yesno"):
+            options: dict[str, Any] = {"validate": "list", "source": f"={LIST_PREFIX}{item.list}"}
+        elif kind in ("number", "money", "percent", "integer"):
+            low = item.min if item.min is not None else -1e15
+            high = item.max if item.max is not None else 1e15
+            options = {"validate": "integer" if kind == "integer" else "decimal", "criteria": "between", "minimum": low, "maximum": high}
+        elif kind == "date":
+            options = {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1), "maximum": dt.date(2100, 12, 31)}
+        elif kind == "time":
+            options = {"validate": "time", "criteria": "between", "minimum": dt.time(0, 0), "maximum": dt.time(23, 59, 59)}
+        else:
+            options = {"validate": "length", "criteria": "<=", "value": 32767}
+        message = x.text(f"validation.{kind}")
+        if item.min is not None or item.max is not None:
+            low = _plain(item.min) if item.min is not None else "…"
+            high = _plain(item.max) if item.max is not None else "…"
+            message += " " + x.text("validation.range").replace("[min]", low).replace("[max]", high)
+        options.update({"error_title": x.text("validation.title")[:32], "error_message": message[:255], "ignore_blank": True})
+        if item.hint:
+            options.update({"input_title": x.text(item.label)[:32], "input_message": x.text(item.hint)[:255]})
+        return options
+
+    def place_meta(self) -> None:
+        x = self.x
+        plan = SheetPlan(META_SHEET, hidden=True, landscape=False)
+        self.plan.sheets.append(plan)
+        params = x.params
+        rows = [
+            ("key", "value"),
+            ("blueprint_id", x.blueprint.id),
+            ("blueprint_version", x.blueprint.version),
+            ("generator", "smm-sheets"),
+            ("generator_version", __version__),
+            ("company", params.company),
+            ("year", str(params.year)),
+            ("start_month", str(params.start_month)),
+            ("currency", params.currency),
+            ("language", params.language),
+            ("channels", ",".join(c.name for c in params.channels)),
+            ("team", ",".join(params.team)),
+            ("sample", "yes" if params.sample else "no"),
+        ] + [(f"option.{key}", value) for key, value in sorted(x.options.items())]
+        for row, (key, value) in enumerate(rows):
+            plan.put(row, 0, Cell("text", "text", key))
+            plan.put(row, 1, Cell("text", "text", value))
+        row = len(rows) + 1
+        for col, head in enumerate(("item", "kind", "type", "required", "sheet", "ranges")):
+            plan.put(row, col, Cell("text", "text", head))
+        for name, placement in self.plan.items.items():
+            row += 1
+            item = placement.field
+            kind = "formula" if item.formula is not None or name.endswith(".total") else "input"
+            ranges = " ".join(_a1_range(None, *rect, absolute=True) for rect in _rectangles([(r, c) for _, r, c in placement.cells]))
+            values = (name, kind, item.type, "yes" if item.required else "no", self.plan.sheets[placement.sheet].name, ranges)
+            for col, value in enumerate(values):
+                plan.put(row, col, Cell("text", "text", value))
+
+
+_PENDING = object()
+_WIDTHS = {"text": 30, "money": 14, "date": 12, "time": 9, "choice": 18, "yesno": 9, "percent": 10, "number": 12, "integer": 10}
+
+
+_MULTI_AREA_FUNCTIONS = {"SUM", "MIN", "MAX", "AVERAGE", "COUNT", "COUNTA"}
+
+
+def _multi_area_refs(tree: tuple) -> set[tuple[str, str | None]]:
+    """References that stand directly as arguments of functions taking several areas."""
+    found: set[tuple[str, str | None]] = set()
+    kind = tree[0]
+    if kind == "call":
+        for arg in tree[2]:
+            if tree[1] in _MULTI_AREA_FUNCTIONS and arg[0] == "ref":
+                found.add((arg[1], arg[2]))
+            found |= _multi_area_refs(arg)
+    elif kind == "bin":
+        found = _multi_area_refs(tree[2]) | _multi_area_refs(tree[3])
+    elif kind in ("neg", "pos", "paren"):
+        found = _multi_area_refs(tree[1])
+    return found
+
+
+def _sample_at(values: Any, index: int) -> Any:
+    if isinstance(values, list):
+        return values[index] if index < len(values) else None
+    return values
+
+
+def _cell_value(value: Any) -> Any:
+    """An input's value as a formula sees it: dates and times are serial numbers."""
+    if isinstance(value, dt.datetime):
+        return (value - EXCEL_EPOCH).total_seconds() / 86400
+    if isinstance(value, dt.date):
+        return float((value - EXCEL_EPOCH.date()).days)
+    if isinstance(value, dt.time):
+        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+    return value
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _rectangles(cells: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """Cover cells with rectangles: runs within a row, stacked while the column span holds."""
+    by_row: dict[int, list[int]] = {}
+    for row, col in cells:
+        by_row.setdefault(row, []).append(col)
+    runs: list[tuple[int, int, int]] = []
+    for row in sorted(by_row):
+        cols = sorted(by_row[row])
+        start = prev = cols[0]
+        for col in cols[1:]:
+            if col != prev + 1:
+                runs.append((row, start, prev))
+                start = col
+            prev = col
+        runs.append((row, start, prev))
+    rects: list[list[int]] = []
+    for row, c1, c2 in runs:
+        last = rects[-1] if rects else None
+        if last and last[2] == row - 1 and last[1] == c1 and last[3] == c2:
+            last[2] = row
+        else:
+            rects.append([row, c1, row, c2])
+    return [tuple(rect) for rect in rects]
+
+
+def _rect_key(placement: Placement, rect: tuple[int, int, int, int], index: int) -> str:
+    for coords, row, col in placement.cells:
+        if (row, col) == rect[:2]:
+            # A line names its row well enough; its category would only repeat.
+            skip = ("month", "category") if "line" in coords else ("month",)
+            parts = [str(v) for k, v in sorted(coords.items()) if k not in skip]
+            return "_".join(parts) if parts else str(index + 1)
+    return str(index + 1)
+
+
+def column_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _a1(row: int, col: int, absolute: bool = False) -> str:
+    mark = "$" if absolute else ""
+    return f"{mark}{column_letter(col)}{mark}{row + 1}"
+
+
+def _a1_range(sheet: str | None, r1: int, c1: int, r2: int, c2: int, absolute: bool = False) -> str:
+    text = _a1(r1, c1, absolute) if (r1, c1) == (r2, c2) else f"{_a1(r1, c1, absolute)}:{_a1(r2, c2, absolute)}"
+    if sheet is None:
+        return text
+    return "'" + sheet.replace("'", "''") + "'!" + text

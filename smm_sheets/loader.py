@@ -1,0 +1,607 @@
+"""Load blueprint files (YAML) into the model, strictly.
+
+Every mistake is one :class:`~smm_sheets.errors.BlueprintError` naming the file, the line and
+the key path: an unknown key, a wrong type, a duplicate id, a label or list that does not
+exist, a formula that names an item that does not exist or that depends on itself.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from smm_sheets import formula as fx
+from smm_sheets.errors import BlueprintError
+from smm_sheets.model import (
+    CHART_TYPES,
+    FIELD_TYPES,
+    LIST_SOURCES,
+    NUMERIC_TYPES,
+    ROW_SOURCES,
+    YEAR_TOTALS,
+    Blueprint,
+    Category,
+    Chart,
+    Field,
+    Form,
+    Formula,
+    Grid,
+    Line,
+    ListDef,
+    Option,
+    Rows,
+    Sheet,
+    Table,
+    block_fields,
+)
+
+BUILTIN_DIR = next(
+    (p for p in (Path(__file__).parent / "blueprints", Path(__file__).parent.parent / "blueprints") if p.is_dir()),
+    Path(__file__).parent / "blueprints",
+)
+MAX_BLUEPRINT_BYTES = 1_000_000
+# Placeholders a label may use; they are filled from the parameters.
+LABEL_PLACEHOLDERS = {"company", "year", "currency", "first_month", "last_month", "carry_over"}
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_.]*$")
+
+Path_ = tuple  # a key path: ("sheets", 0, "blocks", 2, "measures", 1, "formula")
+
+
+def builtin_blueprints() -> list[Path]:
+    """The blueprint files shipped with smm-sheets, by file name."""
+    return sorted(p for p in BUILTIN_DIR.glob("*.yaml") if not p.name.startswith("_"))
+
+
+def resolve(name_or_path: str) -> Path:
+    """The file of a built-in blueprint id, or the path a user gave.
+
+    Raises:
+        BlueprintError: neither a built-in id nor an existing file.
+    """
+    builtin = BUILTIN_DIR / f"{name_or_path}.yaml"
+    if re.fullmatch(r"[a-z][a-z0-9_-]*", name_or_path) and builtin.is_file():
+        return builtin
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    known = ", ".join(p.stem for p in builtin_blueprints())
+    raise BlueprintError(name_or_path, "", f"no such blueprint or file (built-in: {known})")
+
+
+def load(name_or_path: str | Path) -> Blueprint:
+    """Load and check one blueprint.
+
+    Args:
+        name_or_path: a built-in blueprint id such as ``budget`` or a path to a YAML file.
+
+    Returns:
+        The blueprint.
+
+    Raises:
+        BlueprintError: the first mistake found, with file, line and key path.
+    """
+    path = resolve(str(name_or_path)) if not isinstance(name_or_path, Path) else name_or_path
+    source = str(path)
+    try:
+        if path.stat().st_size > MAX_BLUEPRINT_BYTES:
+            raise BlueprintError(source, "", f"file is larger than {MAX_BLUEPRINT_BYTES} bytes")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BlueprintError(source, "", f"cannot read: {getattr(error, 'strerror', None) or error}") from None
+    return loads(text, source)
+
+
+def loads(text: str, source: str = "<string>") -> Blueprint:
+    """Load a blueprint from YAML text; ``source`` names it in error messages."""
+    data, lines = _parse_yaml(text, source)
+    return _BlueprintReader(source, lines).blueprint(data)
+
+
+@lru_cache(maxsize=1)
+def _common() -> tuple[dict[str, str], dict[str, str]]:
+    """Channel names and labels shared by all blueprints (``blueprints/_common.yaml``)."""
+    path = BUILTIN_DIR / "_common.yaml"
+    data, _ = _parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    return {str(k): str(v) for k, v in data["channels"].items()}, dict(data["labels"]["en"])
+
+
+def load_channel_names() -> dict[str, str]:
+    """Display names of well-known channels, by id: ``tiktok`` -> ``TikTok``."""
+    return dict(_common()[0])
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
+    """YAML to plain data, plus the line of every key path. Aliases are refused (YAML bombs)."""
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader_class)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise BlueprintError(source, "", f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
+    if root is None:
+        raise BlueprintError(source, "", "the file is empty")
+    constructor = yaml.constructor.SafeConstructor()
+    lines: dict[Path_, int] = {}
+    seen: set[int] = set()
+
+    def convert(node: yaml.Node, path: Path_) -> Any:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:
+            raise BlueprintError(source, _dotted(path), "YAML aliases are not allowed", node.start_mark.line + 1)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = constructor.construct_object(key_node)
+                if not isinstance(key, (str, int)) or isinstance(key, bool):
+                    raise BlueprintError(source, _dotted(path), f"key {key!r} must be text", key_node.start_mark.line + 1)
+                key = str(key)
+                if key in result:
+                    raise BlueprintError(source, _dotted(path + (key,)), "duplicate key", key_node.start_mark.line + 1)
+                lines[path + (key,)] = key_node.start_mark.line + 1
+                result[key] = convert(value_node, path + (key,))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [convert(item, path + (index,)) for index, item in enumerate(node.value)]
+        return constructor.construct_object(node)
+
+    return convert(root, ()), lines
+
+
+def _dotted(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+# --------------------------------------------------------------------------- checking
+
+
+class _BlueprintReader:
+    def __init__(self, source: str, lines: dict[Path_, int]):
+        self.source, self.lines = source, lines
+        self.labels: dict[str, str] = {}
+
+    def fail(self, path: Path_, message: str) -> None:
+        line = None
+        for cut in range(len(path), -1, -1):
+            if path[:cut] in self.lines:
+                line = self.lines[path[:cut]]
+                break
+        raise BlueprintError(self.source, _dotted(path), message, line)
+
+    # -- shapes
+
+    def mapping(self, data: Any, path: Path_, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
+        if not isinstance(data, dict):
+            self.fail(path, f"must be a mapping, not {_kind(data)}")
+        for key in data:
+            if key not in required and key not in optional:
+                allowed = ", ".join(required + optional)
+                self.fail(path + (key,), f"unknown key (allowed: {allowed})")
+        for key in required:
+            if key not in data:
+                self.fail(path, f"missing key {key!r}")
+        return data
+
+    def sequence(self, data: Any, path: Path_, allow_empty: bool = False) -> list:
+        if not isinstance(data, list):
+            self.fail(path, f"must be a list, not {_kind(data)}")
+        if not data and not allow_empty:
+            self.fail(path, "must not be empty")
+        return data
+
+    def text(self, data: Any, path: Path_) -> str:
+        if not isinstance(data, str) or not data.strip():
+            self.fail(path, f"must be non-empty text, not {_kind(data)}")
+        return data
+
+    def ident(self, data: Any, path: Path_) -> str:
+        if not isinstance(data, str) or not _ID.match(data):
+            self.fail(path, f"must be an id of lower-case letters, digits and _ starting with a letter, not {data!r}")
+        return data
+
+    def number(self, data: Any, path: Path_) -> float:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail(path, f"must be a number, not {_kind(data)}")
+        return float(data)
+
+    def boolean(self, data: Any, path: Path_) -> bool:
+        if not isinstance(data, bool):
+            self.fail(path, f"must be true or false, not {_kind(data)}")
+        return data
+
+    def choice(self, data: Any, path: Path_, choices: tuple[str, ...]) -> str:
+        if data not in choices:
+            self.fail(path, f"must be one of {', '.join(choices)}, not {data!r}")
+        return data
+
+    def label(self, data: Any, path: Path_) -> str:
+        key = self.text(data, path)
+        if key not in self.labels:
+            self.fail(path, f"no label {key!r} in labels")
+        return key
+
+    def unique(self, ids: list[tuple[str, Path_]], what: str) -> None:
+        seen: set[str] = set()
+        for item_id, path in ids:
+            if item_id in seen:
+                self.fail(path, f"duplicate {what} id {item_id!r}")
+            seen.add(item_id)
+
+    # -- the blueprint
+
+    def blueprint(self, data: Any) -> Blueprint:
+        top = self.mapping(
+            data, (), ("id", "version", "title", "labels", "sheets"),
+            ("description", "options", "lists", "categories"),
+        )
+        bp_id = self.text(top["id"], ("id",))
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", bp_id):
+            self.fail(("id",), f"must be lower-case letters, digits and -, not {bp_id!r}")
+        version = top["version"]
+        if isinstance(version, bool) or not isinstance(version, (str, int, float)):
+            self.fail(("version",), f"must be a version such as \"1.0\", not {_kind(version)}")
+        labels = self.read_labels(top["labels"])
+        options = self.read_options(top.get("options", {}))
+        lists = self.read_lists(top.get("lists", []))
+        categories = self.read_categories(top.get("categories", []))
+        sheets_data = self.sequence(top["sheets"], ("sheets",))
+        sheets = tuple(self.read_sheet(sheet, ("sheets", i), lists, categories) for i, sheet in enumerate(sheets_data))
+        self.unique([(s.id, ("sheets", i, "id")) for i, s in enumerate(sheets)], "sheet")
+        self.unique(
+            [(s.title, ("sheets", i, "title")) for i, s in enumerate(sheets)], "sheet title"
+        )
+        blueprint = Blueprint(
+            id=bp_id,
+            version=str(version),
+            title=self.label(top["title"], ("title",)),
+            description=self.label(top["description"], ("description",)) if "description" in top else top["title"],
+            sheets=sheets,
+            labels={"en": labels},
+            lists=lists,
+            categories=categories,
+            options=options,
+            source=self.source,
+        )
+        self.check_fields(blueprint)
+        return blueprint
+
+    def read_labels(self, data: Any) -> dict[str, str]:
+        languages = self.mapping(data, ("labels",), ("en",))
+        table = self.mapping(languages["en"], ("labels", "en"), tuple(languages["en"]) if isinstance(languages["en"], dict) else ())
+        for key, text in table.items():
+            path = ("labels", "en", key)
+            if not _LABEL_KEY.match(key):
+                self.fail(path, "a label key is lower-case letters, digits, _ and .")
+            self.text(text, path)
+            for _, name, _, _ in string.Formatter().parse(text):
+                if name is not None and name not in LABEL_PLACEHOLDERS:
+                    self.fail(path, f"unknown placeholder {{{name}}} (known: {', '.join(sorted(LABEL_PLACEHOLDERS))})")
+        self.labels = {**_common()[1], **table}
+        return self.labels
+
+    def read_options(self, data: Any) -> tuple[Option, ...]:
+        options = []
+        for key, spec in self.mapping(data, ("options",), (), tuple(data) if isinstance(data, dict) else ()).items():
+            path = ("options", key)
+            self.ident(key, path)
+            spec = self.mapping(spec, path, ("choices", "default"))
+            choices = tuple(self.ident(c, path + ("choices", i)) for i, c in enumerate(self.sequence(spec["choices"], path + ("choices",))))
+            options.append(Option(key, choices, self.choice(spec["default"], path + ("default",), choices)))
+        return tuple(options)
+
+    def read_lists(self, data: Any) -> tuple[ListDef, ...]:
+        lists = []
+        for i, spec in enumerate(self.sequence(data, ("lists",), allow_empty=True)):
+            path = ("lists", i)
+            spec = self.mapping(spec, path, ("id",), ("values", "from"))
+            list_id = self.ident(spec["id"], path + ("id",))
+            if ("values" in spec) == ("from" in spec):
+                self.fail(path, "give either values or from")
+            if "from" in spec:
+                lists.append(ListDef(list_id, source=self.choice(spec["from"], path + ("from",), LIST_SOURCES)))
+            else:
+                values = self.sequence(spec["values"], path + ("values",))
+                lists.append(ListDef(list_id, tuple(self.label(v, path + ("values", j)) for j, v in enumerate(values))))
+        self.unique([(l.id, ("lists", i, "id")) for i, l in enumerate(lists)], "list")
+        return tuple(lists)
+
+    def read_categories(self, data: Any) -> tuple[Category, ...]:
+        categories = []
+        line_ids: list[tuple[str, Path_]] = []
+        for i, spec in enumerate(self.sequence(data, ("categories",), allow_empty=True)):
+            path = ("categories", i)
+            spec = self.mapping(spec, path, ("id", "label"), ("lines", "lines_from", "sample"))
+            if ("lines" in spec) == ("lines_from" in spec):
+                self.fail(path, "give either lines or lines_from")
+            lines = []
+            for j, line in enumerate(self.sequence(spec.get("lines", []), path + ("lines",), allow_empty="lines_from" in spec)):
+                line_path = path + ("lines", j)
+                line = self.mapping(line, line_path, ("id", "label"), ("sample",))
+                line_ids.append((self.ident(line["id"], line_path + ("id",)), line_path + ("id",)))
+                lines.append(Line(line["id"], self.label(line["label"], line_path + ("label",)), self.samples(line.get("sample", {}), line_path + ("sample",))))
+            categories.append(
+                Category(
+                    id=self.ident(spec["id"], path + ("id",)),
+                    label=self.label(spec["label"], path + ("label",)),
+                    lines=tuple(lines),
+                    lines_from=self.choice(spec["lines_from"], path + ("lines_from",), ("channels",)) if "lines_from" in spec else None,
+                    sample=self.samples(spec.get("sample", {}), path + ("sample",)),
+                )
+            )
+        self.unique([(c.id, ("categories", i, "id")) for i, c in enumerate(categories)], "category")
+        self.unique(line_ids, "line")
+        return tuple(categories)
+
+    def samples(self, data: Any, path: Path_) -> dict[str, Any]:
+        samples = self.mapping(data, path, (), tuple(data) if isinstance(data, dict) else ())
+        for key, value in samples.items():
+            self.ident(key, path + (key,))
+            values = value if isinstance(value, list) else [value]
+            if len(values) > 12:
+                self.fail(path + (key,), "a sample has at most one value per month (12)")
+            for j, item in enumerate(values):
+                if item is not None:
+                    self.number(item, path + (key,) + ((j,) if isinstance(value, list) else ()))
+        return samples
+
+    def read_sheet(self, data: Any, path: Path_, lists: tuple[ListDef, ...], categories: tuple[Category, ...]) -> Sheet:
+        spec = self.mapping(data, path, ("id", "title", "blocks"), ("subtitle", "charts", "landscape"))
+        blocks = tuple(
+            self.read_block(block, path + ("blocks", i), lists, categories)
+            for i, block in enumerate(self.sequence(spec["blocks"], path + ("blocks",)))
+        )
+        charts = tuple(self.read_chart(chart, path + ("charts", i)) for i, chart in enumerate(self.sequence(spec.get("charts", []), path + ("charts",), allow_empty=True)))
+        title = self.label(spec["title"], path + ("title",))
+        if len(self.labels[title]) > 31 or re.search(r"[\[\]:*?/\\']", self.labels[title]):
+            self.fail(path + ("title",), "a sheet title is at most 31 characters without []:*?/\\'")
+        return Sheet(
+            id=self.ident(spec["id"], path + ("id",)),
+            title=title,
+            blocks=blocks,
+            charts=charts,
+            subtitle=self.label(spec["subtitle"], path + ("subtitle",)) if "subtitle" in spec else None,
+            landscape=self.boolean(spec.get("landscape", True), path + ("landscape",)),
+        )
+
+    def read_block(self, data: Any, path: Path_, lists: tuple[ListDef, ...], categories: tuple[Category, ...]) -> Form | Table | Grid:
+        kinds = ("form", "table", "grid")
+        if not isinstance(data, dict) or len([k for k in kinds if k in data]) != 1:
+            self.fail(path, "a block is a mapping with exactly one of form, table, grid (its id)")
+        kind = next(k for k in kinds if k in data)
+        common = ("title",)
+        list_ids = {l.id for l in lists}
+        if kind == "form":
+            spec = self.mapping(data, path, ("form", "questions"), common)
+            fields = self.read_fields(spec["questions"], path + ("questions",), list_ids, "form")
+            return Form(self.ident(spec["form"], path + ("form",)), self.optional_label(spec, path), fields)
+        if kind == "table":
+            spec = self.mapping(data, path, ("table", "rows", "columns"), common + ("row_header", "total"))
+            rows = self.read_rows(spec["rows"], path + ("rows",), categories)
+            if rows.source != "count" and "row_header" not in spec:
+                self.fail(path, f"a table whose rows are {rows.source} needs a row_header label")
+            fields = self.read_fields(spec["columns"], path + ("columns",), list_ids, "table")
+            return Table(
+                self.ident(spec["table"], path + ("table",)), self.optional_label(spec, path), rows, fields,
+                row_header=self.label(spec["row_header"], path + ("row_header",)) if "row_header" in spec else None,
+                total=self.label(spec["total"], path + ("total",)) if "total" in spec else None,
+            )
+        spec = self.mapping(data, path, ("grid", "rows", "measures"), common)
+        rows = self.read_rows(spec["rows"], path + ("rows",), categories)
+        if rows.source not in ("lines", "categories", "total"):
+            self.fail(path + ("rows",), "a grid's rows are lines, categories or total")
+        fields = self.read_fields(spec["measures"], path + ("measures",), list_ids, "grid")
+        return Grid(self.ident(spec["grid"], path + ("grid",)), self.optional_label(spec, path), rows, fields)
+
+    def optional_label(self, spec: dict, path: Path_) -> str | None:
+        return self.label(spec["title"], path + ("title",)) if "title" in spec else None
+
+    def read_rows(self, data: Any, path: Path_, categories: tuple[Category, ...]) -> Rows:
+        if isinstance(data, str):
+            data = {"source": data}
+        spec = self.mapping(data, path, ("source",), ("count", "categories"))
+        source = self.choice(spec["source"], path + ("source",), ROW_SOURCES)
+        count = 0
+        if source == "count":
+            if "count" not in spec:
+                self.fail(path, "rows: count needs count: N")
+            count = int(self.number(spec["count"], path + ("count",)))
+            if not 1 <= count <= 1_048_000:
+                self.fail(path + ("count",), "must be between 1 and 1048000")
+        elif "count" in spec:
+            self.fail(path + ("count",), "only rows of source count have a count")
+        picked = ()
+        if "categories" in spec:
+            if source != "lines":
+                self.fail(path + ("categories",), "only rows of lines can be limited to categories")
+            known = {c.id for c in categories}
+            values = self.sequence(spec["categories"], path + ("categories",))
+            for i, value in enumerate(values):
+                if value not in known:
+                    self.fail(path + ("categories", i), f"no category {value!r}")
+            picked = tuple(values)
+        if source in ("lines", "categories") and not categories:
+            self.fail(path + ("source",), f"rows of {source} need categories in the blueprint")
+        return Rows(source, count, picked)
+
+    def read_fields(self, data: Any, path: Path_, list_ids: set[str], kind: str) -> tuple[Field, ...]:
+        fields = []
+        extra = {"form": (), "table": ("total",), "grid": ("year", "first", "formula_by")}[kind]
+        if kind == "table":
+            extra += ("first", "formula_by")
+        for i, spec in enumerate(self.sequence(data, path)):
+            field_path = path + (i,)
+            spec = self.mapping(
+                spec, field_path, ("id", "label"),
+                ("type", "required", "min", "max", "list", "hint", "formula", "sample", "width") + extra,
+            )
+            field_type = self.choice(spec.get("type", "text"), field_path + ("type",), FIELD_TYPES)
+            if field_type == "choice":
+                if "list" not in spec:
+                    self.fail(field_path, "a choice needs a list")
+                if spec["list"] not in list_ids:
+                    self.fail(field_path + ("list",), f"no list {spec['list']!r}")
+            elif "list" in spec:
+                self.fail(field_path + ("list",), "only a choice has a list")
+            if field_type == "yesno" and "yesno" not in list_ids:
+                self.fail(field_path + ("type",), "a yesno field needs a list with id yesno")
+            for bound in ("min", "max"):
+                if bound in spec and field_type not in NUMERIC_TYPES:
+                    self.fail(field_path + (bound,), f"only number, integer, money and percent fields have a {bound}")
+            formula = self.read_formula(spec, field_path) if "formula" in spec else None
+            for key in ("first", "formula_by"):
+                if key in spec and formula is None:
+                    self.fail(field_path + (key,), f"{key} only goes with a formula")
+            if formula is not None and ("required" in spec or "sample" in spec):
+                self.fail(field_path, "a computed field has neither required nor sample")
+            fields.append(
+                Field(
+                    id=self.ident(spec["id"], field_path + ("id",)),
+                    label=self.label(spec["label"], field_path + ("label",)),
+                    type=field_type,
+                    required=self.boolean(spec.get("required", False), field_path + ("required",)),
+                    min=self.number(spec["min"], field_path + ("min",)) if "min" in spec else (0.0 if field_type == "money" else None),
+                    max=self.number(spec["max"], field_path + ("max",)) if "max" in spec else None,
+                    list=spec.get("list") if field_type == "choice" else ("yesno" if field_type == "yesno" else None),
+                    hint=self.label(spec["hint"], field_path + ("hint",)) if "hint" in spec else None,
+                    formula=formula,
+                    sample=spec.get("sample"),
+                    width=self.number(spec["width"], field_path + ("width",)) if "width" in spec else None,
+                    year=self.choice(spec.get("year", "sum" if field_type in NUMERIC_TYPES else "none"), field_path + ("year",), YEAR_TOTALS),
+                    total=self.read_total(spec, field_path) if "total" in spec else None,
+                )
+            )
+        return tuple(fields)
+
+    def template(self, text: Any, path: Path_) -> tuple:
+        if isinstance(text, (int, float)) and not isinstance(text, bool):
+            text = str(text)
+        try:
+            return fx.parse(self.text(text, path))
+        except fx.FormulaSyntaxError as error:
+            self.fail(path, str(error))
+            raise  # unreachable: fail() raises
+
+    def read_formula(self, spec: dict, path: Path_) -> Formula:
+        first = self.template(spec["first"], path + ("first",)) if "first" in spec else None
+        if "formula_by" not in spec:
+            return Formula({"": self.template(spec["formula"], path + ("formula",))}, first=first)
+        option = self.ident(spec["formula_by"], path + ("formula_by",))
+        cases = self.mapping(spec["formula"], path + ("formula",), (), tuple(spec["formula"]) if isinstance(spec["formula"], dict) else ())
+        return Formula({key: self.template(text, path + ("formula", key)) for key, text in cases.items()}, option, first)
+
+    def read_total(self, spec: dict, path: Path_) -> Formula:
+        return Formula({"": self.template(spec["total"], path + ("total",))})
+
+    def read_chart(self, data: Any, path: Path_) -> Chart:
+        spec = self.mapping(data, path, ("id", "type", "title", "series"), ("y_axis",))
+        return Chart(
+            id=self.ident(spec["id"], path + ("id",)),
+            type=self.choice(spec["type"], path + ("type",), CHART_TYPES),
+            title=self.label(spec["title"], path + ("title",)),
+            series=tuple(self.ident(s, path + ("series", i)) for i, s in enumerate(self.sequence(spec["series"], path + ("series",)))),
+            y_axis=self.label(spec["y_axis"], path + ("y_axis",)) if "y_axis" in spec else None,
+        )
+
+    # -- cross-references
+
+    def check_fields(self, blueprint: Blueprint) -> None:
+        """Ids are unique, formulas name fields that exist, options match, nothing depends on itself."""
+        paths: dict[str, Path_] = {}
+        grid_fields: set[str] = set()
+        ids: list[tuple[str, Path_]] = []
+        for s, sheet in enumerate(blueprint.sheets):
+            for b, block in enumerate(sheet.blocks):
+                key = {Form: "questions", Table: "columns", Grid: "measures"}[type(block)]
+                for f, item in enumerate(block_fields(block)):
+                    path = ("sheets", s, "blocks", b, key, f)
+                    ids.append((item.id, path + ("id",)))
+                    paths[item.id] = path
+                    if isinstance(block, Grid):
+                        grid_fields.add(item.id)
+                    if isinstance(block, Table) and block.total is not None:
+                        paths[f"{item.id}.total"] = path + ("total",)
+        self.unique(ids, "field")
+        options = {o.id: o for o in blueprint.options}
+        fields = blueprint.fields()
+        graph: dict[str, set[str]] = {}
+        for name, path in paths.items():
+            item = fields[name.removesuffix(".total")]
+            formula = item.total if name.endswith(".total") else item.formula
+            if name.endswith(".total") and formula is None and item.type in NUMERIC_TYPES:
+                graph[name] = {item.id}  # the default total sums the column
+            if formula is None:
+                continue
+            if formula.option is not None:
+                if formula.option not in options:
+                    self.fail(path + ("formula_by",), f"no option {formula.option!r}")
+                wanted = set(options[formula.option].choices)
+                if set(formula.cases) != wanted:
+                    self.fail(path + ("formula",), f"give one formula for each of {', '.join(sorted(wanted))}")
+            trees = list(formula.cases.values()) + ([formula.first] if formula.first else [])
+            graph[name] = set()
+            for tree in trees:
+                for ref, modifier in fx.references(tree):
+                    if ref not in paths and ref not in fields:
+                        self.fail(path + ("formula",), f"{{{ref}}} names no field of this blueprint")
+                    if modifier in ("prev", "last") and ref not in grid_fields:
+                        self.fail(path + ("formula",), f"{{{ref}@{modifier}}}: only grid measures have months")
+                    if modifier == "prev" and name not in grid_fields:
+                        self.fail(path + ("formula",), "@prev is for grid measures, month to month")
+                    if modifier == "prev" and formula.first is None:
+                        self.fail(path, "a formula with @prev needs first: the formula of the first month")
+                    if modifier != "prev":
+                        graph[name].add(ref)
+        cycle = _find_cycle(graph)
+        if cycle:
+            self.fail(paths[cycle[0]] + ("formula",), "circular reference: " + " -> ".join(cycle))
+        for s, sheet in enumerate(blueprint.sheets):
+            for c, chart in enumerate(sheet.charts):
+                for i, series in enumerate(chart.series):
+                    if series not in grid_fields:
+                        self.fail(("sheets", s, "charts", c, "series", i), f"{series!r} is not a grid measure")
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def _kind(data: Any) -> str:
+    if data is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}.get(type(data), type(data).__name__)
+

@@ -1,0 +1,193 @@
+"""The blueprint model: plain data, no I/O.
+
+A blueprint declares the sheets of one workbook as blocks (forms, tables, grids) of typed
+fields. A field is either an input cell, typed and validated, or a computed cell written as a
+formula template over other fields' names (see :mod:`smm_sheets.formula`). Labels are keys
+into the blueprint's label table, so that the texts can be translated without touching the
+structure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FIELD_TYPES = ("text", "number", "integer", "money", "percent", "date", "time", "choice", "yesno")
+NUMERIC_TYPES = ("number", "integer", "money", "percent")
+# What a block's rows run over. "lines" and "categories" come from the blueprint's budget
+# lines, "months" from the plan year, "channels" and "team" from the parameters, "total" is one
+# row, "count" a number of blank rows to fill in.
+ROW_SOURCES = ("lines", "categories", "months", "channels", "team", "total", "count")
+LIST_SOURCES = ("channels", "team", "months", "categories")
+YEAR_TOTALS = ("sum", "last", "none")
+CHART_TYPES = ("column", "bar", "line")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A computed cell's template, parsed; possibly chosen by a blueprint option.
+
+    ``cases`` maps an option's value to a parsed template; a plain formula has the single
+    case ``""``. ``first`` replaces the template in the first month (where ``@prev`` has no
+    month to point at).
+    """
+
+    cases: dict[str, tuple]
+    option: str | None = None
+    first: tuple | None = None
+
+    def tree(self, options: dict[str, str], first_month: bool = False) -> tuple:
+        if first_month and self.first is not None:
+            return self.first
+        return self.cases[options[self.option]] if self.option else self.cases[""]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A question, a table column or a grid measure: a typed input or a computed cell."""
+
+    id: str
+    label: str
+    type: str = "text"
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    list: str | None = None
+    hint: str | None = None
+    formula: Formula | None = None
+    sample: Any = None
+    width: float | None = None
+    # Grid measures: what the year column shows. Table columns: a total row cell.
+    year: str = "sum"
+    total: Formula | None = None
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What a table's or grid's rows run over."""
+
+    source: str
+    count: int = 0
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    title: str | None
+    questions: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    title: str | None
+    rows: Rows
+    columns: tuple[Field, ...]
+    row_header: str | None = None
+    total: str | None = None
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Rows (lines, categories or a total) times the twelve months of the plan."""
+
+    id: str
+    title: str | None
+    rows: Rows
+    measures: tuple[Field, ...]
+
+
+Block = Form | Table | Grid
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    type: str
+    title: str
+    series: tuple[str, ...]
+    y_axis: str | None = None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+    charts: tuple[Chart, ...] = ()
+    subtitle: str | None = None
+    landscape: bool = True
+
+
+@dataclass(frozen=True)
+class Line:
+    """A budget line. ``label`` is a label key, or literal text for lines made from channels."""
+
+    id: str
+    label: str
+    sample: dict[str, Any] = field(default_factory=dict)
+    literal: bool = False
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    label: str
+    lines: tuple[Line, ...] = ()
+    # "channels": one line per chosen channel, each with ``sample``.
+    lines_from: str | None = None
+    sample: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListDef:
+    """A dropdown's values: label keys, or one of the parameter-driven LIST_SOURCES."""
+
+    id: str
+    values: tuple[str, ...] = ()
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    choices: tuple[str, ...]
+    default: str
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    id: str
+    version: str
+    title: str
+    description: str
+    sheets: tuple[Sheet, ...]
+    labels: dict[str, dict[str, str]]
+    lists: tuple[ListDef, ...] = ()
+    categories: tuple[Category, ...] = ()
+    options: tuple[Option, ...] = ()
+    source: str = "<memory>"
+
+    def option_values(self, overrides: dict[str, str] | None = None) -> dict[str, str]:
+        values = {option.id: option.default for option in self.options}
+        values.update(overrides or {})
+        return values
+
+    def fields(self) -> dict[str, Field]:
+        """Every named field of the blueprint, by id."""
+        found: dict[str, Field] = {}
+        for sheet in self.sheets:
+            for block in sheet.blocks:
+                for item in block_fields(block):
+                    found[item.id] = item
+        return found
+
+
+def block_fields(block: Block) -> tuple[Field, ...]:
+    """The fields a block defines, in order."""
+    if isinstance(block, Form):
+        return block.questions
+    if isinstance(block, Table):
+        return block.columns
+    return block.measures

@@ -1,0 +1,126 @@
+"""Generation parameters: what fills a blueprint (company, year, months, currency, channels...)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from smm_sheets.errors import ParameterError
+from smm_sheets.locale_data import known_currency
+
+DEFAULT_CHANNELS = ("instagram", "facebook")
+DEFAULT_TEAM = ("Owner",)
+_CHANNEL_NAME = re.compile(r"^[^\W_][\w .&+'-]{0,29}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A social channel: ``id`` names things in the workbook, ``name`` is shown to people."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Parameters:
+    company: str
+    year: int
+    start_month: int
+    currency: str
+    channels: tuple[Channel, ...]
+    team: tuple[str, ...] = DEFAULT_TEAM
+    language: str = "en"
+    sample: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+
+    def months(self) -> list[tuple[int, int]]:
+        """The twelve (year, month) pairs of the plan, from the start month on."""
+        return [
+            (self.year + (self.start_month - 1 + i) // 12, (self.start_month - 1 + i) % 12 + 1)
+            for i in range(12)
+        ]
+
+
+def make_parameters(
+    company: str = "Your company",
+    year: int | None = None,
+    start_month: int = 1,
+    currency: str = "EUR",
+    channels: list[str] | tuple[str, ...] | str | None = None,
+    team: list[str] | tuple[str, ...] | str | None = None,
+    sample: bool = False,
+    options: dict[str, str] | None = None,
+    channel_names: dict[str, str] | None = None,
+) -> Parameters:
+    """Check and normalise generation parameters.
+
+    Args:
+        channels: names or a comma-separated string; well-known ids (``instagram``) get their
+            display name from ``channel_names``, any other name is used as given.
+        team: people or roles, the same way.
+
+    Raises:
+        ParameterError: one clear line saying which value is wrong.
+    """
+    company = _text("company", company, 100)
+    year = date.today().year if year is None else year
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ParameterError(f"year must be between 2000 and 2100, not {year!r}")
+    if not isinstance(start_month, int) or not 1 <= start_month <= 12:
+        raise ParameterError(f"start month must be 1-12, not {start_month!r}")
+    code = str(currency).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code) or not known_currency(code):
+        raise ParameterError(f"unknown currency {currency!r}: use an ISO 4217 code such as EUR, USD or NOK")
+    return Parameters(
+        company=company,
+        year=year,
+        start_month=start_month,
+        currency=code,
+        channels=_channels(DEFAULT_CHANNELS if channels is None else channels, channel_names or {}),
+        team=tuple(_names("team", DEFAULT_TEAM if team is None else team)),
+        sample=bool(sample),
+        options=dict(options or {}),
+    )
+
+
+def _text(what: str, value: str, limit: int) -> str:
+    value = str(value).strip()
+    if not value:
+        raise ParameterError(f"{what} must not be empty")
+    if len(value) > limit or _CONTROL.search(value):
+        raise ParameterError(f"{what} must be at most {limit} printable characters")
+    return value
+
+
+def _names(what: str, values: list[str] | tuple[str, ...] | str) -> list[str]:
+    items = values.split(",") if isinstance(values, str) else list(values)
+    names = [_text(what, item, 60) for item in items if str(item).strip()]
+    if not names:
+        raise ParameterError(f"{what} must name at least one entry")
+    seen: set[str] = set()
+    for name in names:
+        if name.casefold() in seen:
+            raise ParameterError(f"{what} names {name!r} twice")
+        seen.add(name.casefold())
+    return names
+
+
+def slug(name: str) -> str:
+    """A lower-case identifier made of a display name: ``"X (Twitter)"`` -> ``"x_twitter"``."""
+    return re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_")
+
+
+def _channels(values: list[str] | tuple[str, ...] | str, known: dict[str, str]) -> tuple[Channel, ...]:
+    channels = []
+    for name in _names("channels", values):
+        if not _CHANNEL_NAME.match(name):
+            raise ParameterError(
+                f"channel {name!r} must start with a letter or digit and use at most 30 letters, digits, spaces or .&+'-"
+            )
+        key = slug(name)
+        channels.append(Channel(key, known.get(key, name)))
+    if len({c.id for c in channels}) != len(channels):
+        raise ParameterError("channels name the same channel twice")
+    return tuple(channels)

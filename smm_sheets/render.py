@@ -1,0 +1,169 @@
+"""Write a workbook plan to an .xlsx file. The only module that uses xlsxwriter.
+
+Every formula is written with the value the planner computed, so readers that do not
+recalculate (openpyxl, pandas, calamine, LibreOffice with default settings) see real
+numbers. Text is always written as text: a company called ``=HYPERLINK(...)`` stays text.
+The file appears atomically: it is written next to its target and renamed into place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from smm_sheets import formula as fx
+from smm_sheets.errors import FileError
+from smm_sheets.layout import Cell, SheetPlan, WorkbookPlan
+
+_BASE = {"font_name": "Arial", "font_size": 10, "valign": "vcenter"}
+_ROLES: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 14},
+    "subtitle": {"italic": True, "font_color": "#555555"},
+    "section": {"bold": True, "font_size": 11, "font_color": "#1F4E79"},
+    "header": {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "border": 1, "text_wrap": True, "align": "center"},
+    "group": {"font_color": "#555555"},
+    "label": {},
+    "question": {"text_wrap": True, "bold": True},
+    "hint": {"italic": True, "font_color": "#666666", "text_wrap": True},
+    "total_label": {"bold": True, "top": 1},
+    "text": {},
+    "input": {"bg_color": "#FFF9E6", "border": 1, "border_color": "#D9D9D9", "locked": False},
+    "formula": {"bg_color": "#F2F2F2", "border": 1, "border_color": "#D9D9D9"},
+    "total": {"bg_color": "#E7EEF7", "bold": True, "border": 1, "border_color": "#BFBFBF"},
+    "year": {"bg_color": "#E7EEF7", "bold": True, "border": 1, "border_color": "#BFBFBF"},
+}
+
+
+def write(plan: WorkbookPlan, target: Path, force: bool = False) -> Path:
+    """Write the plan to ``target`` atomically.
+
+    Args:
+        plan: from :func:`smm_sheets.layout.build`.
+        target: the .xlsx path to create.
+        force: replace an existing file.
+
+    Returns:
+        The path written.
+
+    Raises:
+        FileError: the target exists (without ``force``) or cannot be written.
+    """
+    target = Path(target)
+    if target.exists() and not force:
+        raise FileError(f"{target} exists; use --force to replace it")
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileError(f"{folder} is not a folder")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        os.close(handle)
+    except OSError as error:
+        raise FileError(f"cannot write to {folder}: {error.strerror}") from None
+    try:
+        render(plan, temporary)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return target
+
+
+def render(plan: WorkbookPlan, path: str | Path) -> None:
+    """Write the plan to ``path`` (not atomically; see :func:`write`)."""
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
+    formats = _Formats(workbook, plan.number_formats)
+    workbook.set_properties({"title": plan.sheets[0].cells[(0, 0)].value, "company": plan.params.company})
+    for name, value in plan.properties.items():
+        workbook.set_custom_property(name, value)
+    sheets = {}
+    for sheet in plan.sheets:
+        sheets[sheet.name] = _write_sheet(workbook, sheet, formats)
+    for name, reference in plan.names.items():
+        workbook.define_name(name, reference)
+    for sheet in plan.sheets:
+        for chart in sheet.charts:
+            _write_chart(workbook, sheets[sheet.name], chart)
+    workbook.close()
+
+
+class _Formats:
+    def __init__(self, workbook: xlsxwriter.Workbook, number_formats: dict[str, str]):
+        self.workbook, self.number_formats, self.cache = workbook, number_formats, {}
+
+    def get(self, style: str):
+        found = self.cache.get(style)
+        if found is None:
+            role, _, kind = style.partition(":")
+            props = dict(_BASE, **_ROLES[role])
+            if kind:
+                props["num_format"] = self.number_formats[kind]
+                if kind in ("text", "choice", "yesno"):
+                    props["text_wrap"] = role == "input"
+            found = self.cache[style] = self.workbook.add_format(props)
+        return found
+
+
+def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Formats):
+    ws = workbook.add_worksheet(sheet.name)
+    for col, width in sheet.widths.items():
+        ws.set_column(col, col, width)
+    for (row, col), cell in sorted(sheet.cells.items()):
+        _write_cell(ws, row, col, cell, formats.get(cell.style))
+    for r1, c1, r2, c2, options in sheet.validations:
+        ws.data_validation(r1, c1, r2, c2, options)
+    if sheet.freeze:
+        ws.freeze_panes(*sheet.freeze)
+    if sheet.landscape:
+        ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if sheet.repeat_rows:
+        ws.repeat_rows(*sheet.repeat_rows)
+    last_row = max((row for row, _ in sheet.cells), default=0)
+    ws.print_area(0, 0, last_row, sheet.last_col)
+    if sheet.protect:
+        ws.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
+    if sheet.hidden:
+        ws.hide()
+    return ws
+
+
+def _write_cell(ws, row: int, col: int, cell: Cell, fmt) -> None:
+    value = cell.value
+    if cell.kind == "formula":
+        if isinstance(value, fx.ExcelError):
+            value = value.code
+        ws.write_formula(row, col, "=" + cell.formula, fmt, value)
+    elif value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, fmt)
+    elif isinstance(value, (dt.date, dt.time)):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def _write_chart(workbook: xlsxwriter.Workbook, ws, chart) -> None:
+    figure = workbook.add_chart({"type": chart.type})
+    for name, values in chart.series:
+        figure.add_series({"name": name, "categories": "=" + chart.categories, "values": "=" + values})
+    figure.set_title({"name": chart.title})
+    figure.set_legend({"position": "bottom"})
+    if chart.y_axis:
+        figure.set_y_axis({"name": chart.y_axis})
+    figure.set_size({"width": 760, "height": 340})
+    ws.insert_chart(chart.row, chart.col, figure)
