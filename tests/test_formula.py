@@ -1,0 +1,112 @@
+"""The template language: parsing, A1 text and Excel-compatible evaluation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from smm_sheets import formula as fx
+
+
+def run(text, **cells):
+    """Evaluate a template with references bound to plain values or lists (ranges)."""
+    def lookup(name, modifier):
+        value = cells[name if modifier is None else f"{name}@{modifier}"]
+        return fx.Range(value) if isinstance(value, list) else value
+    return fx.evaluate(fx.parse(text), lookup)
+
+
+def a1(text, **refs):
+    return fx.to_a1(fx.parse(text), lambda name, modifier: refs[name if modifier is None else f"{name}@{modifier}"])
+
+
+def test_a1_text_keeps_the_authors_structure():
+    assert a1("MAX(0, {available} - {actual})", available="D5", actual="D9") == "MAX(0,D5-D9)"
+    assert a1("{planned}+{surplus@prev}", planned="E4", **{"surplus@prev": "D6"}) == "E4+D6"
+    assert a1('IFERROR({a}/{b},"")', a="A1", b="B1") == 'IFERROR(A1/B1,"")'
+    assert a1('"say ""hi"""&{a}', a="A1") == '"say ""hi"""&A1'
+    assert a1("-(1.5+{a})^2", a="A1") == "-(1.5+A1)^2"
+
+
+def test_precedence_follows_excel():
+    assert run("1+2*3") == 7
+    assert run("(1+2)*3") == 9
+    assert run("-2^2") == 4  # unary minus binds tighter than ^ in Excel
+    assert run("2^3^2") == 64  # ^ is left-associative in Excel
+    assert run("1+1=2") is True
+    assert run('1&2+3') == "15"
+
+
+def test_blanks_text_and_errors_behave_as_in_a_spreadsheet():
+    assert run("{a}+1", a=None) == 1
+    assert run("{a}/{b}", a=1, b=None) is fx.DIV0
+    assert run('IFERROR({a}/{b},"")', a=1, b=0) == ""
+    assert run('{a}+1', a="text") is fx.VALUE
+    assert run('{a}+1', a="2") == 3
+    assert run("{a}&\"x\"", a=2.0) == "2x"
+    assert run("{a}=\"\"", a=None) is True
+    assert run("{a}=0", a=None) is True
+    assert run('"abc"="ABC"') is True
+
+
+def test_aggregates_skip_text_and_blanks_in_ranges():
+    assert run("SUM({r})", r=[1, None, "x", 2.5, True]) == 3.5
+    assert run("SUM({r}, 1)", r=[fx.DIV0]) is fx.DIV0
+    assert run("MAX({r})", r=[None, None]) == 0
+    assert run("AVERAGE({r})", r=[None]) is fx.DIV0
+    assert run("COUNT({r})", r=[1, "x", None, 3]) == 2
+    assert run("COUNTA({r})", r=[1, "x", None, ""]) == 2
+    assert run("COUNTBLANK({r})", r=[1, "", None]) == 2
+
+
+def test_sum_is_exact_where_floats_are_not():
+    assert run("SUM({r})", r=[0.1] * 10) == 1.0
+    assert 1e16 + 1.0 - 1e16 != 1.0 and run("SUM({r})", r=[1e16, 1.0, -1e16]) == 1.0
+
+
+def test_conditional_counting_and_summing():
+    channel = ["Instagram", "Facebook", "instagram", None]
+    status = ["Done", "Done", "Draft", "Done"]
+    amount = [10, 20, 30, 40]
+    assert run('COUNTIFS({c},"Instagram",{s},"Done")', c=channel, s=status) == 1
+    assert run('COUNTIFS({c},"Instagram")', c=channel) == 2  # case-insensitive, like Excel
+    assert run('SUMIFS({a},{s},"Done")', a=amount, s=status) == 70
+    assert run('SUMIFS({a},{a},">=20")', a=amount) == 90
+    assert run('COUNTIFS({c},"")', c=channel) == 1
+    assert run('COUNTIFS({c},"<>")', c=channel) == 3
+    assert run('SUMIFS({a},{s},"Done",{c},"Facebook")', a=amount, s=status, c=channel) == 20
+
+
+def test_logic_and_rounding():
+    assert run("IF({a}>0,\"up\",\"down\")", a=-1) == "down"
+    assert run("IF({a},1)", a=None) is False
+    assert run("AND(1,{a})", a=0) is False
+    assert run("OR(0,{a})", a=2) is True
+    assert run("NOT({a})", a=None) is True
+    assert run("ROUND(2.5,0)") == 3 and run("ROUND(-2.5,0)") == -3  # half away from zero
+    assert run("ROUND(2.675,2)") == 2.68
+    assert run("ABS(-3)") == 3
+    assert run("LEN({a})", a="Hello") == 5
+    assert math.isclose(run("{a}/3", a=1), 1 / 3)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("XLOOKUP(1,{a},{b})", "function XLOOKUP is not supported"),
+        ("SUM(1", "expected ')'"),
+        ("1+", "unexpected end"),
+        ("{a@next}", "unknown reference modifier @next"),
+        ("{A}", "cannot read"),
+        ("IF()", "IF takes 1..3 arguments"),
+        ("1 2", "unexpected '2'"),
+    ],
+)
+def test_bad_templates_are_refused_with_a_reason(text, message):
+    with pytest.raises(fx.FormulaSyntaxError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        fx.parse(text)
+
+
+def test_references_are_listed_in_order():
+    assert fx.references(fx.parse("MAX(0,{a}-{b@prev})+SUM({c@all})")) == [("a", None), ("b", "prev"), ("c", "all")]

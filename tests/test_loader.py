@@ -1,0 +1,131 @@
+"""Strict blueprint loading: every mistake is one line naming the file, line and key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smm_sheets import loader
+from smm_sheets.errors import BlueprintError
+from smm_sheets.model import Grid, Table
+
+BUDGET = (loader.BUILTIN_DIR / "budget.yaml").read_text(encoding="utf-8")
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+def broken(old: str, new: str) -> tuple[str, int]:
+    """The budget with one change, and the line of the change."""
+    assert old in BUDGET, old
+    text = BUDGET.replace(old, new, 1)
+    return text, line_of(text, new) if new.strip() else None
+
+
+def error_of(text: str) -> BlueprintError:
+    with pytest.raises(BlueprintError) as caught:
+        loader.loads(text, "mine.yaml")
+    assert "\n" not in str(caught.value)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    "old, new, path, message",
+    [
+        ("    landscape: false", "    landscap: false", "sheets[1].landscap", "unknown key"),
+        ('version: "1.0"', "version: [1]", "version", "must be a version"),
+        ('formula: "SUM({planned})"}', 'formula: "SUM({planed})"}', "sheets[0].blocks[3].measures[0].formula", "{planed} names no field"),
+        ("id: design_tool,", "id: scheduling,", "categories[0].lines[1].id", "duplicate line id 'scheduling'"),
+        ("id: total_actual,", "id: total_planned,", "sheets[0].blocks[4].measures[1].id", "duplicate field id 'total_planned'"),
+        ("label: line.hosting", "label: line.hostin", "categories[3].lines[2].label", "no label 'line.hostin'"),
+        ("type: percent", "type: procent", "sheets[1].blocks[0].columns[3].type", "must be one of"),
+        ('"{category_planned}-{category_actual}"', '"{category_variance}-{category_actual}"', "sheets[0].blocks[3].measures[2].formula", "circular reference"),
+        ("              positive: \"MAX(0,{available}-{actual})\"\n", "", "sheets[0].blocks[2].measures[1].formula", "give one formula for each of none, positive, signed"),
+        ('"SUM({surplus})"', '"XLOOKUP({surplus})"', "sheets[0].blocks[4].measures[3].formula", "XLOOKUP is not supported"),
+        ("rows: categories\n        measures", "rows: months\n        measures", "sheets[0].blocks[3].rows", "a grid's rows are lines, categories or total"),
+        ("series: [total_planned, total_actual]", "series: [total_planned, year_actual]", "sheets[1].charts[0].series[1]", "not a grid measure"),
+        ("sheet.summary.subtitle: \"{company}", "sheet.summary.subtitle: \"{compny}", "labels.en.sheet.summary.subtitle", "unknown placeholder {compny}"),
+        ("{id: prepared_by, label: question.prepared_by}", "{id: prepared_by, label: question.prepared_by, min: 1}", "sheets[1].blocks[1].questions[0].min", "only number, integer, money and percent"),
+        ("year: last, formula", "year: last, sample: 3, formula", "sheets[0].blocks[4].measures[3]", "a computed field has neither required nor sample"),
+    ],
+)
+def test_each_mistake_names_file_line_and_key_path(old, new, path, message):
+    text = BUDGET.replace(old, new, 1)
+    assert text != BUDGET
+    error = error_of(text)
+    assert error.source == "mine.yaml"
+    assert error.path == path, str(error)
+    assert message in error.reason, str(error)
+    assert str(error).startswith(f"mine.yaml:{error.line}: {path}: ")
+
+
+def test_line_numbers_point_at_the_mistake():
+    text, line = broken("    landscape: false", "    landscap: false")
+    assert error_of(text).line == line
+    text, line = broken("id: design_tool, label: line.design_tool", "id: scheduling, label: line.design_tool")
+    assert error_of(text).line == line
+
+
+def test_prev_needs_a_first_month_formula():
+    text = BUDGET.replace('            first: "{planned}"\n', "", 1)
+    error = error_of(text)
+    assert error.path == "sheets[0].blocks[2].measures[0]" and "needs first" in error.reason
+
+
+def test_yaml_syntax_errors_give_the_line():
+    error = error_of("id: budget\nversion: [1\n")
+    assert error.line is not None and "not valid YAML" in error.reason
+
+
+def test_yaml_aliases_are_refused():
+    text = "a: &x [1, 2]\nb: *x\n" + BUDGET
+    assert "aliases are not allowed" in error_of(text).reason
+
+
+@pytest.mark.parametrize("text, reason", [("", "empty"), ("- 1\n- 2\n", "must be a mapping"), ("id: x\n", "missing key")])
+def test_files_that_are_not_blueprints(text, reason):
+    assert reason in error_of(text).reason
+
+
+def test_duplicate_yaml_keys_are_refused():
+    error = error_of(BUDGET.replace("title: title\n", "title: title\ntitle: title\n", 1))
+    assert error.path == "title" and error.reason == "duplicate key"
+
+
+def test_a_users_own_blueprint_file_loads(tmp_path):
+    own = tmp_path / "mine.yaml"
+    own.write_text(BUDGET.replace("id: budget", "id: my-budget", 1), encoding="utf-8")
+    blueprint = loader.load(str(own))
+    assert blueprint.id == "my-budget" and blueprint.source == str(own)
+
+
+def test_unknown_blueprint_lists_the_built_in_ones():
+    with pytest.raises(BlueprintError, match="no such blueprint or file .built-in: budget"):
+        loader.load("nope")
+
+
+def test_unreadable_file_is_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(BlueprintError, match="cannot read"):
+        loader.load(bad)
+
+
+def test_the_budget_blueprint_has_the_seeds_structure(budget):
+    assert [c.id for c in budget.categories] == ["software", "advertising", "services", "assets"]
+    services = {line.id for line in budget.categories[2].lines}
+    assert services == {"photographer", "copywriter", "ads_manager", "web_developer", "designer"}
+    assert {line.id for line in budget.categories[3].lines} == {"domain", "website", "hosting"}
+    assert budget.categories[1].lines_from == "channels"
+    assert [o.choices for o in budget.options] == [("signed", "positive", "none")]
+    kinds = [type(block) for sheet in budget.sheets for block in sheet.blocks]
+    assert Grid in kinds and Table in kinds
+
+
+def test_every_built_in_blueprint_loads():
+    paths = loader.builtin_blueprints()
+    assert paths and all(not p.name.startswith("_") for p in paths)
+    for path in paths:
+        assert loader.load(path).id == Path(path).stem
