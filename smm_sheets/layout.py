@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Iterator
 
 from smm_sheets import __version__
@@ -65,6 +66,7 @@ class SheetPlan:
     name: str
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
     widths: dict[int, float] = field(default_factory=dict)
+    heights: dict[int, float] = field(default_factory=dict)
     validations: list[tuple[int, int, int, int, dict]] = field(default_factory=list)
     charts: list[ChartPlan] = field(default_factory=list)
     freeze: tuple[int, int] | None = None
@@ -74,6 +76,7 @@ class SheetPlan:
     landscape: bool = True
     next_row: int = 0
     last_col: int = 0
+    print_rows: int = 0
 
     def put(self, row: int, col: int, cell: Cell) -> Cell:
         self.cells[(row, col)] = cell
@@ -89,6 +92,7 @@ class Placement:
     field: Field
     sheet: int
     cells: list[tuple[dict, int, int]] = field(default_factory=list)
+    rects: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -232,8 +236,7 @@ class _Planner:
                 "yesno": "@",
             },
         )
-        self._index: dict[tuple, dict[tuple, list]] = {}
-        self._values: dict[tuple[int, int, int], Any] = {}
+        self._index: dict[tuple, tuple] = {}
 
     # -- sheets and blocks
 
@@ -335,6 +338,7 @@ class _Planner:
         if first:
             plan.put(header, 0, Cell("text", "header", self.x.text(table.row_header)))
             plan.widths.setdefault(0, 26)
+        plan.heights[header] = 30  # room for two lines of wrapped header text
         for i, column in enumerate(table.columns):
             plan.put(header, first + i, Cell("text", "header", self.x.text(column.label) + (" *" if column.required else "")))
             plan.widths.setdefault(first + i, column.width or _WIDTHS.get(column.type, 14))
@@ -379,7 +383,10 @@ class _Planner:
                 self.formula_cell(plan, row, 1, question, question.formula.tree(self.x.options), {}, "formula")
             else:
                 self.input_cell(plan, row, 1, question, _sample_at(question.sample, 0), {})
-            plan.put(row, 2, Cell("text", "hint", self.x.text(question.hint) if question.hint else ""))
+            hint = self.x.text(question.hint) if question.hint else ""
+            plan.put(row, 2, Cell("text", "hint", hint))
+            if len(hint) > 70:
+                plan.heights[row] = 13 * (1 + len(hint) // 70)  # apps do not grow rows for wrapped text on load
             plan.next_row += 1
 
     def input_cell(self, plan: SheetPlan, row: int, col: int, item: Field, sample: Any, coords: dict) -> None:
@@ -415,6 +422,7 @@ class _Planner:
                       self.x.text(chart.y_axis) if chart.y_axis else None)
         )
         plan.next_row += 20
+        plan.print_rows = plan.next_row
 
     def place_lists(self) -> None:
         if not self.x.lists:
@@ -434,59 +442,66 @@ class _Planner:
     def finish_formulas(self) -> None:
         for s, plan in enumerate(self.plan.sheets):
             for (row, col), cell in plan.cells.items():
-                if cell.kind == "formula":
-                    self.value(s, row, col)
-        for plan in self.plan.sheets:
-            for cell in plan.cells.values():
-                cell.tree = cell.coords = None
+                if cell.tree is not None:
+                    self.value(s, row, col, cell)
+        self._index.clear()
 
-    def value(self, sheet: int, row: int, col: int) -> Any:
-        key = (sheet, row, col)
-        if key in self._values:
-            result = self._values[key]
-            if result is _PENDING:
-                raise InputError(f"{self.x.blueprint.source}: circular reference through {self.plan.sheets[sheet].cells[(row, col)].owner}")
-            return result
-        cell = self.plan.sheets[sheet].cells.get((row, col))
+    def value(self, sheet: int, row: int, col: int, cell: Cell | None = None) -> Any:
+        """A cell's value as formulas see it; computes (and caches) formula cells on demand."""
         if cell is None:
-            return None
+            cell = self.plan.sheets[sheet].cells.get((row, col))
+            if cell is None:
+                return None
         if cell.kind != "formula":
-            return _cell_value(cell.value)
-        self._values[key] = _PENDING
-        here = sheet
+            value = cell.value
+            return value if value.__class__ in _PLAIN else _cell_value(value)
+        if cell.tree is None:
+            return cell.value
+        if cell.coords is None:
+            raise InputError(f"{self.x.blueprint.source}: circular reference through {cell.owner}")
+        coords, cell.coords = cell.coords, None  # marks the cell as being computed
+        here = self.plan.sheets[sheet].name
+        refs = {ref: self.resolve(ref[0], ref[1], coords, cell.owner) for ref in _refs(cell.tree)}
         several = _multi_area_refs(cell.tree)
-
-        def areas(name: str, modifier: str | None) -> tuple[int, list[tuple[int, int, int, int]]]:
-            target, rects = self.resolve(name, modifier, cell.coords, cell.owner)
-            if len(rects) > 1 and (name, modifier) not in several:
+        for ref, (target, rects) in refs.items():
+            if len(rects) > 1 and ref not in several:
                 raise InputError(
-                    f"{self.x.blueprint.source}: {cell.owner}: the cells of {{{name}}} it uses do not form one "
+                    f"{self.x.blueprint.source}: {cell.owner}: the cells of {{{ref[0]}}} it uses do not form one "
                     "rectangle (several areas only go straight into SUM, MIN, MAX, AVERAGE, COUNT or COUNTA)"
                 )
-            return target, rects
 
-        def resolve(name: str, modifier: str | None) -> str:
-            target, rects = areas(name, modifier)
-            sheet_name = self.plan.sheets[target].name if target != here else None
-            return ",".join(_a1_range(sheet_name, *rect) for rect in rects)
+        def a1(name: str, modifier: str | None) -> str:
+            target, rects = refs[(name, modifier)]
+            sheet_name = self.plan.sheets[target].name
+            return ",".join(_a1_range(None if sheet_name == here else sheet_name, *rect) for rect in rects)
 
         def lookup(name: str, modifier: str | None) -> Any:
-            target, rects = areas(name, modifier)
-            if len(rects) == 1 and rects[0][:2] == rects[0][2:]:
-                return self.value(target, rects[0][0], rects[0][1])
-            return fx.Range([
-                self.value(target, r, c)
-                for r1, c1, r2, c2 in rects for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
-            ])
+            target, rects = refs[(name, modifier)]
+            cells = self.plan.sheets[target].cells
+            if len(rects) == 1:
+                r1, c1, r2, c2 = rects[0]
+                if r1 == r2 and c1 == c2:
+                    return self.value(target, r1, c1)
+            values = []
+            for r1, c1, r2, c2 in rects:
+                for r in range(r1, r2 + 1):
+                    for c in range(c1, c2 + 1):
+                        found = cells.get((r, c))
+                        if found is None:
+                            values.append(None)
+                        elif found.kind == "formula" or found.value.__class__ not in _PLAIN:
+                            values.append(self.value(target, r, c, found))
+                        else:
+                            values.append(found.value)
+            return fx.Range(values)
 
-        cell.formula = fx.to_a1(cell.tree, resolve)
+        cell.formula = fx.to_a1(cell.tree, a1)
         result = fx.evaluate(cell.tree, lookup)
         if isinstance(result, fx.Range):
             result = fx.VALUE
         if result is None:
             result = 0.0  # a formula pointing at a blank cell shows 0
-        cell.value = result
-        self._values[key] = result
+        cell.value, cell.tree = result, None
         return result
 
     def resolve(self, name: str, modifier: str | None, coords: dict, owner: str) -> tuple[int, list[tuple[int, int, int, int]]]:
@@ -494,22 +509,21 @@ class _Planner:
         placement = self.plan.items[name]
         if not placement.cells:
             raise InputError(f"{self.x.blueprint.source}: {owner}: {{{name}}} has no cells in this workbook")
-        wanted = dict(coords)
-        if modifier == "prev":
-            wanted["month"] = wanted["month"] - 1
-        elif modifier == "last":
-            wanted["month"] = 11
-        elif modifier == "all":
-            wanted = {}
-        dims = tuple(sorted(set(wanted) & set(placement.cells[0][0])))
-        index = self._index.get((name, dims))
-        if index is None:
-            index = {}
+        if modifier == "all":
+            coords = {}
+        elif modifier is not None:
+            coords = dict(coords, month=coords["month"] - 1 if modifier == "prev" else 11)
+        key = (name, tuple(coords))
+        found = self._index.get(key)
+        if found is None:
+            dims = [d for d in coords if d in placement.cells[0][0]]
+            pick = itemgetter(*dims) if dims else (lambda _: ())
+            groups: dict[Any, list] = {}
             for cell_coords, row, col in placement.cells:
-                index.setdefault(tuple(cell_coords[d] for d in dims), []).append((row, col))
-            index = {key: _rectangles(cells) for key, cells in index.items()}
-            self._index[(name, dims)] = index
-        rects = index.get(tuple(wanted[d] for d in dims))
+                groups.setdefault(pick(cell_coords), []).append((row, col))
+            found = self._index[key] = (pick, {k: _rectangles(v) for k, v in groups.items()})
+        pick, index = found
+        rects = index.get(pick(coords))
         if not rects:
             raise InputError(f"{self.x.blueprint.source}: {owner}: {{{name}}} has no cells where {owner} uses it")
         return placement.sheet, rects
@@ -521,7 +535,7 @@ class _Planner:
             if not placement.cells:
                 continue
             plan = self.plan.sheets[placement.sheet]
-            rects = _rectangles([(r, c) for _, r, c in placement.cells])
+            rects = placement.rects = _rectangles([(r, c) for _, r, c in placement.cells])
             base = NAME_PREFIX + name.replace(".", "_")
             for i, rect in enumerate(rects):
                 suffix = "" if len(rects) == 1 else "_" + _rect_key(placement, rect, i)
@@ -586,17 +600,22 @@ class _Planner:
             row += 1
             item = placement.field
             kind = "formula" if item.formula is not None or name.endswith(".total") else "input"
-            ranges = " ".join(_a1_range(None, *rect, absolute=True) for rect in _rectangles([(r, c) for _, r, c in placement.cells]))
+            ranges = " ".join(_a1_range(None, *rect, absolute=True) for rect in placement.rects)
             values = (name, kind, item.type, "yes" if item.required else "no", self.plan.sheets[placement.sheet].name, ranges)
             for col, value in enumerate(values):
                 plan.put(row, col, Cell("text", "text", value))
 
 
-_PENDING = object()
+_PLAIN = (float, str, bool, type(None))
 _WIDTHS = {"text": 30, "money": 14, "date": 12, "time": 9, "choice": 18, "yesno": 9, "percent": 10, "number": 12, "integer": 10}
 
 
 _MULTI_AREA_FUNCTIONS = {"SUM", "MIN", "MAX", "AVERAGE", "COUNT", "COUNTA"}
+
+
+def _refs(tree: tuple) -> dict[tuple[str, str | None], None]:
+    """The distinct references of a tree, in order (a dict used as an ordered set)."""
+    return dict.fromkeys(fx.references(tree))
 
 
 def _multi_area_refs(tree: tuple) -> set[tuple[str, str | None]]:
@@ -638,6 +657,14 @@ def _plain(number: float) -> str:
 
 def _rectangles(cells: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
     """Cover cells with rectangles: runs within a row, stacked while the column span holds."""
+    if len(cells) == 1:
+        row, col = cells[0]
+        return [(row, col, row, col)]
+    rows = [row for row, _ in cells]
+    cols = [col for _, col in cells]
+    r1, r2, c1, c2 = min(rows), max(rows), min(cols), max(cols)
+    if (r2 - r1 + 1) * (c2 - c1 + 1) == len(cells):  # cells are distinct, so they fill the box
+        return [(r1, c1, r2, c2)]
     by_row: dict[int, list[int]] = {}
     for row, col in cells:
         by_row.setdefault(row, []).append(col)

@@ -50,6 +50,7 @@ LABEL_PLACEHOLDERS = {"company", "year", "currency", "first_month", "last_month"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_.]*$")
 
+_STR_TAG = "tag:yaml.org,2002:str"
 Path_ = tuple  # a key path: ("sheets", 0, "blocks", 2, "measures", 1, "formula")
 
 
@@ -153,6 +154,8 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [convert(item, path + (index,)) for index, item in enumerate(node.value)]
+        if node.tag == _STR_TAG:
+            return node.value  # most scalars: skip the (slow, pure-Python) constructor
         return constructor.construct_object(node)
 
     return convert(root, ()), lines

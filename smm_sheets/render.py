@@ -121,17 +121,20 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
         _write_cell(ws, row, col, cell, formats.get(cell.style))
     for r1, c1, r2, c2, options in sheet.validations:
         ws.data_validation(r1, c1, r2, c2, options)
+    for row, height in sheet.heights.items():
+        ws.set_row(row, height)
     if sheet.freeze:
         ws.freeze_panes(*sheet.freeze)
-    if sheet.landscape:
-        ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-    if sheet.repeat_rows:
-        ws.repeat_rows(*sheet.repeat_rows)
-    last_row = max((row for row, _ in sheet.cells), default=0)
-    ws.print_area(0, 0, last_row, sheet.last_col)
+    if not sheet.hidden:  # LibreOffice prints hidden sheets that have a print area
+        if sheet.landscape:
+            ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+        if sheet.repeat_rows:
+            ws.repeat_rows(*sheet.repeat_rows)
+        last_row = max(max((row for row, _ in sheet.cells), default=0), sheet.print_rows - 1)
+        ws.print_area(0, 0, last_row, max(sheet.last_col, 11 if sheet.charts else 0))
     if sheet.protect:
         ws.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
     if sheet.hidden:

@@ -27,11 +27,14 @@ def row_values(plan, name, **coords):
 
 
 def carry_model(planned, actual, rule):
-    """The carry-over rule in plain Python: available(m) = planned(m) + surplus(m-1)."""
+    """The carry-over rule in plain Python: available(m) = planned(m) + surplus(m-1).
+
+    A month without an actual amount is not reported yet and carries nothing.
+    """
     available, surplus, previous = [], [], 0.0
     for month in range(12):
         money = planned[month] + (previous if rule != "none" else 0.0)
-        left = money - (actual[month] or 0.0)
+        left = 0.0 if actual[month] is None else money - actual[month]
         if rule == "positive":
             left = max(0.0, left)
         available.append(money)
@@ -77,7 +80,7 @@ def a1(row, col):
     return f"{layout.column_letter(col)}{row + 1}"
 
 
-@pytest.mark.parametrize("rule, surplus", [("signed", "{a}-{b}"), ("positive", "MAX(0,{a}-{b})"), ("none", "{a}-{b}")])
+@pytest.mark.parametrize("rule, surplus", [("signed", 'IF({b}="",0,{a}-{b})'), ("positive", 'IF({b}="",0,MAX(0,{a}-{b}))'), ("none", 'IF({b}="",0,{a}-{b})')])
 def test_februarys_cell_shows_the_breakdown(budget, rule, surplus):
     plan = layout.build(budget, params(options={"carry_over": rule}))
     line = {"line": "advertising_instagram", "category": "advertising"}

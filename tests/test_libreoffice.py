@@ -23,10 +23,10 @@ import yaml
 from smm_sheets import layout, loader, render
 from smm_sheets.params import make_parameters
 
-try:  # pytest puts tests/ on sys.path (rootdir-relative "prepend" import mode)
-    from libreoffice import error_cells, formula_cells, recalculate, recalculate_many, soffice  # noqa: F401 - soffice is a fixture
-except ImportError:  # tests/ became a package
-    from tests.libreoffice import error_cells, formula_cells, recalculate, recalculate_many, soffice  # noqa: F401
+try:  # tests/ is a package
+    from tests.libreoffice import error_cells, formula_cells, recalculate, recalculate_many, soffice  # noqa: F401 - soffice is a fixture
+except ImportError:  # tests/ without __init__.py: pytest puts tests/ itself on sys.path
+    from libreoffice import error_cells, formula_cells, recalculate, recalculate_many, soffice  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PARAMS = yaml.safe_load((ROOT / "samples" / "nordic-knitwear.yaml").read_text(encoding="utf-8"))

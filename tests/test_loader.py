@@ -42,7 +42,7 @@ def error_of(text: str) -> BlueprintError:
         ("label: line.hosting", "label: line.hostin", "categories[3].lines[2].label", "no label 'line.hostin'"),
         ("type: percent", "type: procent", "sheets[1].blocks[0].columns[3].type", "must be one of"),
         ('"{category_planned}-{category_actual}"', '"{category_variance}-{category_actual}"', "sheets[0].blocks[3].measures[2].formula", "circular reference"),
-        ("              positive: \"MAX(0,{available}-{actual})\"\n", "", "sheets[0].blocks[2].measures[1].formula", "give one formula for each of none, positive, signed"),
+        ("              positive: \"IF({actual}=\\\"\\\",0,MAX(0,{available}-{actual}))\"\n", "", "sheets[0].blocks[2].measures[1].formula", "give one formula for each of none, positive, signed"),
         ('"SUM({surplus})"', '"XLOOKUP({surplus})"', "sheets[0].blocks[4].measures[3].formula", "XLOOKUP is not supported"),
         ("rows: categories\n        measures", "rows: months\n        measures", "sheets[0].blocks[3].rows", "a grid's rows are lines, categories or total"),
         ("series: [total_planned, total_actual]", "series: [total_planned, year_actual]", "sheets[1].charts[0].series[1]", "not a grid measure"),

@@ -1,0 +1,75 @@
+"""Pictures of the sample workbooks for the README: docs/<workbook id>.png.
+
+Usage: ``python docs/render_pictures.py [WORKBOOK_ID ...]`` (default: budget), or ``make docs``.
+
+Each workbook is generated with the sample parameters (samples/nordic-knitwear.yaml, sample
+data on), printed to PDF by LibreOffice (isolated profile, formulas recalculated, see
+tests/libreoffice.py) and the first page - the first sheet - is turned into a PNG by
+pdftoppm. Needs LibreOffice (soffice) and pdftoppm (poppler-utils).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from libreoffice import LibreOfficeError, pdf, soffice_path  # noqa: E402 - tests/ is not a package
+
+from smm_sheets import loader  # noqa: E402
+from smm_sheets.generate import generate  # noqa: E402
+from smm_sheets.params import make_parameters  # noqa: E402
+
+DEFAULT_WORKBOOKS = ["budget"]
+SAMPLE_PARAMS = ROOT / "samples" / "nordic-knitwear.yaml"
+DOCS = ROOT / "docs"
+RESOLUTION = 70  # dots per inch: an A4 landscape page becomes about 820 x 580 pixels
+
+
+def render_picture(workbook_id: str, work: Path, out_dir: Path = DOCS, resolution: int = RESOLUTION) -> Path:
+    """Generate the sample ``workbook_id``, print it, and write page 1 to ``out_dir/<id>.png``."""
+    values = yaml.safe_load(SAMPLE_PARAMS.read_text(encoding="utf-8"))
+    params = make_parameters(sample=True, channel_names=loader.load_channel_names(), **values)
+    folder = work / workbook_id
+    folder.mkdir(parents=True)
+    workbook = generate(workbook_id, params, folder)
+    printed = pdf(workbook, folder / "pdf")
+    prefix = out_dir / workbook_id
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(resolution), "-f", "1", "-l", "1", "-singlefile", str(printed), str(prefix)],
+        check=True,
+        timeout=120,
+    )
+    return prefix.with_suffix(".png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workbooks", nargs="*", default=DEFAULT_WORKBOOKS, metavar="WORKBOOK_ID", help="built-in blueprint ids (default: budget)")
+    parser.add_argument("-r", "--resolution", type=int, default=RESOLUTION, help=f"dots per inch (default {RESOLUTION})")
+    args = parser.parse_args(argv)
+    missing = [tool for tool, found in (("LibreOffice (soffice)", soffice_path()), ("pdftoppm", shutil.which("pdftoppm"))) if not found]
+    if missing:
+        print(f"render_pictures: needs {' and '.join(missing)}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="smm-sheets-docs-") as work:
+        for workbook_id in args.workbooks:
+            try:
+                picture = render_picture(workbook_id, Path(work), resolution=args.resolution)
+            except (LibreOfficeError, subprocess.SubprocessError) as error:
+                print(f"render_pictures: {workbook_id}: {error}", file=sys.stderr)
+                return 1
+            print(f"wrote {picture.relative_to(ROOT)} ({picture.stat().st_size // 1024} KB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
