@@ -244,6 +244,80 @@ def to_a1(tree: tuple, resolve: Callable[[str, str | None], str]) -> str:
     return tree[1] + "(" + ",".join(to_a1(arg, resolve) for arg in tree[2]) + ")"
 
 
+# --------------------------------------------------------------------------- compiled form
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A tree prepared for many cells: a function that evaluates it, and its A1 text pattern.
+
+    ``pattern.format(*texts)`` writes the formula, given the A1 text of each entry of
+    ``refs`` (in order); ``multi_area`` are the references that may span several areas.
+    """
+
+    tree: tuple
+    run: Callable[[Callable[[str, str | None], Any]], Any]
+    pattern: str
+    refs: tuple[tuple[str, str | None], ...]
+    multi_area: frozenset
+
+
+_COMPILED: dict[int, Compiled] = {}
+MULTI_AREA_FUNCTIONS = frozenset({"SUM", "MIN", "MAX", "AVERAGE", "COUNT", "COUNTA"})
+
+
+def compiled(tree: tuple) -> Compiled:
+    """The compiled form of a parsed tree (made once per tree and kept)."""
+    found = _COMPILED.get(id(tree))
+    if found is None or found.tree is not tree:
+        refs: dict[tuple[str, str | None], int] = {}
+        pattern = to_a1(tree, lambda name, modifier: "\0" + str(refs.setdefault((name, modifier), len(refs))) + "\0")
+        pattern = pattern.replace("{", "{{").replace("}", "}}")
+        pattern = re.sub("\0(\\d+)\0", r"{\1}", pattern)
+        found = _COMPILED[id(tree)] = Compiled(tree, _compile(tree), pattern, tuple(refs), frozenset(_multi_area(tree)))
+    return found
+
+
+def _multi_area(tree: tuple) -> set[tuple[str, str | None]]:
+    found: set[tuple[str, str | None]] = set()
+    kind = tree[0]
+    if kind == "call":
+        for arg in tree[2]:
+            if tree[1] in MULTI_AREA_FUNCTIONS and arg[0] == "ref":
+                found.add((arg[1], arg[2]))
+            found |= _multi_area(arg)
+    elif kind == "bin":
+        found = _multi_area(tree[2]) | _multi_area(tree[3])
+    elif kind in ("neg", "pos", "paren"):
+        found = _multi_area(tree[1])
+    return found
+
+
+def _compile(tree: tuple) -> Callable[[Callable[[str, str | None], Any]], Any]:
+    kind = tree[0]
+    if kind in ("num", "str", "bool"):
+        constant = tree[1]
+        return lambda lookup: constant
+    if kind == "ref":
+        name, modifier = tree[1], tree[2]
+        return lambda lookup: lookup(name, modifier)
+    if kind == "paren":
+        return _compile(tree[1])
+    if kind == "bin":
+        op, left, right = tree[1], _compile(tree[2]), _compile(tree[3])
+        return lambda lookup: _binary(op, _scalar(left(lookup)), _scalar(right(lookup)))
+    if kind in ("neg", "pos"):
+        inner, negate = _compile(tree[1]), kind == "neg"
+
+        def sign(lookup: Callable) -> Any:
+            value = _number(_scalar(inner(lookup)))
+            return -value if negate and not isinstance(value, ExcelError) else value
+
+        return sign
+    function, args = FUNCTIONS[tree[1]][0], [_compile(arg) for arg in tree[2]]
+    return lambda lookup: function(*[arg(lookup) for arg in args])
+
+
 # --------------------------------------------------------------------------- evaluation
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Iterator
 
@@ -237,6 +238,7 @@ class _Planner:
             },
         )
         self._index: dict[tuple, tuple] = {}
+        self._trees: dict[tuple, tuple] = {}
 
     # -- sheets and blocks
 
@@ -322,13 +324,28 @@ class _Planner:
                         self.formula_cell(plan, row, col, measure, tree, here, "total" if total_row else "formula")
                     else:
                         self.input_cell(plan, row, col, measure, _sample_at(values, month), here)
-                year = {"sum": ("call", "SUM", (("ref", measure.id, None),)), "last": ("ref", measure.id, "last")}.get(measure.year)
+                year = self.year_tree(measure)
                 year_cell = Cell("text", "year", "")
                 if year is not None:
                     year_cell = Cell("formula", f"year:{measure.type}")
                     year_cell.tree, year_cell.coords, year_cell.owner = year, dict(coords), measure.id
                 plan.put(row, GRID_LABEL_COLUMNS + 12, year_cell)
                 plan.next_row += 1
+
+    def sum_tree(self, name: str) -> tuple:
+        """``SUM({name})``, one tree per name so that it compiles once."""
+        key = ("sum", name)
+        if key not in self._trees:
+            self._trees[key] = ("call", "SUM", (("ref", name, None),))
+        return self._trees[key]
+
+    def year_tree(self, measure: Field) -> tuple | None:
+        """What a grid measure's year column computes: the sum or the last month."""
+        if measure.year == "sum":
+            return self.sum_tree(measure.id)
+        if measure.year == "last":
+            return self._trees.setdefault(("last", measure.id), ("ref", measure.id, "last"))
+        return None
 
     def place_table(self, plan: SheetPlan, table: Table) -> None:
         self.section_title(plan, table.title)
@@ -360,9 +377,7 @@ class _Planner:
             row = plan.next_row
             plan.put(row, 0, Cell("text", "total_label", self.x.text(table.total)))
             for i, column in enumerate(table.columns):
-                tree = column.total.cases[""] if column.total else (
-                    ("call", "SUM", (("ref", column.id, None),)) if column.type in NUMERIC_TYPES else None
-                )
+                tree = column.total.cases[""] if column.total else (self.sum_tree(column.id) if column.type in NUMERIC_TYPES else None)
                 if tree is not None:
                     name = f"{column.id}.total"
                     self.plan.items[name] = Placement(name, column, sheet)
@@ -461,19 +476,17 @@ class _Planner:
             raise InputError(f"{self.x.blueprint.source}: circular reference through {cell.owner}")
         coords, cell.coords = cell.coords, None  # marks the cell as being computed
         here = self.plan.sheets[sheet].name
-        refs = {ref: self.resolve(ref[0], ref[1], coords, cell.owner) for ref in _refs(cell.tree)}
-        several = _multi_area_refs(cell.tree)
+        program = fx.compiled(cell.tree)
+        refs = {ref: self.resolve(ref[0], ref[1], coords, cell.owner) for ref in program.refs}
+        texts = []
         for ref, (target, rects) in refs.items():
-            if len(rects) > 1 and ref not in several:
+            if len(rects) > 1 and ref not in program.multi_area:
                 raise InputError(
                     f"{self.x.blueprint.source}: {cell.owner}: the cells of {{{ref[0]}}} it uses do not form one "
                     "rectangle (several areas only go straight into SUM, MIN, MAX, AVERAGE, COUNT or COUNTA)"
                 )
-
-        def a1(name: str, modifier: str | None) -> str:
-            target, rects = refs[(name, modifier)]
             sheet_name = self.plan.sheets[target].name
-            return ",".join(_a1_range(None if sheet_name == here else sheet_name, *rect) for rect in rects)
+            texts.append(",".join(_a1_range(None if sheet_name == here else sheet_name, *rect) for rect in rects))
 
         def lookup(name: str, modifier: str | None) -> Any:
             target, rects = refs[(name, modifier)]
@@ -495,8 +508,8 @@ class _Planner:
                             values.append(found.value)
             return fx.Range(values)
 
-        cell.formula = fx.to_a1(cell.tree, a1)
-        result = fx.evaluate(cell.tree, lookup)
+        cell.formula = program.pattern.format(*texts)
+        result = program.run(lookup)
         if isinstance(result, fx.Range):
             result = fx.VALUE
         if result is None:
@@ -521,9 +534,13 @@ class _Planner:
             groups: dict[Any, list] = {}
             for cell_coords, row, col in placement.cells:
                 groups.setdefault(pick(cell_coords), []).append((row, col))
-            found = self._index[key] = (pick, {k: _rectangles(v) for k, v in groups.items()})
-        pick, index = found
-        rects = index.get(pick(coords))
+            found = self._index[key] = (pick, groups)
+        pick, groups = found
+        wanted = pick(coords)
+        rects = groups.get(wanted)
+        if rects is not None and not isinstance(rects, _Rects):
+            # Cells become rectangles on first use: many groups are never asked for.
+            rects = groups[wanted] = _Rects(_rectangles(rects))
         if not rects:
             raise InputError(f"{self.x.blueprint.source}: {owner}: {{{name}}} has no cells where {owner} uses it")
         return placement.sheet, rects
@@ -607,31 +624,12 @@ class _Planner:
 
 
 _PLAIN = (float, str, bool, type(None))
+
+
+class _Rects(list):
+    """A list of rectangles (as opposed to a list of cells still to be covered)."""
+
 _WIDTHS = {"text": 30, "money": 14, "date": 12, "time": 9, "choice": 18, "yesno": 9, "percent": 10, "number": 12, "integer": 10}
-
-
-_MULTI_AREA_FUNCTIONS = {"SUM", "MIN", "MAX", "AVERAGE", "COUNT", "COUNTA"}
-
-
-def _refs(tree: tuple) -> dict[tuple[str, str | None], None]:
-    """The distinct references of a tree, in order (a dict used as an ordered set)."""
-    return dict.fromkeys(fx.references(tree))
-
-
-def _multi_area_refs(tree: tuple) -> set[tuple[str, str | None]]:
-    """References that stand directly as arguments of functions taking several areas."""
-    found: set[tuple[str, str | None]] = set()
-    kind = tree[0]
-    if kind == "call":
-        for arg in tree[2]:
-            if tree[1] in _MULTI_AREA_FUNCTIONS and arg[0] == "ref":
-                found.add((arg[1], arg[2]))
-            found |= _multi_area_refs(arg)
-    elif kind == "bin":
-        found = _multi_area_refs(tree[2]) | _multi_area_refs(tree[3])
-    elif kind in ("neg", "pos", "paren"):
-        found = _multi_area_refs(tree[1])
-    return found
 
 
 def _sample_at(values: Any, index: int) -> Any:
@@ -698,7 +696,9 @@ def _rect_key(placement: Placement, rect: tuple[int, int, int, int], index: int)
     return str(index + 1)
 
 
+@lru_cache(maxsize=None)
 def column_letter(col: int) -> str:
+    """``0`` -> ``A``, ``27`` -> ``AB``."""
     letters = ""
     col += 1
     while col:
