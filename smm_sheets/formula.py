@@ -14,11 +14,14 @@ are accepted (see ``FUNCTIONS``); the evaluator follows Excel's rules for blanks
 errors closely enough that LibreOffice recalculates every generated cell to the same value.
 
 Reference modifiers: ``{x@prev}`` is the previous month, ``{x@last}`` the last month of the
-plan and ``{x@all}`` the whole item regardless of where the formula stands.
+plan and ``{x@all}`` the whole item regardless of where the formula stands. ``{label:key}``
+is the text of a blueprint label, written into the formula as a string (a reference with the
+modifier ``label``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -46,6 +49,8 @@ DIV0 = ExcelError("#DIV/0!")
 VALUE = ExcelError("#VALUE!")
 NA = ExcelError("#N/A")
 NUM = ExcelError("#NUM!")
+REF = ExcelError("#REF!")
+_EPOCH = dt.date(1899, 12, 30)
 ERROR_CODES = {"#DIV/0!", "#VALUE!", "#N/A", "#NUM!", "#REF!", "#NAME?", "#NULL!"}
 
 
@@ -64,6 +69,7 @@ _TOKEN = re.compile(
     r"""\s*(?:
       (?P<num>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
     | (?P<str>"(?:[^"]|"")*")
+    | \{label:(?P<label>[a-z][a-z0-9_.]*)\}
     | \{(?P<ref>[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)(?:@(?P<mod>[a-z]+))?\}
     | (?P<func>[A-Z][A-Z0-9.]*)\s*\(
     | (?P<bool>TRUE|FALSE)\b
@@ -103,6 +109,11 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
         if not match:
             raise FormulaSyntaxError(f"cannot read {text[pos:].strip()[:20]!r} in {text!r}")
         kind = match.lastgroup if match.lastgroup != "mod" else "ref"
+        if kind == "label":
+            # {label:key} is the text of a label: a constant in the formula, translated with it.
+            tokens.append(("ref", (match.group("label"), "label")))
+            pos = match.end()
+            continue
         if kind == "num":
             tokens.append(("num", match.group("num")))
         elif kind == "str":
@@ -620,6 +631,91 @@ def _sumifs(total: Any, *pairs: Any) -> Any:
     return _sum(Range(picked))
 
 
+def _countif(cells: Any, criterion: Any) -> Any:
+    return _countifs(cells, criterion)
+
+
+def _sumif(cells: Any, criterion: Any, total: Any = None) -> Any:
+    return _sumifs(cells if total is None else total, cells, criterion)
+
+
+def _text_function(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a function of text arguments: errors pass through, values become text."""
+    def wrapped(*args: Any) -> Any:
+        values = [_scalar(a) for a in args]
+        for value in values:
+            if isinstance(value, ExcelError):
+                return value
+        return function(*values)
+    return wrapped
+
+
+def _number_args(function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(*args: Any) -> Any:
+        values = [_number(_scalar(a)) for a in args]
+        for value in values:
+            if isinstance(value, ExcelError):
+                return value
+        return function(*values)
+    return wrapped
+
+
+def _search(needle: Any, haystack: Any, start: Any = 1.0, case: bool = False) -> Any:
+    needle, haystack = _text(needle), _text(haystack)
+    begin = int(_number(start)) - 1
+    if begin < 0 or begin > len(haystack):
+        return VALUE
+    found = (haystack if case else haystack.lower()).find(needle if case else needle.lower(), begin)
+    return VALUE if found < 0 else float(found + 1)
+
+
+def _date(year: float, month: float, day: float) -> Any:
+    year, month = int(year), int(month)
+    if year < 1900:  # Excel and LibreOffice add 1900 to years 0-1899
+        year += 1900
+    year += (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    serial = (dt.date(year, month, 1) - _EPOCH).days + int(day) - 1
+    return NUM if serial < 1 else float(serial)
+
+
+def _from_serial(serial: float) -> dt.date:
+    return _EPOCH + dt.timedelta(days=int(serial))
+
+
+def _weekday(serial: float, kind: float = 1.0) -> Any:
+    day = _from_serial(serial).isoweekday()  # Monday 1 .. Sunday 7
+    if int(kind) == 1:
+        return float(day % 7 + 1)  # Sunday 1 .. Saturday 7
+    if int(kind) == 2:
+        return float(day)
+    if int(kind) == 3:
+        return float(day - 1)
+    return NUM
+
+
+def _index(cells: Any, row: Any, col: Any = 1.0) -> Any:
+    if not isinstance(cells, Range):
+        return VALUE
+    at = _number(_scalar(row))
+    if isinstance(at, ExcelError):
+        return at
+    # Only single rows or columns are used here; the position counts along them.
+    position = int(at) if int(at) != 1 or len(cells.values) != 1 else int(_number(_scalar(col)))
+    return cells.values[position - 1] if 1 <= position <= len(cells.values) else REF
+
+
+def _match(value: Any, cells: Any, kind: Any = 1.0) -> Any:
+    value = _scalar(value)
+    if not isinstance(cells, Range) or int(_number(_scalar(kind))) != 0:
+        return NA  # only exact matching (0) is supported, which the blueprints use
+    test = _criterion(value if not isinstance(value, str) else "=" + value)
+    for position, candidate in enumerate(cells.values, start=1):
+        if candidate is not None and test(candidate):
+            return float(position)
+    return NA
+
+
 FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[int, int]]] = {
     "SUM": (_sum, (1, 255)),
     "MIN": (_min, (1, 255)),
@@ -638,4 +734,26 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[int, int]]] = {
     "ABS": (_abs, (1, 1)),
     "ROUND": (_round, (1, 2)),
     "LEN": (_len, (1, 1)),
+    "COUNTIF": (_countif, (2, 2)),
+    "SUMIF": (_sumif, (2, 3)),
+    "INDEX": (_index, (2, 3)),
+    "MATCH": (_match, (3, 3)),
+    "ISBLANK": (lambda v: _scalar(v) is None, (1, 1)),
+    "ISNUMBER": (lambda v: isinstance(_scalar(v), float) and not isinstance(_scalar(v), bool), (1, 1)),
+    "ISTEXT": (lambda v: isinstance(_scalar(v), str), (1, 1)),
+    "LOWER": (_text_function(lambda v: _text(v).lower()), (1, 1)),
+    "UPPER": (_text_function(lambda v: _text(v).upper()), (1, 1)),
+    "TRIM": (_text_function(lambda v: re.sub(" +", " ", _text(v).strip(" "))), (1, 1)),
+    "LEFT": (_text_function(lambda v, n=1.0: _text(v)[: int(_number(n))]), (1, 2)),
+    "RIGHT": (_text_function(lambda v, n=1.0: _text(v)[len(_text(v)) - int(_number(n)):] if int(_number(n)) else ""), (1, 2)),
+    "MID": (_text_function(lambda v, start, n: _text(v)[int(_number(start)) - 1: int(_number(start)) - 1 + int(_number(n))]), (3, 3)),
+    "SUBSTITUTE": (_text_function(lambda v, old, new: _text(v).replace(_text(old), _text(new)) if _text(old) else _text(v)), (3, 3)),
+    "SEARCH": (_text_function(_search), (2, 3)),
+    "CONCATENATE": (_text_function(lambda *v: "".join(_text(x) for x in v)), (1, 255)),
+    "DATE": (_number_args(_date), (3, 3)),
+    "YEAR": (_number_args(lambda v: float(_from_serial(v).year)), (1, 1)),
+    "MONTH": (_number_args(lambda v: float(_from_serial(v).month)), (1, 1)),
+    "DAY": (_number_args(lambda v: float(_from_serial(v).day)), (1, 1)),
+    "WEEKDAY": (_number_args(_weekday), (1, 2)),
+    "TODAY": (lambda: float((dt.date.today() - _EPOCH).days), (0, 0)),
 }

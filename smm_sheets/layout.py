@@ -69,6 +69,8 @@ class SheetPlan:
     widths: dict[int, float] = field(default_factory=dict)
     heights: dict[int, float] = field(default_factory=dict)
     validations: list[tuple[int, int, int, int, dict]] = field(default_factory=list)
+    # Conditional formats: (r1, c1, r2, c2, formula for the top-left cell, style)
+    highlights: list[tuple[int, int, int, int, str, str]] = field(default_factory=list)
     charts: list[ChartPlan] = field(default_factory=list)
     freeze: tuple[int, int] | None = None
     repeat_rows: tuple[int, int] | None = None
@@ -93,6 +95,8 @@ class Placement:
     field: Field
     sheet: int
     cells: list[tuple[dict, int, int]] = field(default_factory=list)
+    # input, formula, or label (row labels and month headers that formulas may refer to)
+    role: str = "input"
     rects: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
@@ -177,10 +181,12 @@ def expand(blueprint: Blueprint, params: Parameters) -> Expanded:
         "team": list(params.team),
         "months": months,
         "categories": [text for _, text in categories],
+        "goals": list(params.goals),
     }
+    # Lists of fields live in those fields' cells, not on the lists sheet.
     lists = {
         item.id: sources[item.source] if item.source else [labels[v] for v in item.values]
-        for item in blueprint.lists
+        for item in blueprint.lists if item.field is None
     }
     return Expanded(blueprint, params, options, labels, placeholders, months, lines, categories, lists)
 
@@ -264,8 +270,17 @@ class _Planner:
     def grid_header(self, plan: SheetPlan) -> None:
         row = plan.next_row
         heads = [self.x.text(k) for k in ("common.category", "common.line", "common.measure")]
-        for col, text in enumerate(heads + self.x.months + [self.x.text("common.year")]):
+        for col, text in enumerate(heads):
             plan.put(row, col, Cell("text", "header", text))
+        plan.put(row, GRID_LABEL_COLUMNS + 12, Cell("text", "header", self.x.text("common.year")))
+        # Months are real dates (the 1st), shown as "Jan 2027", so formulas can count by date.
+        starts = self.plan.items.setdefault(
+            "month_start", Placement("month_start", Field("month_start", "common.year", "date"), len(self.plan.sheets) - 1, role="label")
+        )
+        for month, (year, number) in enumerate(self.x.params.months()):
+            plan.put(row, GRID_LABEL_COLUMNS + month, Cell("text", "header_month", dt.date(year, number, 1)))
+            if starts.sheet == len(self.plan.sheets) - 1:
+                starts.cells.append(({"month": month}, row, GRID_LABEL_COLUMNS + month))
         plan.widths.update({0: 24, 1: 26, 2: 14, GRID_LABEL_COLUMNS + 12: 14})
         plan.widths.update({GRID_LABEL_COLUMNS + i: 12 for i in range(12)})
         plan.freeze = (row + 1, GRID_LABEL_COLUMNS)
@@ -297,6 +312,9 @@ class _Planner:
         elif rows.source == "team":
             for i, person in enumerate(x.params.team):
                 yield {"member": i}, person, None, i, {}
+        elif rows.source == "list":
+            for i, text in enumerate(x.lists[rows.list]):
+                yield {"value": (rows.list, i)}, text, None, i, {}
         elif rows.source == "total":
             yield {}, None, None, 0, {}
         else:
@@ -307,8 +325,9 @@ class _Planner:
         self.section_title(plan, grid.title)
         sheet = len(self.plan.sheets) - 1
         for measure in grid.measures:
-            self.plan.items[measure.id] = Placement(measure.id, measure, sheet)
+            self.plan.items[measure.id] = Placement(measure.id, measure, sheet, role="formula" if measure.formula else "input")
         total_row = grid.rows.source == "total"
+        first_row = plan.next_row
         for coords, label, group, _, sample in self.rows(grid.rows, grid.id):
             for measure in grid.measures:
                 row = plan.next_row
@@ -324,6 +343,9 @@ class _Planner:
                         self.formula_cell(plan, row, col, measure, tree, here, "total" if total_row else "formula")
                     else:
                         self.input_cell(plan, row, col, measure, _sample_at(values, month), here)
+                    if coords.get("channel") in measure.na_for:
+                        cell = plan.cells[(row, col)]
+                        cell.style = ("na_formula:" if cell.kind == "formula" else "na:") + measure.type
                 year = self.year_tree(measure)
                 year_cell = Cell("text", "year", "")
                 if year is not None:
@@ -331,6 +353,13 @@ class _Planner:
                     year_cell.tree, year_cell.coords, year_cell.owner = year, dict(coords), measure.id
                 plan.put(row, GRID_LABEL_COLUMNS + 12, year_cell)
                 plan.next_row += 1
+        for highlight in grid.highlights:
+            tree = highlight.when.cases[""]
+            for name in highlight.fields:
+                # One rule per row of the field; the formula is written for its first month.
+                for coords, row, col in self.plan.items[name].cells:
+                    if col == GRID_LABEL_COLUMNS and row >= first_row:
+                        self.highlight(plan, (row, col, row, col + 11), tree, coords, highlight.style, anchor_columns=False)
 
     def sum_tree(self, name: str) -> tuple:
         """``SUM({name})``, one tree per name so that it compiles once."""
@@ -359,20 +388,40 @@ class _Planner:
         for i, column in enumerate(table.columns):
             plan.put(header, first + i, Cell("text", "header", self.x.text(column.label) + (" *" if column.required else "")))
             plan.widths.setdefault(first + i, column.width or _WIDTHS.get(column.type, 14))
-            self.plan.items[column.id] = Placement(column.id, column, sheet)
+            self.plan.items[column.id] = Placement(column.id, column, sheet, role="formula" if column.formula else "input")
+        if table.row_field:
+            self.plan.items[table.row_field] = Placement(table.row_field, Field(table.row_field, table.row_header), sheet, role="label")
         if plan.freeze is None:
             plan.freeze, plan.repeat_rows = (header + 1, first), (header, header)
         plan.next_row = header + 1
+        first_coords = None
         for coords, label, _, index, _ in self.rows(table.rows, table.id):
             row = plan.next_row
+            first_coords = coords if first_coords is None else first_coords
             if first:
                 plan.put(row, 0, Cell("text", "label", label or ""))
+                if table.row_field:
+                    self.plan.items[table.row_field].cells.append((coords, row, 0))
             for i, column in enumerate(table.columns):
                 if column.formula is not None:
                     self.formula_cell(plan, row, first + i, column, column.formula.tree(self.x.options), coords, "formula")
                 else:
                     self.input_cell(plan, row, first + i, column, _sample_at(column.sample, index), coords)
+                if coords.get("channel") in column.na_for:
+                    cell = plan.cells[(row, first + i)]
+                    cell.style = ("na_formula:" if cell.kind == "formula" else "na:") + column.type
             plan.next_row += 1
+        last_row = plan.next_row - 1
+        if first_coords is not None:
+            columns = {column.id: first + i for i, column in enumerate(table.columns)}
+            last_col = first + len(table.columns) - 1
+            for highlight in table.highlights:
+                picked = [columns[name] for name in highlight.fields] or [0]
+                spans = [(c, c) for c in picked] if highlight.fields else [(0, last_col)]
+                for c1, c2 in spans:
+                    self.highlight(plan, (header + 1, c1, last_row, c2), highlight.when.cases[""], first_coords, highlight.style, anchor_columns=True)
+            if table.timeline is not None:
+                self.place_timeline(plan, table, header, last_row, last_col + 1, first_coords)
         if table.total is not None:
             row = plan.next_row
             plan.put(row, 0, Cell("text", "total_label", self.x.text(table.total)))
@@ -380,31 +429,38 @@ class _Planner:
                 tree = column.total.cases[""] if column.total else (self.sum_tree(column.id) if column.type in NUMERIC_TYPES else None)
                 if tree is not None:
                     name = f"{column.id}.total"
-                    self.plan.items[name] = Placement(name, column, sheet)
+                    self.plan.items[name] = Placement(name, column, sheet, role="formula")
                     self.formula_cell(plan, row, first + i, column, tree, {}, "total", name)
             plan.next_row += 1
 
     def place_form(self, plan: SheetPlan, form: Form) -> None:
         self.section_title(plan, form.title)
         sheet = len(self.plan.sheets) - 1
-        plan.widths.setdefault(0, 40)
-        plan.widths.setdefault(1, 40)
-        plan.widths.setdefault(2, 60)
+        examples = any(q.example for q in form.questions)
+        for col, width in enumerate((40, 40, 50, 50 if examples else 0)):
+            if width:
+                plan.widths.setdefault(col, width)
         for question in form.questions:
             row = plan.next_row
-            self.plan.items[question.id] = Placement(question.id, question, sheet)
+            self.plan.items[question.id] = Placement(question.id, question, sheet, role="formula" if question.formula else "input")
             plan.put(row, 0, Cell("text", "question", self.x.text(question.label) + (" *" if question.required else "")))
             if question.formula is not None:
                 self.formula_cell(plan, row, 1, question, question.formula.tree(self.x.options), {}, "formula")
             else:
                 self.input_cell(plan, row, 1, question, _sample_at(question.sample, 0), {})
             hint = self.x.text(question.hint) if question.hint else ""
+            example = self.x.text(question.example) if question.example else ""
             plan.put(row, 2, Cell("text", "hint", hint))
-            if len(hint) > 70:
-                plan.heights[row] = 13 * (1 + len(hint) // 70)  # apps do not grow rows for wrapped text on load
+            if examples:
+                plan.put(row, 3, Cell("text", "example", example))
+            longest = max(len(hint), len(example))
+            if longest > 60:
+                plan.heights[row] = 13 * (1 + longest // 60)  # apps do not grow rows for wrapped text on load
             plan.next_row += 1
 
     def input_cell(self, plan: SheetPlan, row: int, col: int, item: Field, sample: Any, coords: dict) -> None:
+        if sample is None and item.example and item.type == "text" and "row" not in coords:
+            sample = self.x.text(item.example)
         value = sample if self.x.params.sample else None
         if item.type in ("choice", "yesno") and isinstance(value, int) and not isinstance(value, bool):
             # A sample for a choice is the index of the value in its list.
@@ -420,23 +476,66 @@ class _Planner:
         cell.tree, cell.coords, cell.owner = tree, coords, item.id
         self.plan.items[name or item.id].cells.append((coords, row, col))
 
+    def highlight(self, plan: SheetPlan, rect: tuple[int, int, int, int], tree: tuple, coords: dict, style: str, anchor_columns: bool) -> None:
+        """Conditional formatting over ``rect``, its formula written for the top-left cell.
+
+        Table rules anchor their columns (``$L6``) so that the whole row follows one column.
+        """
+        here = self.plan.sheets.index(plan)
+        program = fx.compiled(tree)
+        texts = []
+        for name, modifier in program.refs:
+            if modifier == "label":
+                texts.append('"' + self.x.text(name).replace('"', '""') + '"')
+                continue
+            target, rects = self.resolve(name, modifier, coords, "highlight")
+            if target != here:
+                raise InputError(f"{self.x.blueprint.source}: a highlight can only use fields of its own sheet, not {{{name}}}")
+            texts.append(",".join(_a1_range(None, *r, anchor_columns=anchor_columns) for r in rects))
+        plan.highlights.append((*rect, program.pattern.format(*texts), style))
+
+    def place_timeline(self, plan: SheetPlan, table: Table, header: int, last_row: int, first_col: int, coords: dict) -> None:
+        """One column per week from the Monday on or before the plan's start, 53 weeks."""
+        year, month = self.x.params.months()[0]
+        start = dt.date(year, month, 1)
+        start -= dt.timedelta(days=start.weekday())
+        _, start_rects = self.resolve(table.timeline.start, None, coords, "timeline")
+        _, end_rects = self.resolve(table.timeline.end, None, coords, "timeline")
+        first = _a1_range(None, *start_rects[0], anchor_columns=True)
+        last = _a1_range(None, *end_rects[0], anchor_columns=True)
+        for week in range(53):
+            col = first_col + week
+            plan.put(header, col, Cell("text", "header_week", start + dt.timedelta(weeks=week)))
+            plan.widths[col] = 3.2
+            for row in range(header + 1, last_row + 1):
+                plan.put(row, col, Cell("text", "timeline", None))
+        week_start = f"{column_letter(first_col)}${header + 1}"
+        # Filled from the start's week to the end's week (or only the start's, with no end yet).
+        rule = f'AND({first}<>"",{first}<{week_start}+7,IF({last}="",{first},{last})>={week_start})'
+        plan.highlights.append((header + 1, first_col, last_row, first_col + 52, rule, "bar"))
+        today = f"AND(TODAY()>={week_start},TODAY()<{week_start}+7)"
+        plan.highlights.append((header, first_col, header, first_col + 52, today, "warn"))
+
     def place_chart(self, plan: SheetPlan, chart) -> None:
-        series = []
-        categories = None
-        for name in chart.series:
-            placement = self.plan.items[name]
-            rects = _rectangles([(r, c) for _, r, c in placement.cells])
-            sheet_name = self.plan.sheets[placement.sheet].name
-            r1, c1, r2, c2 = rects[0]
-            series.append((self.x.text(placement.field.label), _a1_range(sheet_name, r1, c1, r2, c2, absolute=True)))
-            if categories is None:
-                header = self.plan.sheets[placement.sheet].repeat_rows[0]
-                categories = _a1_range(sheet_name, header, c1, header, c2, absolute=True)
-        plan.charts.append(
-            ChartPlan(chart.type, self.x.text(chart.title), categories or "", series, plan.next_row, 0,
-                      self.x.text(chart.y_axis) if chart.y_axis else None)
-        )
-        plan.next_row += 20
+        """A chart of grid measures over the months; with ``per: channels``, one per channel."""
+        groups = [(None, "")] if chart.per is None else [(c.id, f" – {c.name}") for c in self.x.params.channels]
+        for channel, suffix in groups:
+            series = []
+            categories = None
+            for name in chart.series:
+                placement = self.plan.items[name]
+                cells = [(r, c) for coords, r, c in placement.cells if channel is None or coords.get("channel") == channel]
+                sheet_name = self.plan.sheets[placement.sheet].name
+                r1, c1, r2, c2 = _rectangles(cells)[0]
+                series.append((self.x.text(placement.field.label), _a1_range(sheet_name, r1, c1, r2, c2, absolute=True)))
+                if categories is None:
+                    header = self.plan.sheets[placement.sheet].repeat_rows[0]
+                    categories = _a1_range(sheet_name, header, c1, header, c2, absolute=True)
+            plan.charts.append(
+                ChartPlan(chart.type, self.x.text(chart.title) + suffix, categories or "", series, plan.next_row, 0,
+                          self.x.text(chart.y_axis) if chart.y_axis else None)
+            )
+            plan.next_row += 20
         plan.print_rows = plan.next_row
 
     def place_lists(self) -> None:
@@ -444,12 +543,15 @@ class _Planner:
             return
         plan = SheetPlan(self.x.text("common.lists_sheet"), protect=False, landscape=False)
         self.plan.sheets.append(plan)
+        sources = {item.id: item.source for item in self.x.blueprint.lists}
         for col, (list_id, values) in enumerate(self.x.lists.items()):
             plan.put(0, col, Cell("text", "header", list_id))
             plan.widths[col] = 24
             for row, value in enumerate(values, start=1):
                 plan.put(row, col, Cell("text", "text", value))
-            self.plan.names[LIST_PREFIX + list_id] = "=" + _a1_range(plan.name, 1, col, max(1, len(values)), col, absolute=True)
+            # Goals are typed in later when the strategy is not generated with them: leave room.
+            size = max(len(values), 20 if sources[list_id] == "goals" else 1)
+            self.plan.names[LIST_PREFIX + list_id] = "=" + _a1_range(plan.name, 1, col, size, col, absolute=True)
         plan.freeze = (1, 0)
 
     # -- formulas: A1 text and cached values
@@ -477,9 +579,15 @@ class _Planner:
         coords, cell.coords = cell.coords, None  # marks the cell as being computed
         here = self.plan.sheets[sheet].name
         program = fx.compiled(cell.tree)
-        refs = {ref: self.resolve(ref[0], ref[1], coords, cell.owner) for ref in program.refs}
+        refs = {}
         texts = []
-        for ref, (target, rects) in refs.items():
+        for ref in program.refs:
+            if ref[1] == "label":  # a label's text, as a string constant
+                text = self.x.text(ref[0])
+                refs[ref] = (None, text)
+                texts.append('"' + text.replace('"', '""') + '"')
+                continue
+            target, rects = refs[ref] = self.resolve(ref[0], ref[1], coords, cell.owner)
             if len(rects) > 1 and ref not in program.multi_area:
                 raise InputError(
                     f"{self.x.blueprint.source}: {cell.owner}: the cells of {{{ref[0]}}} it uses do not form one "
@@ -490,6 +598,8 @@ class _Planner:
 
         def lookup(name: str, modifier: str | None) -> Any:
             target, rects = refs[(name, modifier)]
+            if target is None:
+                return rects  # a label's text
             cells = self.plan.sheets[target].cells
             if len(rects) == 1:
                 r1, c1, r2, c2 = rects[0]
@@ -557,7 +667,7 @@ class _Planner:
             for i, rect in enumerate(rects):
                 suffix = "" if len(rects) == 1 else "_" + _rect_key(placement, rect, i)
                 self.plan.names[base + suffix] = "=" + _a1_range(plan.name, *rect, absolute=True)
-            if placement.field.formula is None and not name.endswith(".total"):
+            if placement.role == "input":
                 options = self.validation(placement.field)
                 for rect in rects:
                     plan.validations.append((*rect, options))
@@ -566,7 +676,9 @@ class _Planner:
         x = self.x
         kind = item.type
         if kind in ("choice", "yesno"):
-            options: dict[str, Any] = {"validate": "list", "source": f"={LIST_PREFIX}{item.list}"}
+            field_list = next((l.field for l in x.blueprint.lists if l.id == item.list and l.field), None)
+            source = f"={NAME_PREFIX}{field_list}" if field_list else f"={LIST_PREFIX}{item.list}"
+            options: dict[str, Any] = {"validate": "list", "source": source}
         elif kind in ("number", "money", "percent", "integer"):
             low = item.min if item.min is not None else -1e15
             high = item.max if item.max is not None else 1e15
@@ -616,7 +728,7 @@ class _Planner:
         for name, placement in self.plan.items.items():
             row += 1
             item = placement.field
-            kind = "formula" if item.formula is not None or name.endswith(".total") else "input"
+            kind = placement.role
             ranges = " ".join(_a1_range(None, *rect, absolute=True) for rect in placement.rects)
             values = (name, kind, item.type, "yes" if item.required else "no", self.plan.sheets[placement.sheet].name, ranges)
             for col, value in enumerate(values):
@@ -707,13 +819,14 @@ def column_letter(col: int) -> str:
     return letters
 
 
-def _a1(row: int, col: int, absolute: bool = False) -> str:
+def _a1(row: int, col: int, absolute: bool = False, anchor_columns: bool = False) -> str:
     mark = "$" if absolute else ""
-    return f"{mark}{column_letter(col)}{mark}{row + 1}"
+    return f"{'$' if absolute or anchor_columns else ''}{column_letter(col)}{mark}{row + 1}"
 
 
-def _a1_range(sheet: str | None, r1: int, c1: int, r2: int, c2: int, absolute: bool = False) -> str:
-    text = _a1(r1, c1, absolute) if (r1, c1) == (r2, c2) else f"{_a1(r1, c1, absolute)}:{_a1(r2, c2, absolute)}"
+def _a1_range(sheet: str | None, r1: int, c1: int, r2: int, c2: int, absolute: bool = False, anchor_columns: bool = False) -> str:
+    start = _a1(r1, c1, absolute, anchor_columns)
+    text = start if (r1, c1) == (r2, c2) else f"{start}:{_a1(r2, c2, absolute, anchor_columns)}"
     if sheet is None:
         return text
     return "'" + sheet.replace("'", "''") + "'!" + text

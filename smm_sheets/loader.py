@@ -20,6 +20,8 @@ from smm_sheets.errors import BlueprintError
 from smm_sheets.model import (
     CHART_TYPES,
     FIELD_TYPES,
+    GRID_ROW_SOURCES,
+    HIGHLIGHT_STYLES,
     LIST_SOURCES,
     NUMERIC_TYPES,
     ROW_SOURCES,
@@ -31,12 +33,14 @@ from smm_sheets.model import (
     Form,
     Formula,
     Grid,
+    Highlight,
     Line,
     ListDef,
     Option,
     Rows,
     Sheet,
     Table,
+    Timeline,
     block_fields,
 )
 
@@ -309,11 +313,13 @@ class _BlueprintReader:
         lists = []
         for i, spec in enumerate(self.sequence(data, ("lists",), allow_empty=True)):
             path = ("lists", i)
-            spec = self.mapping(spec, path, ("id",), ("values", "from"))
+            spec = self.mapping(spec, path, ("id",), ("values", "from", "field"))
             list_id = self.ident(spec["id"], path + ("id",))
-            if ("values" in spec) == ("from" in spec):
-                self.fail(path, "give either values or from")
-            if "from" in spec:
+            if sum(key in spec for key in ("values", "from", "field")) != 1:
+                self.fail(path, "give one of values, from or field")
+            if "field" in spec:
+                lists.append(ListDef(list_id, field=self.ident(spec["field"], path + ("field",))))
+            elif "from" in spec:
                 lists.append(ListDef(list_id, source=self.choice(spec["from"], path + ("from",), LIST_SOURCES)))
             else:
                 values = self.sequence(spec["values"], path + ("values",))
@@ -384,14 +390,14 @@ class _BlueprintReader:
         if not isinstance(data, dict) or len([k for k in kinds if k in data]) != 1:
             self.fail(path, "a block is a mapping with exactly one of form, table, grid (its id)")
         kind = next(k for k in kinds if k in data)
-        common = ("title",)
-        list_ids = {l.id for l in lists}
+        common = ("title", "highlights")
+        list_ids = self.list_ids = {l.id for l in lists}
         if kind == "form":
             spec = self.mapping(data, path, ("form", "questions"), common)
             fields = self.read_fields(spec["questions"], path + ("questions",), list_ids, "form")
             return Form(self.ident(spec["form"], path + ("form",)), self.optional_label(spec, path), fields)
         if kind == "table":
-            spec = self.mapping(data, path, ("table", "rows", "columns"), common + ("row_header", "total"))
+            spec = self.mapping(data, path, ("table", "rows", "columns"), common + ("row_header", "total", "row_field", "timeline"))
             rows = self.read_rows(spec["rows"], path + ("rows",), categories)
             if rows.source != "count" and "row_header" not in spec:
                 self.fail(path, f"a table whose rows are {rows.source} needs a row_header label")
@@ -400,13 +406,46 @@ class _BlueprintReader:
                 self.ident(spec["table"], path + ("table",)), self.optional_label(spec, path), rows, fields,
                 row_header=self.label(spec["row_header"], path + ("row_header",)) if "row_header" in spec else None,
                 total=self.label(spec["total"], path + ("total",)) if "total" in spec else None,
+                row_field=self.read_row_field(spec, rows, path),
+                highlights=self.read_highlights(spec.get("highlights", []), path + ("highlights",)),
+                timeline=self.read_timeline(spec["timeline"], path + ("timeline",), fields) if "timeline" in spec else None,
             )
         spec = self.mapping(data, path, ("grid", "rows", "measures"), common)
         rows = self.read_rows(spec["rows"], path + ("rows",), categories)
-        if rows.source not in ("lines", "categories", "total"):
-            self.fail(path + ("rows",), "a grid's rows are lines, categories or total")
+        if rows.source not in GRID_ROW_SOURCES:
+            self.fail(path + ("rows",), f"a grid's rows are {', '.join(GRID_ROW_SOURCES)}")
         fields = self.read_fields(spec["measures"], path + ("measures",), list_ids, "grid")
-        return Grid(self.ident(spec["grid"], path + ("grid",)), self.optional_label(spec, path), rows, fields)
+        return Grid(
+            self.ident(spec["grid"], path + ("grid",)), self.optional_label(spec, path), rows, fields,
+            self.read_highlights(spec.get("highlights", []), path + ("highlights",)),
+        )
+
+    def read_row_field(self, spec: dict, rows: Rows, path: Path_) -> str | None:
+        if "row_field" not in spec:
+            return None
+        if rows.source == "count":
+            self.fail(path + ("row_field",), "a table of blank rows has no row labels to name")
+        return self.ident(spec["row_field"], path + ("row_field",))
+
+    def read_highlights(self, data: Any, path: Path_) -> tuple[Highlight, ...]:
+        highlights = []
+        for i, spec in enumerate(self.sequence(data, path, allow_empty=True)):
+            spec = self.mapping(spec, path + (i,), ("when", "style"), ("fields",))
+            fields = tuple(self.ident(f, path + (i, "fields", j)) for j, f in enumerate(self.sequence(spec.get("fields", []), path + (i, "fields"), allow_empty=True)))
+            highlights.append(Highlight(
+                Formula({"": self.template(spec["when"], path + (i, "when"))}),
+                self.choice(spec["style"], path + (i, "style"), HIGHLIGHT_STYLES),
+                fields,
+            ))
+        return tuple(highlights)
+
+    def read_timeline(self, data: Any, path: Path_, fields: tuple[Field, ...]) -> Timeline:
+        spec = self.mapping(data, path, ("start", "end"))
+        dates = {f.id for f in fields if f.type == "date"}
+        for key in ("start", "end"):
+            if spec[key] not in dates:
+                self.fail(path + (key,), f"must name a date column of this table, not {spec[key]!r}")
+        return Timeline(spec["start"], spec["end"])
 
     def optional_label(self, spec: dict, path: Path_) -> str | None:
         return self.label(spec["title"], path + ("title",)) if "title" in spec else None
@@ -414,8 +453,12 @@ class _BlueprintReader:
     def read_rows(self, data: Any, path: Path_, categories: tuple[Category, ...]) -> Rows:
         if isinstance(data, str):
             data = {"source": data}
-        spec = self.mapping(data, path, ("source",), ("count", "categories"))
+        spec = self.mapping(data, path, ("source",), ("count", "categories", "list"))
         source = self.choice(spec["source"], path + ("source",), ROW_SOURCES)
+        if (source == "list") != ("list" in spec):
+            self.fail(path, "rows of source list name a list: list: ID (and only they do)")
+        if "list" in spec and spec["list"] not in self.list_ids:
+            self.fail(path + ("list",), f"no list {spec['list']!r}")
         count = 0
         if source == "count":
             if "count" not in spec:
@@ -437,7 +480,7 @@ class _BlueprintReader:
             picked = tuple(values)
         if source in ("lines", "categories") and not categories:
             self.fail(path + ("source",), f"rows of {source} need categories in the blueprint")
-        return Rows(source, count, picked)
+        return Rows(source, count, picked, spec.get("list"))
 
     def read_fields(self, data: Any, path: Path_, list_ids: set[str], kind: str) -> tuple[Field, ...]:
         fields = []
@@ -448,7 +491,7 @@ class _BlueprintReader:
             field_path = path + (i,)
             spec = self.mapping(
                 spec, field_path, ("id", "label"),
-                ("type", "required", "min", "max", "list", "hint", "formula", "sample", "width") + extra,
+                ("type", "required", "min", "max", "list", "hint", "formula", "sample", "width", "example", "na_for") + extra,
             )
             field_type = self.choice(spec.get("type", "text"), field_path + ("type",), FIELD_TYPES)
             if field_type == "choice":
@@ -484,6 +527,8 @@ class _BlueprintReader:
                     width=self.number(spec["width"], field_path + ("width",)) if "width" in spec else None,
                     year=self.choice(spec.get("year", "sum" if field_type in NUMERIC_TYPES else "none"), field_path + ("year",), YEAR_TOTALS),
                     total=self.read_total(spec, field_path) if "total" in spec else None,
+                    example=self.label(spec["example"], field_path + ("example",)) if "example" in spec else None,
+                    na_for=tuple(self.ident(c, field_path + ("na_for", j)) for j, c in enumerate(self.sequence(spec.get("na_for", []), field_path + ("na_for",), allow_empty=True))),
                 )
             )
         return tuple(fields)
@@ -509,16 +554,34 @@ class _BlueprintReader:
         return Formula({"": self.template(spec["total"], path + ("total",))})
 
     def read_chart(self, data: Any, path: Path_) -> Chart:
-        spec = self.mapping(data, path, ("id", "type", "title", "series"), ("y_axis",))
+        spec = self.mapping(data, path, ("id", "type", "title", "series"), ("y_axis", "per"))
         return Chart(
             id=self.ident(spec["id"], path + ("id",)),
             type=self.choice(spec["type"], path + ("type",), CHART_TYPES),
             title=self.label(spec["title"], path + ("title",)),
             series=tuple(self.ident(s, path + ("series", i)) for i, s in enumerate(self.sequence(spec["series"], path + ("series",)))),
             y_axis=self.label(spec["y_axis"], path + ("y_axis",)) if "y_axis" in spec else None,
+            per=self.choice(spec["per"], path + ("per",), ("channels",)) if "per" in spec else None,
         )
 
     # -- cross-references
+
+    def check_highlights_and_lists(self, blueprint: Blueprint, known: set[str]) -> None:
+        for s, sheet in enumerate(blueprint.sheets):
+            for b, block in enumerate(sheet.blocks):
+                own = {f.id for f in block_fields(block)}
+                for h, highlight in enumerate(getattr(block, "highlights", ())):
+                    path = ("sheets", s, "blocks", b, "highlights", h)
+                    _check_refs(self, highlight.when.cases[""], known, path + ("when",))
+                    for f, name in enumerate(highlight.fields):
+                        if name not in own:
+                            self.fail(path + ("fields", f), f"{name!r} is not a field of this block")
+                    if isinstance(block, Grid) and not highlight.fields:
+                        self.fail(path, "a grid's highlight names the fields it colours")
+        fields = blueprint.fields()
+        for i, item in enumerate(blueprint.lists):
+            if item.field is not None and item.field not in fields:
+                self.fail(("lists", i, "field"), f"no field {item.field!r}")
 
     def check_fields(self, blueprint: Blueprint) -> None:
         """Ids are unique, formulas name fields that exist, options match, nothing depends on itself."""
@@ -536,7 +599,14 @@ class _BlueprintReader:
                         grid_fields.add(item.id)
                     if isinstance(block, Table) and block.total is not None:
                         paths[f"{item.id}.total"] = path + ("total",)
+                if isinstance(block, Table) and block.row_field:
+                    ids.append((block.row_field, ("sheets", s, "blocks", b, "row_field")))
         self.unique(ids, "field")
+        # Names formulas may use besides fields: row labels, and the first day of each month.
+        known = set(paths) | {item_id for item_id, _ in ids}
+        if grid_fields:
+            known.add("month_start")
+        self.check_highlights_and_lists(blueprint, known)
         options = {o.id: o for o in blueprint.options}
         fields = blueprint.fields()
         graph: dict[str, set[str]] = {}
@@ -557,7 +627,11 @@ class _BlueprintReader:
             graph[name] = set()
             for tree in trees:
                 for ref, modifier in fx.references(tree):
-                    if ref not in paths and ref not in fields:
+                    if modifier == "label":
+                        if ref not in self.labels:
+                            self.fail(path + ("formula",), f"{{label:{ref}}}: no label {ref!r} in labels")
+                        continue
+                    if ref not in known:
                         self.fail(path + ("formula",), f"{{{ref}}} names no field of this blueprint")
                     if modifier in ("prev", "last") and ref not in grid_fields:
                         self.fail(path + ("formula",), f"{{{ref}@{modifier}}}: only grid measures have months")
@@ -575,6 +649,15 @@ class _BlueprintReader:
                 for i, series in enumerate(chart.series):
                     if series not in grid_fields:
                         self.fail(("sheets", s, "charts", c, "series", i), f"{series!r} is not a grid measure")
+
+
+def _check_refs(reader: "_BlueprintReader", tree: tuple, known: set[str], path: Path_) -> None:
+    for ref, modifier in fx.references(tree):
+        if modifier == "label":
+            if ref not in reader.labels:
+                reader.fail(path, f"{{label:{ref}}}: no label {ref!r} in labels")
+        elif ref not in known:
+            reader.fail(path, f"{{{ref}}} names no field of this blueprint")
 
 
 def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:

@@ -17,8 +17,11 @@ NUMERIC_TYPES = ("number", "integer", "money", "percent")
 # What a block's rows run over. "lines" and "categories" come from the blueprint's budget
 # lines, "months" from the plan year, "channels" and "team" from the parameters, "total" is one
 # row, "count" a number of blank rows to fill in.
-ROW_SOURCES = ("lines", "categories", "months", "channels", "team", "total", "count")
-LIST_SOURCES = ("channels", "team", "months", "categories")
+ROW_SOURCES = ("lines", "categories", "months", "channels", "team", "total", "count", "list")
+GRID_ROW_SOURCES = ("lines", "categories", "total", "channels", "list")
+# "goals" are the strategy's goals, handed to the other workbooks when generated together.
+LIST_SOURCES = ("channels", "team", "months", "categories", "goals")
+HIGHLIGHT_STYLES = ("good", "bad", "warn", "muted", "info")
 YEAR_TOTALS = ("sum", "last", "none")
 CHART_TYPES = ("column", "bar", "line")
 
@@ -60,6 +63,10 @@ class Field:
     # Grid measures: what the year column shows. Table columns: a total row cell.
     year: str = "sum"
     total: Formula | None = None
+    # A label key: an example answer, shown beside the question and used by --sample.
+    example: str | None = None
+    # Channels (ids) this field does not apply to: their cells are greyed out, not dropped.
+    na_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,24 @@ class Rows:
     source: str
     count: int = 0
     categories: tuple[str, ...] = ()
+    list: str | None = None
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """Conditional formatting: colour ``fields`` (all of a table row if empty) where ``when`` holds."""
+
+    when: Formula
+    style: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One column per week of the plan, filled by conditional formatting from start to end."""
+
+    start: str
+    end: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +111,10 @@ class Table:
     columns: tuple[Field, ...]
     row_header: str | None = None
     total: str | None = None
+    # Names the row header cells, so that formulas can use the row's label.
+    row_field: str | None = None
+    highlights: tuple[Highlight, ...] = ()
+    timeline: Timeline | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +125,7 @@ class Grid:
     title: str | None
     rows: Rows
     measures: tuple[Field, ...]
+    highlights: tuple[Highlight, ...] = ()
 
 
 Block = Form | Table | Grid
@@ -108,6 +138,8 @@ class Chart:
     title: str
     series: tuple[str, ...]
     y_axis: str | None = None
+    # "channels": one chart per channel, each showing that channel's row of every series.
+    per: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +179,8 @@ class ListDef:
     id: str
     values: tuple[str, ...] = ()
     source: str | None = None
+    # The values people enter in this field's cells (a dropdown of, say, the goals above).
+    field: str | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ class Parameters:
     language: str = "en"
     sample: bool = False
     options: dict[str, str] = field(default_factory=dict)
+    # The strategy's goals, so that other workbooks offer them in dropdowns.
+    goals: tuple[str, ...] = ()
 
     def months(self) -> list[tuple[int, int]]:
         """The twelve (year, month) pairs of the plan, from the start month on."""
@@ -53,6 +55,7 @@ def make_parameters(
     sample: bool = False,
     options: dict[str, str] | None = None,
     channel_names: dict[str, str] | None = None,
+    goals: list[str] | tuple[str, ...] | str | None = None,
 ) -> Parameters:
     """Check and normalise generation parameters.
 
@@ -82,6 +85,7 @@ def make_parameters(
         team=tuple(_names("team", DEFAULT_TEAM if team is None else team)),
         sample=bool(sample),
         options=dict(options or {}),
+        goals=tuple(_names("goals", goals)) if goals else (),
     )
 
 

@@ -36,6 +36,21 @@ _ROLES: dict[str, dict[str, Any]] = {
     "formula": {"bg_color": "#F2F2F2", "border": 1, "border_color": "#D9D9D9"},
     "total": {"bg_color": "#E7EEF7", "bold": True, "border": 1, "border_color": "#BFBFBF"},
     "year": {"bg_color": "#E7EEF7", "bold": True, "border": 1, "border_color": "#BFBFBF"},
+    "header_month": {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "border": 1, "align": "center", "num_format": "mmm yyyy"},
+    "header_week": {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "border": 1, "rotation": 90, "font_size": 8, "num_format": "d mmm"},
+    "timeline": {"border": 1, "border_color": "#E0E0E0"},
+    "example": {"italic": True, "font_color": "#2E7D32", "text_wrap": True},
+    "na": {"bg_color": "#D9D9D9", "font_color": "#808080", "border": 1, "border_color": "#BFBFBF", "locked": False},
+    "na_formula": {"bg_color": "#D9D9D9", "font_color": "#808080", "border": 1, "border_color": "#BFBFBF"},
+}
+# Conditional formats of highlights and timelines.
+_HIGHLIGHTS: dict[str, dict[str, Any]] = {
+    "good": {"bg_color": "#C6EFCE", "font_color": "#006100"},
+    "bad": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+    "warn": {"bg_color": "#FFEB9C", "font_color": "#9C5700"},
+    "muted": {"font_color": "#808080"},
+    "info": {"bg_color": "#DDEBF7"},
+    "bar": {"bg_color": "#5B9BD5"},
 }
 
 
@@ -107,10 +122,17 @@ class _Formats:
             props = dict(_BASE, **_ROLES[role])
             if kind:
                 props["num_format"] = self.number_formats[kind]
+
                 if kind in ("text", "choice", "yesno"):
                     props["text_wrap"] = role == "input"
             found = self.cache[style] = self.workbook.add_format(props)
         return found
+
+    def highlight(self, style: str):
+        key = "highlight:" + style
+        if key not in self.cache:
+            self.cache[key] = self.workbook.add_format(_HIGHLIGHTS[style])
+        return self.cache[key]
 
 
 def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Formats):
@@ -121,6 +143,8 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
         _write_cell(ws, row, col, cell, formats.get(cell.style))
     for r1, c1, r2, c2, options in sheet.validations:
         ws.data_validation(r1, c1, r2, c2, options)
+    for r1, c1, r2, c2, formula, style in sheet.highlights:
+        ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": "=" + formula, "format": formats.highlight(style)})
     for row, height in sheet.heights.items():
         ws.set_row(row, height)
     if sheet.freeze:

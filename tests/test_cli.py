@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,7 @@ def test_generate_writes_the_budget_named_by_its_id(tmp_path):
     path = tmp_path / "new" / "budget.xlsx"
     assert out.strip() == f"wrote {path}"
     book = openpyxl.load_workbook(path)
-    assert book["Budget"]["D4"].value == "Apr 2027"
+    assert book["Budget"]["D4"].value == datetime(2027, 4, 1) and book["Budget"]["D4"].number_format == "mmm yyyy"
     assert "NOK" in book["Budget"]["D6"].number_format
     assert sorted(os.listdir(tmp_path / "new")) == ["budget.xlsx"]
 

@@ -170,7 +170,7 @@ def test_february_available_is_planned_plus_january_surplus(workbooks, name, rul
     planned = list(planned_rows[0])
     assert [c.column for c in planned] == [c.column for c in available] == [c.column for c in surplus]
     feb = 1
-    assert sheet.cell(4, available[feb].column).value.startswith("Feb")
+    assert sheet.cell(4, available[feb].column).value.month == 2  # the month header is a date
     planned_feb, surplus_jan, available_feb = planned[feb].value, surplus[feb - 1].value, available[feb].value
     assert surplus_jan == 60  # the sample's January: 300 planned, 240 spent
     expected = planned_feb if rule == "none" else planned_feb + surplus_jan

@@ -44,7 +44,7 @@ def error_of(text: str) -> BlueprintError:
         ('"{category_planned}-{category_actual}"', '"{category_variance}-{category_actual}"', "sheets[0].blocks[3].measures[2].formula", "circular reference"),
         ("              positive: \"IF({actual}=\\\"\\\",0,MAX(0,{available}-{actual}))\"\n", "", "sheets[0].blocks[2].measures[1].formula", "give one formula for each of none, positive, signed"),
         ('"SUM({surplus})"', '"XLOOKUP({surplus})"', "sheets[0].blocks[4].measures[3].formula", "XLOOKUP is not supported"),
-        ("rows: categories\n        measures", "rows: months\n        measures", "sheets[0].blocks[3].rows", "a grid's rows are lines, categories or total"),
+        ("rows: categories\n        measures", "rows: months\n        measures", "sheets[0].blocks[3].rows", "a grid's rows are lines, categories, total, channels, list"),
         ("series: [total_planned, total_actual]", "series: [total_planned, year_actual]", "sheets[1].charts[0].series[1]", "not a grid measure"),
         ("sheet.summary.subtitle: \"{company}", "sheet.summary.subtitle: \"{compny}", "labels.en.sheet.summary.subtitle", "unknown placeholder {compny}"),
         ("{id: prepared_by, label: question.prepared_by}", "{id: prepared_by, label: question.prepared_by, min: 1}", "sheets[1].blocks[1].questions[0].min", "only number, integer, money and percent"),
