@@ -388,7 +388,8 @@ class _Planner:
         for i, column in enumerate(table.columns):
             plan.put(header, first + i, Cell("text", "header", self.x.text(column.label) + (" *" if column.required else "")))
             plan.widths.setdefault(first + i, column.width or _WIDTHS.get(column.type, 14))
-            self.plan.items[column.id] = Placement(column.id, column, sheet, role="formula" if column.formula else "input")
+            role = "formula" if column.formula else ("label" if column.values else "input")
+            self.plan.items[column.id] = Placement(column.id, column, sheet, role=role)
         if table.row_field:
             self.plan.items[table.row_field] = Placement(table.row_field, Field(table.row_field, table.row_header), sheet, role="label")
         if plan.freeze is None:
@@ -405,6 +406,11 @@ class _Planner:
             for i, column in enumerate(table.columns):
                 if column.formula is not None:
                     self.formula_cell(plan, row, first + i, column, column.formula.tree(self.x.options), coords, "formula")
+                elif column.values:
+                    value = column.values[index] if index < len(column.values) else None
+                    value = self.x.text(value) if isinstance(value, str) else value
+                    plan.put(row, first + i, Cell("text", f"constant:{column.type}", value))
+                    self.plan.items[column.id].cells.append((coords, row, first + i))
                 else:
                     self.input_cell(plan, row, first + i, column, _sample_at(column.sample, index), coords)
                 if coords.get("channel") in column.na_for:
@@ -462,6 +468,10 @@ class _Planner:
         if sample is None and item.example and item.type == "text" and "row" not in coords:
             sample = self.x.text(item.example)
         value = sample if self.x.params.sample else None
+        if item.default_from and "channel" in coords:
+            # Facts such as a channel's caption limit are filled in always; people may change them.
+            known = self.x.blueprint.channel_data.get(coords["channel"], {}).get(item.default_from)
+            value = known if known is not None else value
         if item.type in ("choice", "yesno") and isinstance(value, int) and not isinstance(value, bool):
             # A sample for a choice is the index of the value in its list.
             choices = self.x.lists[item.list]

@@ -109,11 +109,11 @@ def loads(text: str, source: str = "<string>") -> Blueprint:
 
 
 @lru_cache(maxsize=1)
-def _common() -> tuple[dict[str, str], dict[str, str]]:
-    """Channel names and labels shared by all blueprints (``blueprints/_common.yaml``)."""
+def _common() -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, Any]]]:
+    """Channel names, labels and channel facts shared by all blueprints (``blueprints/_common.yaml``)."""
     path = BUILTIN_DIR / "_common.yaml"
     data, _ = _parse_yaml(path.read_text(encoding="utf-8"), str(path))
-    return {str(k): str(v) for k, v in data["channels"].items()}, dict(data["labels"]["en"])
+    return {str(k): str(v) for k, v in data["channels"].items()}, dict(data["labels"]["en"]), data["channel_data"]
 
 
 def load_channel_names() -> dict[str, str]:
@@ -281,6 +281,7 @@ class _BlueprintReader:
             categories=categories,
             options=options,
             source=self.source,
+            channel_data=_common()[2],
         )
         self.check_fields(blueprint)
         return blueprint
@@ -486,7 +487,7 @@ class _BlueprintReader:
         fields = []
         extra = {"form": (), "table": ("total",), "grid": ("year", "first", "formula_by")}[kind]
         if kind == "table":
-            extra += ("first", "formula_by")
+            extra += ("first", "formula_by", "values", "default_from")
         for i, spec in enumerate(self.sequence(data, path)):
             field_path = path + (i,)
             spec = self.mapping(
@@ -512,6 +513,14 @@ class _BlueprintReader:
                     self.fail(field_path + (key,), f"{key} only goes with a formula")
             if formula is not None and ("required" in spec or "sample" in spec):
                 self.fail(field_path, "a computed field has neither required nor sample")
+            values = ()
+            if "values" in spec:
+                if formula is not None or "sample" in spec or "required" in spec:
+                    self.fail(field_path + ("values",), "a column of values has no formula, sample or required")
+                values = tuple(
+                    self.label(v, field_path + ("values", j)) if field_type == "text" else self.number(v, field_path + ("values", j))
+                    for j, v in enumerate(self.sequence(spec["values"], field_path + ("values",)))
+                )
             fields.append(
                 Field(
                     id=self.ident(spec["id"], field_path + ("id",)),
@@ -528,6 +537,8 @@ class _BlueprintReader:
                     year=self.choice(spec.get("year", "sum" if field_type in NUMERIC_TYPES else "none"), field_path + ("year",), YEAR_TOTALS),
                     total=self.read_total(spec, field_path) if "total" in spec else None,
                     example=self.label(spec["example"], field_path + ("example",)) if "example" in spec else None,
+                    values=values,
+                    default_from=self.ident(spec["default_from"], field_path + ("default_from",)) if "default_from" in spec else None,
                     na_for=tuple(self.ident(c, field_path + ("na_for", j)) for j, c in enumerate(self.sequence(spec.get("na_for", []), field_path + ("na_for",), allow_empty=True))),
                 )
             )

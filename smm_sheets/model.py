@@ -67,6 +67,10 @@ class Field:
     example: str | None = None
     # Channels (ids) this field does not apply to: their cells are greyed out, not dropped.
     na_for: tuple[str, ...] = ()
+    # Reference data: one constant per row (label keys or numbers), written as locked text.
+    values: tuple = ()
+    # In rows of channels: an input filled in advance from the channel's facts (channel_data).
+    default_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,8 @@ class Blueprint:
     categories: tuple[Category, ...] = ()
     options: tuple[Option, ...] = ()
     source: str = "<memory>"
+    # Facts about well-known channels, by channel id (blueprints/_common.yaml).
+    channel_data: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def option_values(self, overrides: dict[str, str] | None = None) -> dict[str, str]:
         values = {option.id: option.default for option in self.options}

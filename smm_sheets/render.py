@@ -32,6 +32,7 @@ _ROLES: dict[str, dict[str, Any]] = {
     "hint": {"italic": True, "font_color": "#666666", "text_wrap": True},
     "total_label": {"bold": True, "top": 1},
     "text": {},
+    "constant": {"text_wrap": True, "font_color": "#333333", "border": 1, "border_color": "#D9D9D9"},
     "input": {"bg_color": "#FFF9E6", "border": 1, "border_color": "#D9D9D9", "locked": False},
     "formula": {"bg_color": "#F2F2F2", "border": 1, "border_color": "#D9D9D9"},
     "total": {"bg_color": "#E7EEF7", "bold": True, "border": 1, "border_color": "#BFBFBF"},
