@@ -335,6 +335,9 @@ class _Planner:
                 plan.put(row, 1, Cell("text", "label", label or (self.x.text(measure.label) if total_row else "")))
                 plan.put(row, 2, Cell("text", "label", "" if total_row else self.x.text(measure.label)))
                 values = sample.get(measure.id)
+                if values is None and measure.sample is not None:
+                    # A measure's own sample: the same for every row, or by row (channel id, list value...)
+                    values = measure.sample.get(_row_key(coords)) if isinstance(measure.sample, dict) else measure.sample
                 for month in range(12):
                     here = dict(coords, month=month)
                     col = GRID_LABEL_COLUMNS + month
@@ -468,6 +471,10 @@ class _Planner:
         if sample is None and item.example and item.type == "text" and "row" not in coords:
             sample = self.x.text(item.example)
         value = sample if self.x.params.sample else None
+        if item.type == "date" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            # A sample date given as a number is days after the plan's first day, so it moves with it.
+            year, month = self.x.params.months()[0]
+            value = dt.date(year, month, 1) + dt.timedelta(days=int(value))
         if item.default_from and "channel" in coords:
             # Facts such as a channel's caption limit are filled in always; people may change them.
             known = self.x.blueprint.channel_data.get(coords["channel"], {}).get(item.default_from)
@@ -752,6 +759,16 @@ class _Rects(list):
     """A list of rectangles (as opposed to a list of cells still to be covered)."""
 
 _WIDTHS = {"text": 30, "money": 14, "date": 12, "time": 9, "choice": 18, "yesno": 9, "percent": 10, "number": 12, "integer": 10}
+
+
+def _row_key(coords: dict) -> Any:
+    """What a row's samples are keyed by: its channel, line, category, or list value's index."""
+    for dim in ("channel", "line", "category"):
+        if dim in coords:
+            return coords[dim]
+    if "value" in coords:
+        return coords["value"][1]
+    return None
 
 
 def _sample_at(values: Any, index: int) -> Any:
