@@ -15,7 +15,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/smm-sheets generate budget -o $(OUT) --params samples/nordic-knitwear.yaml --sample --force
+	$(BIN)/smm-sheets generate all -o $(OUT) --params samples/nordic-knitwear.yaml --sample --force
 	@echo "Sample workbooks are in ./$(OUT)/"
 
 test: $(VENV)/.installed

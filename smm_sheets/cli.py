@@ -16,12 +16,12 @@ import yaml
 
 from smm_sheets import __version__, loader
 from smm_sheets.errors import FileError, ParameterError, SmmSheetsError
-from smm_sheets.generate import generate
+from smm_sheets.generate import ALL, generate, generate_all
 from smm_sheets.params import make_parameters
 
 EXIT_INPUT = 2
 EXIT_BUG = 70
-PARAMS_KEYS = ("company", "year", "start_month", "currency", "channels", "team", "options")
+PARAMS_KEYS = ("company", "year", "start_month", "currency", "channels", "team", "goals", "options")
 
 
 class _Cli(click.Group):
@@ -77,11 +77,16 @@ def list_blueprints() -> None:
 @click.option("--currency", help="ISO 4217 currency code (default EUR).")
 @click.option("--channels", help="Comma-separated channels, e.g. instagram,facebook,tiktok.")
 @click.option("--team", help="Comma-separated people or roles.")
+@click.option("--goals", help="Comma-separated goals for goal dropdowns (default with --sample: the strategy's).")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Set a blueprint option, e.g. carry_over=positive.")
 @click.option("--sample", is_flag=True, help="Fill in realistic example data.")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 def generate_command(blueprint: str, out_dir: Path, params_file: Path | None, options: tuple[str, ...], sample: bool, force: bool, **flags: Any) -> None:
-    """Write the workbook of BLUEPRINT (a built-in id or a YAML file) into a folder."""
+    """Write the workbook of BLUEPRINT (a built-in id, a YAML file, or "all") into a folder.
+
+    "all" writes every built-in workbook from the same parameters, so that channels, team and
+    goals agree across the files.
+    """
     values = _read_params(params_file) if params_file else {}
     values.update({key: value for key, value in flags.items() if value is not None})
     for item in options:
@@ -90,13 +95,14 @@ def generate_command(blueprint: str, out_dir: Path, params_file: Path | None, op
             raise ParameterError(f"--option wants KEY=VALUE, not {item!r}")
         values.setdefault("options", {})[key.strip()] = value.strip()
     params = make_parameters(sample=sample, channel_names=loader.load_channel_names(), **values)
-    blueprint_model = loader.load(blueprint)
+    blueprint_model = None if blueprint == ALL else loader.load(blueprint)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise FileError(f"cannot create {out_dir}: {error.strerror}") from None
-    path = generate(blueprint_model, params, out_dir, force=force)
-    click.echo(f"wrote {path}")
+    paths = generate_all(params, out_dir, force) if blueprint_model is None else [generate(blueprint_model, params, out_dir, force=force)]
+    for path in paths:
+        click.echo(f"wrote {path}")
 
 
 def _read_params(path: Path) -> dict[str, Any]:

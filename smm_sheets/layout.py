@@ -132,6 +132,8 @@ class Expanded:
     lines: list[ExpandedLine]
     categories: list[tuple[str, str]]
     lists: dict[str, list[str]]
+    # Lists of fields: the field's sample values, for samples that pick from them by index.
+    field_samples: dict[str, list[str]] = field(default_factory=dict)
 
     def text(self, key: str) -> str:
         return self.labels[key].format_map(self.placeholders)
@@ -188,7 +190,12 @@ def expand(blueprint: Blueprint, params: Parameters) -> Expanded:
         item.id: sources[item.source] if item.source else [labels[v] for v in item.values]
         for item in blueprint.lists if item.field is None
     }
-    return Expanded(blueprint, params, options, labels, placeholders, months, lines, categories, lists)
+    fields = blueprint.fields()
+    field_samples = {
+        item.id: [v for v in fields[item.field].sample if isinstance(v, str)]
+        for item in blueprint.lists if item.field is not None and isinstance(fields[item.field].sample, list)
+    }
+    return Expanded(blueprint, params, options, labels, placeholders, months, lines, categories, lists, field_samples)
 
 
 # --------------------------------------------------------------------------- stage 2: place
@@ -481,7 +488,7 @@ class _Planner:
             value = known if known is not None else value
         if item.type in ("choice", "yesno") and isinstance(value, int) and not isinstance(value, bool):
             # A sample for a choice is the index of the value in its list.
-            choices = self.x.lists[item.list]
+            choices = self.x.lists.get(item.list) or self.x.field_samples.get(item.list) or [None]
             value = choices[value % len(choices)]
         elif isinstance(value, int) and not isinstance(value, bool):
             value = float(value)

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from smm_sheets import __version__, render
+from smm_sheets import __version__, loader, render
 from smm_sheets.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,3 +141,23 @@ def test_module_entry_point_and_console_script_agree(tmp_path):
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2 and result.stderr == "smm-sheets: error: start month must be 1-12, not 0\n"
     assert "Traceback" not in result.stderr
+
+
+def test_generate_all_writes_every_built_in_workbook_with_the_same_lists(tmp_path):
+    code, out, err = run("generate", "all", "-o", str(tmp_path), "--team", "Aino,Mikko", "--channels", "instagram,tiktok", "--sample")
+    assert code == 0, err
+    ids = sorted(p.stem for p in loader.builtin_blueprints())
+    assert sorted(p.stem for p in tmp_path.glob("*.xlsx")) == ids
+    assert out.splitlines() == [f"wrote {tmp_path / (i + '.xlsx')}" for i in ids]
+    metas = {}
+    for path in tmp_path.glob("*.xlsx"):
+        meta = dict(row[:2] for row in openpyxl.load_workbook(path)["_smm"].iter_rows(max_row=14, values_only=True))
+        metas[path.stem] = (meta["team"], meta["channels"], meta["year"], meta["company"])
+    assert len(set(metas.values())) == 1 and metas["budget"][:2] == ("Aino,Mikko", "Instagram,TikTok")
+
+
+def test_generate_all_writes_nothing_when_a_target_exists(tmp_path):
+    (tmp_path / "roadmap.xlsx").write_bytes(b"mine")
+    code, _, err = run("generate", "all", "-o", str(tmp_path))
+    assert code == 2 and "roadmap.xlsx exists; use --force" in err
+    assert os.listdir(tmp_path) == ["roadmap.xlsx"] and (tmp_path / "roadmap.xlsx").read_bytes() == b"mine"

@@ -20,7 +20,7 @@ import pytest
 import xlsxwriter
 import yaml
 
-from smm_sheets import layout, loader, render
+from smm_sheets import generate, layout, loader, render
 from smm_sheets.params import make_parameters
 
 try:  # tests/ is a package
@@ -45,12 +45,24 @@ CASES: dict[str, dict[str, Any]] = {
     ),
     "hyperlink_company": dict(company=HYPERLINK_COMPANY, year=2027, channels="instagram,facebook", sample=True),
 }
+# Every other built-in workbook: blank, with the sample, and with text that looks like formulas.
+BLUEPRINTS = {"budget": "budget"}
+for _path in loader.builtin_blueprints():
+    if _path.stem != "budget":
+        for _case, _values in {
+            "blank": dict(company="Acme", year=2027, channels="instagram,facebook"),
+            "sample": dict(SAMPLE_PARAMS, sample=True),
+            "hostile": dict(company=HYPERLINK_COMPANY, year=2027, start_month=9, channels="tiktok,Mastodon", team=["=1+1", "+Bo"], sample=True),
+        }.items():
+            CASES[f"{_path.stem}-{_case}"] = _values
+            BLUEPRINTS[f"{_path.stem}-{_case}"] = _path.stem
 ERROR_TEXT = ("#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "Err:5")
 
 
 def _generate(name: str, folder: Path) -> Path:
     params = make_parameters(channel_names=loader.load_channel_names(), **CASES[name])
-    plan = layout.build(loader.load("budget"), params)
+    blueprint = loader.load(BLUEPRINTS.get(name, "budget"))
+    plan = layout.build(blueprint, generate.with_sample_goals(params, [blueprint]))
     return render.write(plan, folder / f"{name}.xlsx", force=True)
 
 

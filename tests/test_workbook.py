@@ -116,3 +116,18 @@ def test_user_text_stays_text(budget, tmp_path, company):
     meta = book[layout.META_SHEET]
     company_row = next(row for row in meta.iter_rows(values_only=True) if row[0] == "company")
     assert company_row[1] == company
+
+
+def test_user_text_stays_text_in_every_workbook(tmp_path):
+    from smm_sheets.generate import generate_all
+
+    hostile = params(company='=HYPERLINK("http://x","y")', team=["=1+1", "+Bo", "@me"], channels="instagram,Mastodon", sample=True)
+    paths = generate_all(hostile, tmp_path)
+    assert len(paths) >= 2
+    for path in paths:
+        with zipfile.ZipFile(path) as archive:
+            xml = "".join(archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/sheet"))
+        formulas = re.findall(r"<f>(.*?)</f>", xml)
+        assert not any("HYPERLINK" in f or f in ("1+1", "+Bo", "@me") for f in formulas), path.name
+        team = [row for row in openpyxl.load_workbook(path)["_smm"].iter_rows(values_only=True) if row[0] == "team"]
+        assert team[0][1] == "=1+1,+Bo,@me"
