@@ -60,6 +60,8 @@ class ChartPlan:
     row: int
     col: int
     y_axis: str | None = None
+    # Number format of the values axis (the first series' type).
+    y_format: str | None = None
 
 
 @dataclass
@@ -216,6 +218,7 @@ def build(blueprint: Blueprint, params: Parameters) -> WorkbookPlan:
         planner.place_sheet(sheet)
     planner.place_lists()
     planner.finish_formulas()
+    planner.finish_highlights()
     planner.place_validations_and_names()
     planner.place_meta()
     return planner.plan
@@ -252,6 +255,7 @@ class _Planner:
         )
         self._index: dict[tuple, tuple] = {}
         self._trees: dict[tuple, tuple] = {}
+        self._highlights: list[tuple] = []
 
     # -- sheets and blocks
 
@@ -455,7 +459,7 @@ class _Planner:
         examples = any(q.example for q in form.questions)
         for col, width in enumerate((40, 40, 50, 50 if examples else 0)):
             if width:
-                plan.widths.setdefault(col, width)
+                plan.widths[col] = max(plan.widths.get(col, 0), width)
         for question in form.questions:
             row = plan.next_row
             self.plan.items[question.id] = Placement(question.id, question, sheet, role="formula" if question.formula else "input")
@@ -501,22 +505,34 @@ class _Planner:
         self.plan.items[name or item.id].cells.append((coords, row, col))
 
     def highlight(self, plan: SheetPlan, rect: tuple[int, int, int, int], tree: tuple, coords: dict, style: str, anchor_columns: bool) -> None:
-        """Conditional formatting over ``rect``, its formula written for the top-left cell.
+        """Conditional formatting over ``rect``; written once every field is placed."""
+        self._highlights.append((plan, rect, tree, coords, style, anchor_columns))
 
-        Table rules anchor their columns (``$L6``) so that the whole row follows one column.
+    def finish_highlights(self) -> None:
+        """Write each highlight's formula for the top-left cell of its range.
+
+        Table rules (``anchor_columns``) write same-row references as ``$L6``, so that the
+        whole row follows one column; grid rules keep month references relative, so that each
+        month compares with its own month. References that do not move with the range (a
+        form's answer, a per-channel target) are absolute.
         """
-        here = self.plan.sheets.index(plan)
-        program = fx.compiled(tree)
-        texts = []
-        for name, modifier in program.refs:
-            if modifier == "label":
-                texts.append('"' + self.x.text(name).replace('"', '""') + '"')
-                continue
-            target, rects = self.resolve(name, modifier, coords, "highlight")
-            if target != here:
-                raise InputError(f"{self.x.blueprint.source}: a highlight can only use fields of its own sheet, not {{{name}}}")
-            texts.append(",".join(_a1_range(None, *r, anchor_columns=anchor_columns) for r in rects))
-        plan.highlights.append((*rect, program.pattern.format(*texts), style))
+        for plan, rect, tree, coords, style, anchor_columns in self._highlights:
+            here = self.plan.sheets.index(plan)
+            program = fx.compiled(tree)
+            texts = []
+            for name, modifier in program.refs:
+                if modifier == "label":
+                    texts.append('"' + self.x.text(name).replace('"', '""') + '"')
+                    continue
+                target, rects = self.resolve(name, modifier, coords, "highlight")
+                if target != here:
+                    raise InputError(f"{self.x.blueprint.source}: a highlight can only use fields of its own sheet, not {{{name}}}")
+                dims = set(self.plan.items[name].cells[0][0])
+                moves = bool(dims & set(coords) - {"month"}) if anchor_columns else "month" in dims
+                texts.append(",".join(
+                    _a1_range(None, *r, anchor_columns=anchor_columns, absolute=not moves) for r in rects
+                ))
+            plan.highlights.append((*rect, program.pattern.format(*texts), style))
 
     def place_timeline(self, plan: SheetPlan, table: Table, header: int, last_row: int, first_col: int, coords: dict) -> None:
         """One column per week from the Monday on or before the plan's start, 53 weeks."""
@@ -555,9 +571,11 @@ class _Planner:
                 if categories is None:
                     header = self.plan.sheets[placement.sheet].repeat_rows[0]
                     categories = _a1_range(sheet_name, header, c1, header, c2, absolute=True)
+            kind = self.plan.items[chart.series[0]].field.type
             plan.charts.append(
                 ChartPlan(chart.type, self.x.text(chart.title) + suffix, categories or "", series, plan.next_row, 0,
-                          self.x.text(chart.y_axis) if chart.y_axis else None)
+                          self.x.text(chart.y_axis) if chart.y_axis else None,
+                          "0%" if kind == "percent" else self.plan.number_formats[kind].split(";")[0].replace(".00", ""))
             )
             plan.next_row += 20
         plan.print_rows = plan.next_row
@@ -628,7 +646,8 @@ class _Planner:
             if len(rects) == 1:
                 r1, c1, r2, c2 = rects[0]
                 if r1 == r2 and c1 == c2:
-                    return self.value(target, r1, c1)
+                    # Still a range: COUNT(A1) of a blank cell is 0, SUM(A1) of text is 0.
+                    return fx.Range((self.value(target, r1, c1),))
             values = []
             for r1, c1, r2, c2 in rects:
                 for r in range(r1, r2 + 1):
@@ -645,7 +664,7 @@ class _Planner:
         cell.formula = program.pattern.format(*texts)
         result = program.run(lookup)
         if isinstance(result, fx.Range):
-            result = fx.VALUE
+            result = result.values[0] if len(result.values) == 1 else fx.VALUE
         if result is None:
             result = 0.0  # a formula pointing at a blank cell shows 0
         cell.value, cell.tree = result, None

@@ -191,7 +191,12 @@ def _write_chart(workbook: xlsxwriter.Workbook, ws, chart) -> None:
         figure.add_series({"name": name, "categories": "=" + chart.categories, "values": "=" + values})
     figure.set_title({"name": chart.title})
     figure.set_legend({"position": "bottom"})
+    # Month headers are dates: LibreOffice shows their serial numbers unless told the format.
+    figure.set_x_axis({"num_format": "mmm yyyy", "num_format_linked": False})
+    y_axis = {"num_format": chart.y_format, "num_format_linked": False} if chart.y_format else {}
     if chart.y_axis:
-        figure.set_y_axis({"name": chart.y_axis})
+        y_axis["name"] = chart.y_axis
+    if y_axis:
+        figure.set_y_axis(y_axis)
     figure.set_size({"width": 760, "height": 340})
     ws.insert_chart(chart.row, chart.col, figure)
