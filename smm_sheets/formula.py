@@ -55,12 +55,33 @@ ERROR_CODES = {"#DIV/0!", "#VALUE!", "#N/A", "#NUM!", "#REF!", "#NAME?", "#NULL!
 
 
 class Range:
-    """The values of a referenced rectangle, row by row."""
+    """The values of a referenced rectangle, row by row.
 
-    __slots__ = ("values",)
+    A range made with ``keep=True`` is reused by many formulas (a whole column of posts):
+    it remembers which rows meet each COUNTIFS/SUMIFS criterion, as a bit mask.
+    """
 
-    def __init__(self, values: Sequence[Any]):
+    __slots__ = ("values", "masks")
+
+    def __init__(self, values: Sequence[Any], keep: bool = False):
         self.values = values
+        self.masks: dict[Any, int] | None = {} if keep else None
+
+    def mask(self, criterion: Any) -> int:
+        """Bit i is set when row i meets the criterion."""
+        key = (type(criterion), criterion)
+        found = self.masks.get(key) if self.masks is not None else None
+        if found is None:
+            test = _criterion(criterion)
+            bits = bytearray(b"0" * len(self.values))
+            last = len(self.values) - 1
+            for i, value in enumerate(self.values):
+                if test(value):
+                    bits[last - i] = 49  # "1"
+            found = int(bits, 2) if bits else 0
+            if self.masks is not None:
+                self.masks[key] = found
+        return found
 
 
 # --------------------------------------------------------------------------- parsing
@@ -602,21 +623,30 @@ def _criterion(criterion: Any) -> Callable[[Any], bool]:
     return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == criterion
 
 
-def _matches(pairs: Sequence[Any]) -> Any:
-    """Indexes of rows meeting every (range, criterion) pair."""
+def _matched(pairs: Sequence[Any]) -> Any:
+    """A bit mask of the rows meeting every (range, criterion) pair."""
     ranges = [pairs[i] for i in range(0, len(pairs), 2)]
     if not all(isinstance(r, Range) for r in ranges) or len({len(r.values) for r in ranges}) != 1:
         return VALUE
-    tests = [_criterion(pairs[i]) for i in range(1, len(pairs), 2)]
-    size = len(ranges[0].values)
-    return [i for i in range(size) if all(t(r.values[i]) for r, t in zip(ranges, tests))]
+    found = -1
+    for i in range(0, len(pairs), 2):
+        found &= pairs[i].mask(_scalar(pairs[i + 1]))
+    return found & ((1 << len(ranges[0].values)) - 1)
+
+
+def _matches(pairs: Sequence[Any]) -> Any:
+    """Indexes of rows meeting every (range, criterion) pair."""
+    mask = _matched(pairs)
+    if isinstance(mask, ExcelError):
+        return mask
+    return [i for i, bit in enumerate(reversed(bin(mask)[2:])) if bit == "1"]
 
 
 def _countifs(*pairs: Any) -> Any:
     if len(pairs) % 2:
         return VALUE
-    rows = _matches(pairs)
-    return rows if isinstance(rows, ExcelError) else float(len(rows))
+    mask = _matched(pairs)
+    return mask if isinstance(mask, ExcelError) else float(bin(mask).count("1"))
 
 
 def _sumifs(total: Any, *pairs: Any) -> Any:

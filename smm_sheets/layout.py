@@ -64,10 +64,69 @@ class ChartPlan:
     y_format: str | None = None
 
 
+class ColumnStore:
+    """A column of a table of blank rows (posts, tasks...), kept as lists, not one Cell per row.
+
+    A calendar can have 100,000 posts: one object per cell would not fit in memory.
+    ``values`` holds the inputs (or, for a formula column, the computed values) and
+    ``texts`` the formulas' A1 text, row by row.
+    """
+
+    __slots__ = ("sheet", "col", "first_row", "block_id", "field", "kind", "style", "values", "texts", "tree", "_range")
+
+    def __init__(self, sheet: int, col: int, first_row: int, block_id: str, item: Field, kind: str, style: str, values: list):
+        self.sheet, self.col, self.first_row, self.block_id = sheet, col, first_row, block_id
+        self.field, self.kind, self.style, self.values = item, kind, style, values
+        self.texts: list[str | None] | None = [None] * len(values) if kind == "formula" else None
+        self.tree: tuple | None = None
+        self._range: fx.Range | None = None
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.values) - 1
+
+    def view(self, index: int) -> Cell:
+        """A read-only Cell of one row (for tests and tools; the renderer reads the lists)."""
+        cell = Cell(self.kind if self.kind != "constant" else "text", self.style, self.values[index])
+        cell.formula = self.texts[index] if self.texts is not None else None
+        cell.owner = self.field.id
+        return cell
+
+
+class _CellMap(dict):
+    """A sheet's cells by (row, col); the rows of column stores are looked up on demand."""
+
+    stores: list[ColumnStore]
+
+    def __missing__(self, key: tuple[int, int]) -> Cell:
+        row, col = key
+        for store in self.stores:
+            if store.col == col and store.first_row <= row <= store.last_row:
+                return store.view(row - store.first_row)
+        raise KeyError(key)
+
+    def get(self, key: tuple[int, int], default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def items(self) -> Iterator[tuple[tuple[int, int], Cell]]:  # type: ignore[override]
+        """Every cell, the rows of column stores included (as views)."""
+        yield from dict.items(self)
+        for store in self.stores:
+            for index in range(len(store.values)):
+                yield (store.first_row + index, store.col), store.view(index)
+
+    def values(self) -> Iterator[Cell]:  # type: ignore[override]
+        return (cell for _, cell in self.items())
+
+
 @dataclass
 class SheetPlan:
     name: str
-    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    cells: dict[tuple[int, int], Cell] = field(default_factory=_CellMap)
+    stores: list[ColumnStore] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
     heights: dict[int, float] = field(default_factory=dict)
     validations: list[tuple[int, int, int, int, dict]] = field(default_factory=list)
@@ -83,10 +142,19 @@ class SheetPlan:
     last_col: int = 0
     print_rows: int = 0
 
+    def __post_init__(self) -> None:
+        self.cells.stores = self.stores
+
     def put(self, row: int, col: int, cell: Cell) -> Cell:
         self.cells[(row, col)] = cell
         self.last_col = max(self.last_col, col)
         return cell
+
+    def store_at(self, row: int, col: int) -> ColumnStore | None:
+        for store in self.stores:
+            if store.col == col and store.first_row <= row <= store.last_row:
+                return store
+        return None
 
 
 @dataclass
@@ -96,10 +164,24 @@ class Placement:
     name: str
     field: Field
     sheet: int
-    cells: list[tuple[dict, int, int]] = field(default_factory=list)
     # input, formula, or label (row labels and month headers that formulas may refer to)
     role: str = "input"
     rects: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # A column of a table of blank rows: its cells are the store's rows.
+    column: ColumnStore | None = None
+    _cells: list[tuple[dict, int, int]] = field(default_factory=list)
+
+    @property
+    def cells(self) -> list[tuple[dict, int, int]]:
+        """(coordinates, row, col) of every cell (made on demand for a column store)."""
+        store = self.column
+        if store is None:
+            return self._cells
+        return [({"row": (store.block_id, i)}, store.first_row + i, store.col) for i in range(len(store.values))]
+
+    def dims(self) -> set[str]:
+        """The coordinates its cells have (month, line, channel, row...)."""
+        return {"row"} if self.column is not None else set(self._cells[0][0]) if self._cells else set()
 
 
 @dataclass
@@ -291,7 +373,7 @@ class _Planner:
         for month, (year, number) in enumerate(self.x.params.months()):
             plan.put(row, GRID_LABEL_COLUMNS + month, Cell("text", "header_month", dt.date(year, number, 1)))
             if starts.sheet == len(self.plan.sheets) - 1:
-                starts.cells.append(({"month": month}, row, GRID_LABEL_COLUMNS + month))
+                starts._cells.append(({"month": month}, row, GRID_LABEL_COLUMNS + month))
         plan.widths.update({0: 24, 1: 26, 2: 14, GRID_LABEL_COLUMNS + 12: 14})
         plan.widths.update({GRID_LABEL_COLUMNS + i: 12 for i in range(12)})
         plan.freeze = (row + 1, GRID_LABEL_COLUMNS)
@@ -410,13 +492,16 @@ class _Planner:
             plan.freeze, plan.repeat_rows = (header + 1, first), (header, header)
         plan.next_row = header + 1
         first_coords = None
-        for coords, label, _, index, _ in self.rows(table.rows, table.id):
+        if table.rows.source == "count":
+            self.place_columns(plan, table, sheet)
+            first_coords = {"row": (table.id, 0)}
+        for coords, label, _, index, _ in () if first_coords else self.rows(table.rows, table.id):
             row = plan.next_row
             first_coords = coords if first_coords is None else first_coords
             if first:
                 plan.put(row, 0, Cell("text", "label", label or ""))
                 if table.row_field:
-                    self.plan.items[table.row_field].cells.append((coords, row, 0))
+                    self.plan.items[table.row_field]._cells.append((coords, row, 0))
             for i, column in enumerate(table.columns):
                 if column.formula is not None:
                     self.formula_cell(plan, row, first + i, column, column.formula.tree(self.x.options), coords, "formula")
@@ -424,7 +509,7 @@ class _Planner:
                     value = column.values[index] if index < len(column.values) else None
                     value = self.x.text(value) if isinstance(value, str) else value
                     plan.put(row, first + i, Cell("text", f"constant:{column.type}", value))
-                    self.plan.items[column.id].cells.append((coords, row, first + i))
+                    self.plan.items[column.id]._cells.append((coords, row, first + i))
                 else:
                     self.input_cell(plan, row, first + i, column, _sample_at(column.sample, index), coords)
                 if coords.get("channel") in column.na_for:
@@ -453,6 +538,25 @@ class _Planner:
                     self.formula_cell(plan, row, first + i, column, tree, {}, "total", name)
             plan.next_row += 1
 
+    def place_columns(self, plan: SheetPlan, table: Table, sheet: int) -> None:
+        """A table of blank rows, one store per column (see :class:`ColumnStore`)."""
+        count, first_row = table.rows.count, plan.next_row
+        for i, column in enumerate(table.columns):
+            if column.formula is not None:
+                store = ColumnStore(sheet, i, first_row, table.id, column, "formula", f"formula:{column.type}", [_TODO] * count)
+                store.tree = column.formula.tree(self.x.options)
+            elif column.values:
+                values = [self.x.text(v) if isinstance(v, str) else v for v in column.values[:count]]
+                store = ColumnStore(sheet, i, first_row, table.id, column, "constant", f"constant:{column.type}", values + [None] * (count - len(values)))
+            else:
+                samples = column.sample if isinstance(column.sample, list) else [column.sample] * count
+                values = [self.input_value(column, samples[r] if r < len(samples) else None, _ROW) for r in range(count)]
+                store = ColumnStore(sheet, i, first_row, table.id, column, "input", f"input:{column.type}", values)
+            plan.stores.append(store)
+            plan.last_col = max(plan.last_col, i)
+            self.plan.items[column.id].column = store
+        plan.next_row = first_row + count
+
     def place_form(self, plan: SheetPlan, form: Form) -> None:
         self.section_title(plan, form.title)
         sheet = len(self.plan.sheets) - 1
@@ -479,6 +583,11 @@ class _Planner:
             plan.next_row += 1
 
     def input_cell(self, plan: SheetPlan, row: int, col: int, item: Field, sample: Any, coords: dict) -> None:
+        plan.put(row, col, Cell("input", f"input:{item.type}", self.input_value(item, sample, coords)))
+        self.plan.items[item.id]._cells.append((coords, row, col))
+
+    def input_value(self, item: Field, sample: Any, coords: dict) -> Any:
+        """What an input cell holds: its sample (with --sample) or default, or nothing."""
         if sample is None and item.example and item.type == "text" and "row" not in coords:
             sample = self.x.text(item.example)
         value = sample if self.x.params.sample else None
@@ -496,13 +605,12 @@ class _Planner:
             value = choices[value % len(choices)]
         elif isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        plan.put(row, col, Cell("input", f"input:{item.type}", value))
-        self.plan.items[item.id].cells.append((coords, row, col))
+        return value
 
     def formula_cell(self, plan: SheetPlan, row: int, col: int, item: Field, tree: tuple, coords: dict, role: str, name: str | None = None) -> None:
         cell = plan.put(row, col, Cell("formula", f"{role}:{item.type}"))
         cell.tree, cell.coords, cell.owner = tree, coords, item.id
-        self.plan.items[name or item.id].cells.append((coords, row, col))
+        self.plan.items[name or item.id]._cells.append((coords, row, col))
 
     def highlight(self, plan: SheetPlan, rect: tuple[int, int, int, int], tree: tuple, coords: dict, style: str, anchor_columns: bool) -> None:
         """Conditional formatting over ``rect``; written once every field is placed."""
@@ -527,7 +635,7 @@ class _Planner:
                 target, rects = self.resolve(name, modifier, coords, "highlight")
                 if target != here:
                     raise InputError(f"{self.x.blueprint.source}: a highlight can only use fields of its own sheet, not {{{name}}}")
-                dims = set(self.plan.items[name].cells[0][0])
+                dims = self.plan.items[name].dims()
                 moves = bool(dims & set(coords) - {"month"}) if anchor_columns else "month" in dims
                 texts.append(",".join(
                     _a1_range(None, *r, anchor_columns=anchor_columns, absolute=not moves) for r in rects
@@ -600,17 +708,23 @@ class _Planner:
 
     def finish_formulas(self) -> None:
         for s, plan in enumerate(self.plan.sheets):
-            for (row, col), cell in plan.cells.items():
+            for (row, col), cell in dict.items(plan.cells):
                 if cell.tree is not None:
                     self.value(s, row, col, cell)
+            for store in plan.stores:
+                if store.kind == "formula":
+                    for index in range(len(store.values)):
+                        if store.values[index] is _TODO:
+                            self.store_value(store, index)
         self._index.clear()
 
     def value(self, sheet: int, row: int, col: int, cell: Cell | None = None) -> Any:
         """A cell's value as formulas see it; computes (and caches) formula cells on demand."""
         if cell is None:
-            cell = self.plan.sheets[sheet].cells.get((row, col))
+            cell = dict.get(self.plan.sheets[sheet].cells, (row, col))
             if cell is None:
-                return None
+                store = self.plan.sheets[sheet].store_at(row, col)
+                return None if store is None else self.store_value(store, row - store.first_row)
         if cell.kind != "formula":
             value = cell.value
             return value if value.__class__ in _PLAIN else _cell_value(value)
@@ -619,8 +733,34 @@ class _Planner:
         if cell.coords is None:
             raise InputError(f"{self.x.blueprint.source}: circular reference through {cell.owner}")
         coords, cell.coords = cell.coords, None  # marks the cell as being computed
+        cell.formula, cell.value = self.compute(sheet, cell.tree, coords, cell.owner)
+        cell.tree = None
+        return cell.value
+
+    def store_value(self, store: ColumnStore, index: int) -> Any:
+        """One row of a column store as formulas see it; computes formula rows on demand."""
+        value = store.values[index]
+        if store.kind != "formula":
+            return value if value.__class__ in _PLAIN else _cell_value(value)
+        if value is _TODO:
+            store.values[index] = _PENDING
+            store.texts[index], store.values[index] = self.compute(store.sheet, store.tree, {"row": (store.block_id, index)}, store.field.id)
+            return store.values[index]
+        if value is _PENDING:
+            raise InputError(f"{self.x.blueprint.source}: circular reference through {store.field.id}")
+        return value
+
+    def column_range(self, store: ColumnStore) -> fx.Range:
+        """A whole column as one Range, made once: formulas that scan it can keep what they learn."""
+        if store._range is None:
+            values = [self.store_value(store, i) for i in range(len(store.values))]
+            store._range = fx.Range(values, keep=True)
+        return store._range
+
+    def compute(self, sheet: int, tree: tuple, coords: dict, owner: str) -> tuple[str, Any]:
+        """The A1 text and the value of a template in a cell at ``coords``."""
         here = self.plan.sheets[sheet].name
-        program = fx.compiled(cell.tree)
+        program = fx.compiled(tree)
         refs = {}
         texts = []
         for ref in program.refs:
@@ -629,10 +769,10 @@ class _Planner:
                 refs[ref] = (None, text)
                 texts.append('"' + text.replace('"', '""') + '"')
                 continue
-            target, rects = refs[ref] = self.resolve(ref[0], ref[1], coords, cell.owner)
+            target, rects = refs[ref] = self.resolve(ref[0], ref[1], coords, owner)
             if len(rects) > 1 and ref not in program.multi_area:
                 raise InputError(
-                    f"{self.x.blueprint.source}: {cell.owner}: the cells of {{{ref[0]}}} it uses do not form one "
+                    f"{self.x.blueprint.source}: {owner}: the cells of {{{ref[0]}}} it uses do not form one "
                     "rectangle (several areas only go straight into SUM, MIN, MAX, AVERAGE, COUNT or COUNTA)"
                 )
             sheet_name = self.plan.sheets[target].name
@@ -642,38 +782,46 @@ class _Planner:
             target, rects = refs[(name, modifier)]
             if target is None:
                 return rects  # a label's text
-            cells = self.plan.sheets[target].cells
+            plan = self.plan.sheets[target]
             if len(rects) == 1:
                 r1, c1, r2, c2 = rects[0]
                 if r1 == r2 and c1 == c2:
                     # Still a range: COUNT(A1) of a blank cell is 0, SUM(A1) of text is 0.
                     return fx.Range((self.value(target, r1, c1),))
+                store = plan.store_at(r1, c1) if c1 == c2 else None
+                if store is not None and (r1, r2) == (store.first_row, store.last_row):
+                    return self.column_range(store)
+            cells = plan.cells
             values = []
             for r1, c1, r2, c2 in rects:
                 for r in range(r1, r2 + 1):
                     for c in range(c1, c2 + 1):
-                        found = cells.get((r, c))
-                        if found is None:
-                            values.append(None)
-                        elif found.kind == "formula" or found.value.__class__ not in _PLAIN:
+                        found = dict.get(cells, (r, c))
+                        if found is None or found.kind == "formula" or found.value.__class__ not in _PLAIN:
                             values.append(self.value(target, r, c, found))
                         else:
                             values.append(found.value)
             return fx.Range(values)
 
-        cell.formula = program.pattern.format(*texts)
         result = program.run(lookup)
         if isinstance(result, fx.Range):
             result = result.values[0] if len(result.values) == 1 else fx.VALUE
         if result is None:
             result = 0.0  # a formula pointing at a blank cell shows 0
-        cell.value, cell.tree = result, None
-        return result
+        return program.pattern.format(*texts), result
 
     def resolve(self, name: str, modifier: str | None, coords: dict, owner: str) -> tuple[int, list[tuple[int, int, int, int]]]:
         """The sheet and the rectangles that ``{name@modifier}`` means in a cell at ``coords``."""
         placement = self.plan.items[name]
-        if not placement.cells:
+        store = placement.column
+        if store is not None:
+            # A table of blank rows: the same row from within the table, else the whole column.
+            row = coords.get("row")
+            if modifier != "all" and row is not None and row[0] == store.block_id:
+                r = store.first_row + row[1]
+                return placement.sheet, [(r, store.col, r, store.col)]
+            return placement.sheet, [(store.first_row, store.col, store.last_row, store.col)]
+        if not placement._cells:
             raise InputError(f"{self.x.blueprint.source}: {owner}: {{{name}}} has no cells in this workbook")
         if modifier == "all":
             coords = {}
@@ -682,10 +830,10 @@ class _Planner:
         key = (name, tuple(coords))
         found = self._index.get(key)
         if found is None:
-            dims = [d for d in coords if d in placement.cells[0][0]]
+            dims = [d for d in coords if d in placement._cells[0][0]]
             pick = itemgetter(*dims) if dims else (lambda _: ())
             groups: dict[Any, list] = {}
-            for cell_coords, row, col in placement.cells:
+            for cell_coords, row, col in placement._cells:
                 groups.setdefault(pick(cell_coords), []).append((row, col))
             found = self._index[key] = (pick, groups)
         pick, groups = found
@@ -702,10 +850,14 @@ class _Planner:
 
     def place_validations_and_names(self) -> None:
         for name, placement in self.plan.items.items():
-            if not placement.cells:
+            store = placement.column
+            if store is None and not placement._cells:
                 continue
             plan = self.plan.sheets[placement.sheet]
-            rects = placement.rects = _rectangles([(r, c) for _, r, c in placement.cells])
+            rects = placement.rects = (
+                [(store.first_row, store.col, store.last_row, store.col)] if store is not None
+                else _rectangles([(r, c) for _, r, c in placement._cells])
+            )
             base = NAME_PREFIX + name.replace(".", "_")
             for i, rect in enumerate(rects):
                 suffix = "" if len(rects) == 1 else "_" + _rect_key(placement, rect, i)
@@ -779,6 +931,9 @@ class _Planner:
 
 
 _PLAIN = (float, str, bool, type(None))
+_TODO = object()  # a formula row not computed yet
+_PENDING = object()  # a formula row being computed (to catch circular references)
+_ROW = {"row": None}  # the coordinates of any row of a table of blank rows
 
 
 class _Rects(list):

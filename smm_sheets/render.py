@@ -93,9 +93,10 @@ def write(plan: WorkbookPlan, target: Path, force: bool = False) -> Path:
 
 def render(plan: WorkbookPlan, path: str | Path) -> None:
     """Write the plan to ``path`` (not atomically; see :func:`write`)."""
+    # constant_memory: rows go to disk as they are written, so 100,000 posts fit in memory.
     workbook = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "constant_memory": True},
     )
     formats = _Formats(workbook, plan.number_formats)
     workbook.set_properties({"title": plan.sheets[0].cells[(0, 0)].value, "company": plan.params.company})
@@ -140,14 +141,11 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
     ws = workbook.add_worksheet(sheet.name)
     for col, width in sheet.widths.items():
         ws.set_column(col, col, width)
-    for (row, col), cell in sorted(sheet.cells.items()):
-        _write_cell(ws, row, col, cell, formats.get(cell.style))
+    _write_rows(ws, sheet, formats)
     for r1, c1, r2, c2, options in sheet.validations:
         ws.data_validation(r1, c1, r2, c2, options)
     for r1, c1, r2, c2, formula, style in sheet.highlights:
         ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": "=" + formula, "format": formats.highlight(style)})
-    for row, height in sheet.heights.items():
-        ws.set_row(row, height)
     if sheet.freeze:
         ws.freeze_panes(*sheet.freeze)
     if not sheet.hidden:  # LibreOffice prints hidden sheets that have a print area
@@ -158,7 +156,7 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
         if sheet.repeat_rows:
             ws.repeat_rows(*sheet.repeat_rows)
-        last_row = max(max((row for row, _ in sheet.cells), default=0), sheet.print_rows - 1)
+        last_row = max(max((row for row, _ in sheet.cells), default=0), sheet.print_rows - 1, *(s.last_row for s in sheet.stores))
         ws.print_area(0, 0, last_row, max(sheet.last_col, 11 if sheet.charts else 0))
     if sheet.protect:
         ws.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
@@ -167,13 +165,33 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
     return ws
 
 
-def _write_cell(ws, row: int, col: int, cell: Cell, fmt) -> None:
-    value = cell.value
-    if cell.kind == "formula":
-        if isinstance(value, fx.ExcelError):
-            value = value.code
-        ws.write_formula(row, col, "=" + cell.formula, fmt, value)
-    elif value is None or value == "":
+def _write_rows(ws, sheet: SheetPlan, formats: _Formats) -> None:
+    """Every cell, row by row (constant_memory mode drops a row once the next one starts)."""
+    by_row: dict[int, list[tuple[int, Cell]]] = {}
+    for (row, col), cell in dict.items(sheet.cells):  # the stores' rows are written below
+        by_row.setdefault(row, []).append((col, cell))
+    rows = set(by_row) | set(sheet.heights)
+    stores = sorted(sheet.stores, key=lambda store: store.col)
+    for store in stores:
+        rows.update(range(store.first_row, store.last_row + 1))
+    store_formats = [formats.get(store.style) for store in stores]
+    for row in sorted(rows):
+        if row in sheet.heights:
+            ws.set_row(row, sheet.heights[row])
+        for col, cell in sorted(by_row.get(row, ())):
+            _write_cell(ws, row, col, cell, formats.get(cell.style))
+        for store, fmt in zip(stores, store_formats):
+            index = row - store.first_row
+            if 0 <= index < len(store.values):
+                value = store.values[index]
+                if store.texts is not None:
+                    ws.write_formula(row, store.col, "=" + store.texts[index], fmt, value.code if isinstance(value, fx.ExcelError) else value)
+                else:
+                    _write_value(ws, row, store.col, value, fmt)
+
+
+def _write_value(ws, row: int, col: int, value: Any, fmt) -> None:
+    if value is None or value == "":
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
         ws.write_boolean(row, col, value, fmt)
@@ -183,6 +201,16 @@ def _write_cell(ws, row: int, col: int, cell: Cell, fmt) -> None:
         ws.write_datetime(row, col, value, fmt)
     else:
         ws.write_string(row, col, str(value), fmt)
+
+
+def _write_cell(ws, row: int, col: int, cell: Cell, fmt) -> None:
+    value = cell.value
+    if cell.kind == "formula":
+        if isinstance(value, fx.ExcelError):
+            value = value.code
+        ws.write_formula(row, col, "=" + cell.formula, fmt, value)
+    else:
+        _write_value(ws, row, col, value, fmt)
 
 
 def _write_chart(workbook: xlsxwriter.Workbook, ws, chart) -> None:
