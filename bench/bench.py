@@ -66,7 +66,16 @@ SAMPLE = {
 # (label, blueprint id, make_parameters keywords, timed runs)
 WORKLOADS: list[tuple[str, str, dict[str, Any], int]] = [
     ("sample budget", "budget", SAMPLE, 15),
+    ("sample strategy", "strategy", SAMPLE, 7),
+    ("sample roadmap", "roadmap", SAMPLE, 7),
+    ("sample calendar", "calendar", SAMPLE, 7),
+    ("sample kpi-report", "kpi-report", SAMPLE, 7),
 ]
+# The five workbooks of `smm-sheets generate all`, measured as one set.
+SET = ("budget", "strategy", "roadmap", "calendar", "kpi-report")
+# Posts in the big-calendar runs; time must grow linearly (100k <= 11 x 10k), memory stay under 300 MB.
+CALENDAR_POSTS = (10_000, 100_000)
+MEMORY_LIMIT_MB = 300
 
 WARMUP = 3
 
@@ -468,20 +477,112 @@ def report(figures: Figures) -> bool:
     return met
 
 
+# --------------------------------------------------------------------------- a big calendar
+
+
+def big_calendar(posts: int):
+    """The calendar blueprint with ``posts`` rows, all filled: its sample repeated, dates over the year."""
+    import dataclasses
+
+    from smm_sheets.model import Rows
+
+    blueprint = loader.load("calendar")
+
+    def fill(block: Any) -> Any:
+        if getattr(block, "id", None) != "posts":
+            return block
+        columns = []
+        for column in block.columns:
+            if isinstance(column.sample, list) and column.sample:
+                if column.type == "date":
+                    sample = [(i * 365) // posts for i in range(posts)]  # days after the plan's start
+                else:
+                    sample = [column.sample[i % len(column.sample)] for i in range(posts)]
+                column = dataclasses.replace(column, sample=sample)
+            columns.append(column)
+        return dataclasses.replace(block, rows=Rows("count", posts), columns=tuple(columns))
+
+    sheets = tuple(dataclasses.replace(s, blocks=tuple(fill(b) for b in s.blocks)) for s in blueprint.sheets)
+    return dataclasses.replace(blueprint, sheets=sheets)
+
+
+def run_big_calendar(posts: int) -> dict[str, float]:
+    """One generation of a calendar of ``posts`` posts in this process: seconds and peak RSS."""
+    blueprint = big_calendar(posts)
+    params = make_parameters(**SAMPLE, team=["Aino (owner)", "Mikko (copy and ads)", "Sara (photos and video)"],
+                             channel_names=loader.load_channel_names())
+    with tempfile.TemporaryDirectory(prefix="smm-bench-") as folder:
+        t0 = time.perf_counter()
+        plan = layout.build(blueprint, params)
+        t1 = time.perf_counter()
+        render.render(plan, os.path.join(folder, "calendar.xlsx"))
+        t2 = time.perf_counter()
+        size = os.path.getsize(os.path.join(folder, "calendar.xlsx"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"build": t1 - t0, "render": t2 - t1, "total": t2 - t0, "peak_mb": peak, "bytes": size}
+
+
+def report_big_calendar() -> bool:
+    """Each size in a fresh process, so that its peak memory is its own."""
+    import json
+    import subprocess
+
+    print(f"\nbig calendar: every post row filled, one run per size in a fresh process")
+    results = {}
+    for posts in CALENDAR_POSTS:
+        done = subprocess.run([sys.executable, __file__, "--calendar-posts", str(posts)], capture_output=True, text=True, check=True)
+        results[posts] = json.loads(done.stdout.strip().splitlines()[-1])
+        r = results[posts]
+        print(f"  {posts:>7} posts: build {r['build']:7.2f} s, render {r['render']:7.2f} s, total {r['total']:7.2f} s, "
+              f"peak RSS {r['peak_mb']:6.1f} MB, file {r['bytes'] / 2**20:5.1f} MiB")
+    small, big = (results[n]["total"] for n in CALENDAR_POSTS)
+    growth = big / small
+    linear = growth <= 11
+    fits = all(r["peak_mb"] < MEMORY_LIMIT_MB for r in results.values())
+    print(f"  time {CALENDAR_POSTS[1]:,} / {CALENDAR_POSTS[0]:,}: {growth:5.2f}x   target <= 11: {'met' if linear else 'NOT met'}")
+    print(f"  peak memory under {MEMORY_LIMIT_MB} MB: {'met' if fits else 'NOT met'}")
+    return linear and fits
+
+
+def report_set(all_figures: dict[str, Figures]) -> bool:
+    """The five workbooks as one set: summed medians against summed floors."""
+    figures = [all_figures[b] for b in SET if b in all_figures]
+    generate_ms = sum(f.median("generate") for f in figures) * 1000
+    workbook_ms = sum(f.median("workbook") for f in figures) * 1000
+    floor_ms = sum(f.median("floor") for f in figures) * 1000
+    ratio = generate_ms / floor_ms
+    print(f"\nthe set of {len(figures)} workbooks (generate all): generate {generate_ms:.1f} ms, "
+          f"per workbook (no load) {workbook_ms:.1f} ms, floor {floor_ms:.1f} ms")
+    print(f"  ratio generate / floor {ratio:6.2f}   target <= {TARGET_RATIO}: {'met' if ratio <= TARGET_RATIO else 'NOT met'}")
+    print(f"  ratio per workbook / floor {workbook_ms / floor_ms:6.2f}")
+    return ratio <= TARGET_RATIO
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, help="timed runs per workload (default: per workload)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of load, build and render")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a workload misses the target")
+    parser.add_argument("--calendar-posts", type=int, help=argparse.SUPPRESS)  # one big-calendar run (internal)
+    parser.add_argument("--skip-calendar", action="store_true", help="leave out the 10k/100k-post calendar runs")
     options = parser.parse_args(argv)
+    if options.calendar_posts:
+        import json
+
+        print(json.dumps(run_big_calendar(options.calendar_posts)))
+        return 0
     started = time.perf_counter()
     print(f"smm-sheets bench: Python {sys.version.split()[0]}, xlsxwriter {xlsxwriter.__version__}")
     all_met = True
+    measured = {}
     for label, blueprint_id, params, runs in WORKLOADS:
-        figures = bench_workbook(blueprint_id, params, runs=options.runs or runs, label=label)
+        figures = measured[blueprint_id] = bench_workbook(blueprint_id, params, runs=options.runs or runs, label=label)
         all_met &= report(figures)
         if options.profile:
             print(profile_workbook(blueprint_id, params))
+    all_met &= report_set(measured)
+    if not options.skip_calendar:
+        all_met &= report_big_calendar()
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(f"\nprocess peak RSS {maxrss / 1024:.1f} MiB; bench took {time.perf_counter() - started:.1f} s")
     return 1 if options.strict and not all_met else 0

@@ -479,11 +479,12 @@ class _Planner:
         header = plan.next_row
         if first:
             plan.put(header, 0, Cell("text", "header", self.x.text(table.row_header)))
-            plan.widths.setdefault(0, 26)
+            plan.widths[0] = max(plan.widths.get(0, 0), 26)
         plan.heights[header] = 30  # room for two lines of wrapped header text
         for i, column in enumerate(table.columns):
             plan.put(header, first + i, Cell("text", "header", self.x.text(column.label) + (" *" if column.required else "")))
-            plan.widths.setdefault(first + i, column.width or _WIDTHS.get(column.type, 14))
+            # Blocks stacked on a sheet share its columns: each column is as wide as its widest use.
+            plan.widths[first + i] = max(plan.widths.get(first + i, 0), column.width or _WIDTHS.get(column.type, 14))
             role = "formula" if column.formula else ("label" if column.values else "input")
             self.plan.items[column.id] = Placement(column.id, column, sheet, role=role)
         if table.row_field:

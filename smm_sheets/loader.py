@@ -394,7 +394,7 @@ class _BlueprintReader:
         common = ("title", "highlights")
         list_ids = self.list_ids = {l.id for l in lists}
         if kind == "form":
-            spec = self.mapping(data, path, ("form", "questions"), common)
+            spec = self.mapping(data, path, ("form", "questions"), ("title",))
             fields = self.read_fields(spec["questions"], path + ("questions",), list_ids, "form")
             return Form(self.ident(spec["form"], path + ("form",)), self.optional_label(spec, path), fields)
         if kind == "table":

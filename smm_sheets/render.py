@@ -125,8 +125,7 @@ class _Formats:
             if kind:
                 props["num_format"] = self.number_formats[kind]
 
-                if kind in ("text", "choice", "yesno"):
-                    props["text_wrap"] = role == "input"
+
             found = self.cache[style] = self.workbook.add_format(props)
         return found
 
