@@ -28,10 +28,10 @@ from smm_sheets import loader  # noqa: E402
 from smm_sheets.generate import generate  # noqa: E402
 from smm_sheets.params import make_parameters  # noqa: E402
 
-DEFAULT_WORKBOOKS = ["budget"]
+DEFAULT_WORKBOOKS = ["budget", "strategy", "roadmap", "calendar", "kpi-report"]
 SAMPLE_PARAMS = ROOT / "samples" / "nordic-knitwear.yaml"
 DOCS = ROOT / "docs"
-RESOLUTION = 70  # dots per inch: an A4 landscape page becomes about 820 x 580 pixels
+RESOLUTION = 110
 
 
 def render_picture(workbook_id: str, work: Path, out_dir: Path = DOCS, resolution: int = RESOLUTION) -> Path:
