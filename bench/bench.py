@@ -527,7 +527,7 @@ def report_big_calendar() -> bool:
     import json
     import subprocess
 
-    print(f"\nbig calendar: every post row filled, one run per size in a fresh process")
+    print("\nbig calendar: every post row filled, one run per size in a fresh process")
     results = {}
     for posts in CALENDAR_POSTS:
         done = subprocess.run([sys.executable, __file__, "--calendar-posts", str(posts)], capture_output=True, text=True, check=True)

@@ -25,7 +25,7 @@ from smm_sheets import __version__
 from smm_sheets import formula as fx
 from smm_sheets.errors import InputError
 from smm_sheets.locale_data import money_format, month_names
-from smm_sheets.model import NUMERIC_TYPES, Blueprint, Field, Form, Grid, Rows, Table, block_fields
+from smm_sheets.model import NUMERIC_TYPES, Blueprint, Field, Form, Grid, Rows, Table
 from smm_sheets.params import Parameters
 
 META_SHEET = "_smm"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from smm_sheets import loader
 from smm_sheets.params import make_parameters
+from tests.libreoffice import soffice  # noqa: F401 - the LibreOffice fixture, for every test module
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +20,15 @@ def params(**values):
     """Parameters with test defaults; keyword arguments override them."""
     values = {"company": "Acme", "year": 2027, "channels": "instagram,facebook", **values}
     return make_parameters(channel_names=loader.load_channel_names(), **values)
+
+
+def with_samples(blueprint, **samples):
+    """The blueprint with other sample values for some fields (questions, columns, measures)."""
+    def patch(block):
+        key = next((k for k in ("questions", "columns", "measures") if hasattr(block, k)), None)
+        if key is None:
+            return block
+        fields = tuple(dataclasses.replace(f, sample=samples[f.id]) if f.id in samples else f for f in getattr(block, key))
+        return dataclasses.replace(block, **{key: fields})
+    sheets = tuple(dataclasses.replace(s, blocks=tuple(patch(b) for b in s.blocks)) for s in blueprint.sheets)
+    return dataclasses.replace(blueprint, sheets=sheets)

@@ -13,6 +13,7 @@ them when ``SMM_SHEETS_REQUIRE_LIBREOFFICE=1`` says it must be (e.g. on CI).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -186,3 +187,14 @@ def soffice() -> str:
 
 
 requires_libreoffice = pytest.mark.usefixtures("soffice")
+
+
+def same_value(expected: Any, actual: Any) -> bool:
+    """A cached value and LibreOffice's agree: numbers to 1e-9, blank and "" alike, else equal."""
+    if expected in (None, "") and actual in (None, ""):
+        return True
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
+    return type(expected) is type(actual) and expected == actual

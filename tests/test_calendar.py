@@ -3,7 +3,6 @@ per channel, month and status against the posts per week planned on the Settings
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from collections import Counter
@@ -16,12 +15,9 @@ import yaml
 from smm_sheets import formula as fx
 from smm_sheets import layout, loader, render
 from smm_sheets.model import Table
-from tests.conftest import params
+from tests.conftest import params, with_samples
 
-try:  # tests/ is a package
-    from tests.libreoffice import error_cells, formula_cells, recalculate_many, soffice  # noqa: F401 - soffice is a fixture
-except ImportError:  # tests/ without __init__.py
-    from libreoffice import error_cells, formula_cells, recalculate_many, soffice  # noqa: F401
+from tests.libreoffice import error_cells, formula_cells, recalculate_many, same_value
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = yaml.safe_load((ROOT / "samples" / "nordic-knitwear.yaml").read_text(encoding="utf-8"))
@@ -72,17 +68,6 @@ def posts(plan):
 def _posts_table(blueprint) -> Table:
     return next(b for s in blueprint.sheets for b in s.blocks if getattr(b, "id", None) == "posts")
 
-
-def with_samples(blueprint, **samples):
-    """The blueprint with other sample values for some columns or questions."""
-    def patch(block):
-        key = "columns" if hasattr(block, "columns") else ("questions" if hasattr(block, "questions") else None)
-        if key is None:
-            return block
-        fields = tuple(dataclasses.replace(f, sample=samples[f.id]) if f.id in samples else f for f in getattr(block, key))
-        return dataclasses.replace(block, **{key: fields})
-    sheets = tuple(dataclasses.replace(s, blocks=tuple(patch(b) for b in s.blocks)) for s in blueprint.sheets)
-    return dataclasses.replace(blueprint, sheets=sheets)
 
 
 def as_date(value):
@@ -425,15 +410,6 @@ LO_CASES = {
 }
 
 
-def _same(expected, actual) -> bool:
-    if expected in (None, "") and actual in (None, ""):
-        return True
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return type(expected) is type(actual) and expected == actual
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
-    return type(expected) is type(actual) and expected == actual
-
 
 @pytest.fixture(scope="module")
 def recalculated(soffice, calendar, tmp_path_factory):
@@ -452,7 +428,7 @@ def test_libreoffice_agrees_with_every_cached_value(recalculated, name):
     generated, result = recalculated[name]
     cached, computed = formula_cells(generated), formula_cells(result)
     assert len(cached) > 1500 and set(cached) == set(computed)
-    wrong = [f"{s}!{c}: cached {cached[s, c]!r}, LibreOffice {computed[s, c]!r}" for s, c in sorted(cached) if not _same(cached[s, c], computed[s, c])]
+    wrong = [f"{s}!{c}: cached {cached[s, c]!r}, LibreOffice {computed[s, c]!r}" for s, c in sorted(cached) if not same_value(cached[s, c], computed[s, c])]
     assert wrong == [], "\n".join(wrong[:30])
     assert error_cells(generated) == {} and error_cells(result) == {}
 

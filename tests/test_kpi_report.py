@@ -20,10 +20,7 @@ from smm_sheets import formula as fx
 from smm_sheets import layout, loader, render
 from tests.conftest import params
 
-try:  # tests/ is a package
-    from tests.libreoffice import error_cells, formula_cells, recalculate_many, soffice  # noqa: F401 - soffice is a fixture
-except ImportError:  # tests/ without __init__.py
-    from libreoffice import error_cells, formula_cells, recalculate_many, soffice  # noqa: F401
+from tests.libreoffice import error_cells, formula_cells, recalculate_many
 
 SAMPLE_CHANNELS = "instagram,facebook,tiktok"
 # The input metrics, in the order of the Metrics sheet.

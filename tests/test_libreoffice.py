@@ -23,10 +23,7 @@ import yaml
 from smm_sheets import generate, layout, loader, render
 from smm_sheets.params import make_parameters
 
-try:  # tests/ is a package
-    from tests.libreoffice import error_cells, formula_cells, recalculate, recalculate_many, soffice  # noqa: F401 - soffice is a fixture
-except ImportError:  # tests/ without __init__.py: pytest puts tests/ itself on sys.path
-    from libreoffice import error_cells, formula_cells, recalculate, recalculate_many, soffice  # noqa: F401
+from tests.libreoffice import error_cells, formula_cells, recalculate, recalculate_many, same_value
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PARAMS = yaml.safe_load((ROOT / "samples" / "nordic-knitwear.yaml").read_text(encoding="utf-8"))
@@ -75,15 +72,6 @@ def workbooks(soffice, tmp_path_factory) -> dict[str, tuple[Path, Path]]:
     return {name: (generated[name], out) for name, out in zip(generated, recalculated)}
 
 
-def _same(expected: Any, actual: Any) -> bool:
-    if expected in (None, "") and actual in (None, ""):
-        return True
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return type(expected) is type(actual) and expected == actual
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
-    return type(expected) is type(actual) and expected == actual
-
 
 def test_libreoffice_really_recalculates(soffice, tmp_path):
     """Guards the isolated profile: a deliberately wrong cached value must be replaced."""
@@ -118,7 +106,7 @@ def test_libreoffice_agrees_with_every_cached_value(workbooks, name):
     wrong = [
         f"{sheet}!{cell} {text[sheet][cell].value}: cached {cached[sheet, cell]!r}, LibreOffice {computed[sheet, cell]!r}"
         for sheet, cell in sorted(cached)
-        if (sheet, cell) in computed and not _same(cached[sheet, cell], computed[sheet, cell])
+        if (sheet, cell) in computed and not same_value(cached[sheet, cell], computed[sheet, cell])
     ]
     assert wrong == [], f"{len(wrong)} of {len(cached)} formula cells differ:\n" + "\n".join(wrong[:40])
 

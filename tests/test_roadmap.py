@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
 
 from smm_sheets import layout, loader
-from tests.conftest import params
+from tests.conftest import params, with_samples
 
 
 @pytest.fixture(scope="module")
@@ -22,17 +21,6 @@ def column(plan, name):
     cells = plan.sheets[item.sheet].cells
     return [cells[(row, col)].value for _, row, col in sorted(item.cells, key=lambda c: (c[1], c[2]))]
 
-
-def with_samples(blueprint, **samples):
-    """The blueprint with other sample values for some table columns."""
-    def patch(block):
-        if not hasattr(block, "columns"):
-            return block
-        return dataclasses.replace(block, columns=tuple(
-            dataclasses.replace(c, sample=samples[c.id]) if c.id in samples else c for c in block.columns
-        ))
-    sheets = tuple(dataclasses.replace(s, blocks=tuple(patch(b) for b in s.blocks)) for s in blueprint.sheets)
-    return dataclasses.replace(blueprint, sheets=sheets)
 
 
 def test_value_vs_complexity_quadrants(roadmap):

@@ -8,8 +8,6 @@ LibreOffice recalculates blank, sample and hostile workbooks to the values the g
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import re
 from pathlib import Path
 from typing import Any
@@ -19,13 +17,10 @@ import pytest
 import yaml
 
 from smm_sheets import generate, layout, loader, render
-from smm_sheets.model import Form, Table
-from tests.conftest import params
+from smm_sheets.model import Form
+from tests.conftest import params, with_samples
 
-try:  # tests/ is a package
-    from tests.libreoffice import error_cells, formula_cells, recalculate_many, soffice  # noqa: F401 - soffice is a fixture
-except ImportError:  # tests/ without __init__.py
-    from libreoffice import error_cells, formula_cells, recalculate_many, soffice  # noqa: F401
+from tests.libreoffice import error_cells, formula_cells, recalculate_many, same_value
 
 ROOT = Path(__file__).resolve().parent.parent
 NORDIC = yaml.safe_load((ROOT / "samples" / "nordic-knitwear.yaml").read_text(encoding="utf-8"))
@@ -145,17 +140,6 @@ def texts(plan, sheet_name: str) -> list[str]:
     sheet = next(s for s in plan.sheets if s.name == sheet_name)
     return [c.value.removesuffix(" *") for c in sheet.cells.values() if isinstance(c.value, str)]
 
-
-def with_samples(blueprint, **samples):
-    """The blueprint with other sample values for some fields (forms and tables)."""
-    def patch(block):
-        key = "questions" if isinstance(block, Form) else ("columns" if isinstance(block, Table) else None)
-        if key is None:
-            return block
-        fields = tuple(dataclasses.replace(f, sample=samples[f.id]) if f.id in samples else f for f in getattr(block, key))
-        return dataclasses.replace(block, **{key: fields})
-    sheets = tuple(dataclasses.replace(s, blocks=tuple(patch(b) for b in s.blocks)) for s in blueprint.sheets)
-    return dataclasses.replace(blueprint, sheets=sheets)
 
 
 # --------------------------------------------------------------------------- structure
@@ -477,22 +461,13 @@ def recalculated(soffice, strategy, tmp_path_factory) -> dict[str, tuple[Any, Pa
     return {name: (plans[name], generated[name], path) for name, path in zip(generated, out)}
 
 
-def _same(expected: Any, actual: Any) -> bool:
-    if expected in (None, "") and actual in (None, ""):
-        return True
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return type(expected) is type(actual) and expected == actual
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
-    return type(expected) is type(actual) and expected == actual
-
 
 @pytest.mark.parametrize("case", CASES)
 def test_libreoffice_agrees_with_every_cached_value(recalculated, case):
     _, generated, result = recalculated[case]
     cached, computed = formula_cells(generated), formula_cells(result)
     assert len(cached) > 60 and set(cached) == set(computed)
-    wrong = [f"{s}!{c}: cached {cached[s, c]!r}, LibreOffice {computed[s, c]!r}" for s, c in sorted(cached) if not _same(cached[s, c], computed[s, c])]
+    wrong = [f"{s}!{c}: cached {cached[s, c]!r}, LibreOffice {computed[s, c]!r}" for s, c in sorted(cached) if not same_value(cached[s, c], computed[s, c])]
     assert wrong == []
     assert error_cells(generated) == {} and error_cells(result) == {}
 
