@@ -82,6 +82,7 @@ def write(plan: WorkbookPlan, target: Path, force: bool = False) -> Path:
         raise FileError(f"cannot write to {folder}: {error.strerror}") from None
     try:
         render(plan, temporary)
+        os.chmod(temporary, _file_mode(target))
         os.replace(temporary, target)
     except OSError as error:
         raise FileError(f"cannot write {target}: {error.strerror or error}") from None
@@ -89,6 +90,19 @@ def write(plan: WorkbookPlan, target: Path, force: bool = False) -> Path:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return target
+
+
+def _file_mode(target: Path) -> int:
+    """The mode the file should have: the replaced file's, or what the umask allows.
+
+    mkstemp makes the temporary file private (0600); a workbook is an ordinary document.
+    """
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def render(plan: WorkbookPlan, path: str | Path) -> None:

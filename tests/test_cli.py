@@ -161,3 +161,16 @@ def test_generate_all_writes_nothing_when_a_target_exists(tmp_path):
     code, _, err = run("generate", "all", "-o", str(tmp_path))
     assert code == 2 and "roadmap.xlsx exists; use --force" in err
     assert os.listdir(tmp_path) == ["roadmap.xlsx"] and (tmp_path / "roadmap.xlsx").read_bytes() == b"mine"
+
+
+def test_a_new_workbook_gets_ordinary_permissions_and_a_replaced_one_keeps_its_own(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        assert run("generate", "budget", "-o", str(tmp_path))[0] == 0
+        target = tmp_path / "budget.xlsx"
+        assert target.stat().st_mode & 0o777 == 0o644
+        target.chmod(0o600)
+        assert run("generate", "budget", "-o", str(tmp_path), "--force")[0] == 0
+        assert target.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)
