@@ -594,6 +594,19 @@ def _len(value: Any) -> Any:
     return value if isinstance(value, ExcelError) else float(len(_text(value)))
 
 
+def _wildcards(text: str) -> re.Pattern:
+    parts, i = [], 0
+    while i < len(text):
+        char = text[i]
+        if char == "~" and i + 1 < len(text) and text[i + 1] in "*?~":
+            parts.append(re.escape(text[i + 1]))
+            i += 2
+            continue
+        parts.append(".*" if char == "*" else "." if char == "?" else re.escape(char))
+        i += 1
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
 def _criterion(criterion: Any) -> Callable[[Any], bool]:
     """A COUNTIFS/SUMIFS criterion as a predicate: 5, "Done", ">=3", "<>", ""."""
     criterion = _scalar(criterion)
@@ -613,6 +626,10 @@ def _criterion(criterion: Any) -> Callable[[Any], bool]:
         if not isinstance(number, ExcelError):
             return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and _compare(op, float(v), number)
         if op in ("=", "<>"):
+            if any(ch in operand for ch in "*?~"):
+                # Wildcards, as Excel and LibreOffice read them in xlsx files: * any text, ? one character.
+                pattern = _wildcards(operand)
+                return lambda v: (isinstance(v, str) and pattern.fullmatch(v) is not None) == (op == "=")
             wanted = operand.lower()
             return lambda v: (isinstance(v, str) and v.lower() == wanted) == (op == "=")
         return lambda v: isinstance(v, str) and _compare(op, v, operand)

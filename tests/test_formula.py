@@ -76,6 +76,13 @@ def test_conditional_counting_and_summing():
     assert run('COUNTIFS({c},"")', c=channel) == 1
     assert run('COUNTIFS({c},"<>")', c=channel) == 3
     assert run('SUMIFS({a},{s},"Done",{c},"Facebook")', a=amount, s=status, c=channel) == 20
+    # Wildcards, as Excel and LibreOffice read criteria: * any text, ? one character, ~ escapes.
+    assert run('COUNTIFS({c},"*gram")', c=channel) == 2
+    assert run('COUNTIFS({c},"?acebook")', c=channel) == 1
+    assert run('COUNTIFS({c},"<>*book")', c=channel) == 3
+    assert run('COUNTIFS({c},"a~*")', c=["a*", "ab", None]) == 1
+    # A name that starts like an operator is matched as text after "=".
+    assert run('COUNTIFS({c},"="&"=1+1")', c=["=1+1", "2"]) == 1
 
 
 def test_logic_and_rounding():

@@ -100,3 +100,11 @@ def test_task_board_counts_per_status_and_owner(roadmap):
     open_tasks = [float(sum(1 for o, s in zip(owners, statuses) if o == p and s != "Done")) for p in ["Aino", "Mikko", "Sara"]]
     assert column(plan, "open_by_owner") == open_tasks
     assert column(plan, "initiatives_by_status")[-1] == 1.0  # one initiative is Done
+
+
+def test_people_whose_names_look_like_operators_are_counted(roadmap):
+    team = ["=1+1", "<Ann", "Bo*"]
+    plan = layout.build(roadmap, params(sample=True, team=team, year=dt.date.today().year + 2))
+    owners = [o for o, s in zip(column(plan, "task_owner"), column(plan, "task_status")) if s]
+    assert column(plan, "tasks_by_owner") == [float(owners.count(p)) for p in team]
+    assert sum(column(plan, "tasks_by_owner")) == len(owners) > 0
