@@ -7,6 +7,7 @@ exist, a formula that names an item that does not exist or that depends on itsel
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 from functools import lru_cache
@@ -532,7 +533,7 @@ class _BlueprintReader:
                     list=spec.get("list") if field_type == "choice" else ("yesno" if field_type == "yesno" else None),
                     hint=self.label(spec["hint"], field_path + ("hint",)) if "hint" in spec else None,
                     formula=formula,
-                    sample=spec.get("sample"),
+                    sample=self.read_sample(spec.get("sample"), field_type, field_path + ("sample",), kind),
                     width=self.number(spec["width"], field_path + ("width",)) if "width" in spec else None,
                     year=self.choice(spec.get("year", "sum" if field_type in NUMERIC_TYPES else "none"), field_path + ("year",), YEAR_TOTALS),
                     total=self.read_total(spec, field_path) if "total" in spec else None,
@@ -543,6 +544,30 @@ class _BlueprintReader:
                 )
             )
         return tuple(fields)
+
+    def read_sample(self, data: Any, field_type: str, path: Path_, kind: str) -> Any:
+        """A field's sample: one value, a list (one per row or month), or (grids) a mapping by row."""
+        if data is None:
+            return None
+        if isinstance(data, dict):
+            if kind != "grid":
+                self.fail(path, "only a grid measure's sample may be a mapping (by channel, line or list value)")
+            for key, value in data.items():
+                self.read_sample(value, field_type, path + (key,), "table")
+            return data
+        for i, value in enumerate(data if isinstance(data, list) else [data]):
+            where = path + (i,) if isinstance(data, list) else path
+            if value is None:
+                continue
+            if field_type in ("text",) and not isinstance(value, str):
+                self.fail(where, f"a text sample is text, not {_kind(value)}")
+            elif field_type in NUMERIC_TYPES + ("time",) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                self.fail(where, f"{'an' if field_type[0] in 'aeiou' else 'a'} {field_type} sample is a number, not {_kind(value)}")
+            elif field_type == "date" and (isinstance(value, bool) or not isinstance(value, (int, float, dt.date))):
+                self.fail(where, "a date sample is a date or a number of days after the plan's first day")
+            elif field_type in ("choice", "yesno") and (isinstance(value, bool) or not isinstance(value, (int, str))):
+                self.fail(where, "a choice sample is the text of a value or its index in the list")
+        return data
 
     def template(self, text: Any, path: Path_) -> tuple:
         if isinstance(text, (int, float)) and not isinstance(text, bool):
@@ -593,6 +618,18 @@ class _BlueprintReader:
         for i, item in enumerate(blueprint.lists):
             if item.field is not None and item.field not in fields:
                 self.fail(("lists", i, "field"), f"no field {item.field!r}")
+        # A sample that names a value of a fixed list must name one that is there.
+        fixed = {l.id: [self.labels[v] for v in l.values] for l in blueprint.lists if l.values}
+        for s, sheet in enumerate(blueprint.sheets):
+            for b, block in enumerate(sheet.blocks):
+                key = {Form: "questions", Table: "columns", Grid: "measures"}[type(block)]
+                for f, item in enumerate(block_fields(block)):
+                    values = fixed.get(item.list) if item.type in ("choice", "yesno") else None
+                    samples = item.sample if isinstance(item.sample, list) else [item.sample]
+                    for j, sample in enumerate(samples):
+                        if values is not None and isinstance(sample, str) and sample not in values:
+                            where = ("sheets", s, "blocks", b, key, f, "sample") + ((j,) if isinstance(item.sample, list) else ())
+                            self.fail(where, f"{sample!r} is not in the list {item.list} ({', '.join(values)})")
 
     def check_fields(self, blueprint: Blueprint) -> None:
         """Ids are unique, formulas name fields that exist, options match, nothing depends on itself."""

@@ -129,3 +129,22 @@ def test_every_built_in_blueprint_loads():
     assert paths and all(not p.name.startswith("_") for p in paths)
     for path in paths:
         assert loader.load(path).id == Path(path).stem
+
+
+ROADMAP = (loader.BUILTIN_DIR / "roadmap.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "old, new, path, message",
+    [
+        ("sample: [5, 2, 1, 0, 3]}", "sample: [Done, Finished]}", "sheets[0].blocks[0].columns[6].sample[1]", "'Finished' is not in the list workflow"),
+        ("sample: [4, 4, 5, 4, 5]}", "sample: [4, high]}", "sheets[0].blocks[0].columns[7].sample[1]", "an integer sample is a number"),
+        ("sample: [0, 7, 14, 14, 21]}", "sample: [0, soon]}", "sheets[0].blocks[0].columns[3].sample[1]", "a date sample is a date or a number"),
+        ("sample: [0, 0, 0, 0, 0]}", "sample: {instagram: [0]}}", "sheets[0].blocks[0].columns[1].sample", "only a grid measure's sample may be a mapping"),
+    ],
+)
+def test_samples_are_checked_against_their_field(old, new, path, message):
+    assert old in ROADMAP
+    with pytest.raises(BlueprintError) as caught:
+        loader.loads(ROADMAP.replace(old, new, 1), "roadmap.yaml")
+    assert caught.value.path == path and message in caught.value.reason, str(caught.value)
