@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 
 from smm_sheets import layout, loader, render
-from smm_sheets.errors import BlueprintError, FileError
+from smm_sheets.errors import BlueprintError, FileError, InputError
 from smm_sheets.model import Blueprint
 from smm_sheets.params import Parameters
 
@@ -43,19 +43,33 @@ def generate(blueprint: Blueprint | str | Path, params: Parameters, out_dir: str
 def generate_all(params: Parameters, out_dir: str | Path, force: bool = False) -> list[Path]:
     """Write every built-in workbook from one set of parameters, so that their lists agree.
 
-    Nothing is written unless every target can be: existing files (without ``force``) are
-    reported before the first workbook is made.
+    All or nothing: every workbook is built and written to a temporary file before any target
+    is replaced. A blueprint option (``--option carry_over=positive``) goes to the workbooks
+    that define it.
 
     Returns:
         The paths written, in the order of the built-in blueprints.
+
+    Raises:
+        InputError: an option that no built-in blueprint defines.
+        FileError: a target exists (without ``force``) or cannot be written.
     """
     blueprints = [loader.load(path) for path in loader.builtin_blueprints()]
-    targets = [Path(out_dir) / f"{blueprint.id}.xlsx" for blueprint in blueprints]
-    existing = [str(path) for path in targets if path.exists()]
-    if existing and not force:
-        raise FileError(f"{', '.join(existing)} exist{'s' if len(existing) == 1 else ''}; use --force to replace")
+    known = {option.id for blueprint in blueprints for option in blueprint.options}
+    unknown = sorted(set(params.options) - known)
+    if unknown:
+        raise InputError(f"no built-in blueprint has an option {unknown[0]!r} (options: {', '.join(sorted(known)) or 'none'})")
     params = with_sample_goals(params, blueprints)
-    return [render.write(layout.build(bp, params), target, force=force) for bp, target in zip(blueprints, targets)]
+    targets = [Path(out_dir) / f"{blueprint.id}.xlsx" for blueprint in blueprints]
+    for target in targets:  # before the work of building: an existing file stops everything
+        if target.exists() and not force:
+            raise FileError(f"{target} exists; use --force to replace it")
+    jobs = []
+    for blueprint, target in zip(blueprints, targets):
+        own = {option.id for option in blueprint.options}
+        mine = dataclasses.replace(params, options={k: v for k, v in params.options.items() if k in own})
+        jobs.append((layout.build(blueprint, mine), target))
+    return render.write_all(jobs, force=force)
 
 
 def with_sample_goals(params: Parameters, blueprints: list[Blueprint]) -> Parameters:

@@ -776,6 +776,13 @@ class _Planner:
                     f"{self.x.blueprint.source}: {owner}: the cells of {{{ref[0]}}} it uses do not form one "
                     "rectangle (several areas only go straight into SUM, MIN, MAX, AVERAGE, COUNT or COUNTA)"
                 )
+            r1, c1, r2, c2 = rects[0]
+            if (len(rects) > 1 or r1 != r2 or c1 != c2) and ref not in _function_arguments(tree):
+                cells = sum((b[2] - b[0] + 1) * (b[3] - b[1] + 1) for b in rects)
+                raise InputError(
+                    f"{self.x.blueprint.source}: {owner}: {{{ref[0]}}} means {cells} cells here, where one value "
+                    "is expected (give it to a function such as SUM, or refer to one cell)"
+                )
             sheet_name = self.plan.sheets[target].name
             texts.append(",".join(_a1_range(None if sheet_name == here else sheet_name, *rect) for rect in rects))
 
@@ -941,6 +948,31 @@ class _Rects(list):
     """A list of rectangles (as opposed to a list of cells still to be covered)."""
 
 _WIDTHS = {"text": 30, "money": 14, "date": 12, "time": 9, "choice": 18, "yesno": 9, "percent": 10, "number": 12, "integer": 10}
+
+
+_ARGUMENTS: dict[int, tuple[tuple, frozenset]] = {}
+
+
+def _function_arguments(tree: tuple) -> frozenset:
+    """References that stand directly as a function's argument, where a range may go."""
+    found = _ARGUMENTS.get(id(tree))
+    if found is None or found[0] is not tree:
+        refs: set = set()
+
+        def walk(node: tuple) -> None:
+            if node[0] == "call":
+                refs.update((arg[1], arg[2]) for arg in node[2] if arg[0] == "ref")
+                for arg in node[2]:
+                    walk(arg)
+            elif node[0] == "bin":
+                walk(node[2])
+                walk(node[3])
+            elif node[0] in ("neg", "pos", "paren"):
+                walk(node[1])
+
+        walk(tree)
+        found = _ARGUMENTS[id(tree)] = (tree, frozenset(refs))
+    return found[1]
 
 
 def _row_key(coords: dict) -> Any:

@@ -268,9 +268,15 @@ class _BlueprintReader:
         sheets_data = self.sequence(top["sheets"], ("sheets",))
         sheets = tuple(self.read_sheet(sheet, ("sheets", i), lists, categories) for i, sheet in enumerate(sheets_data))
         self.unique([(s.id, ("sheets", i, "id")) for i, s in enumerate(sheets)], "sheet")
-        self.unique(
-            [(s.title, ("sheets", i, "title")) for i, s in enumerate(sheets)], "sheet title"
-        )
+        # Sheet names are the titles' texts: unique (as spreadsheet apps compare them) and not
+        # the names smm-sheets uses itself.
+        reserved = {"_smm", self.labels["common.lists_sheet"].casefold()}
+        seen: set[str] = set()
+        for i, sheet in enumerate(sheets):
+            name = self.labels[sheet.title].casefold()
+            if name in seen or name in reserved:
+                self.fail(("sheets", i, "title"), f"sheet name {self.labels[sheet.title]!r} is taken")
+            seen.add(name)
         blueprint = Blueprint(
             id=bp_id,
             version=str(version),
@@ -295,7 +301,11 @@ class _BlueprintReader:
             if not _LABEL_KEY.match(key):
                 self.fail(path, "a label key is lower-case letters, digits, _ and .")
             self.text(text, path)
-            for _, name, _, _ in string.Formatter().parse(text):
+            try:
+                fields = [name for _, name, _, _ in string.Formatter().parse(text)]
+            except ValueError as error:
+                self.fail(path, f"{error} (write a literal brace as {{{{ or }}}})")
+            for name in fields:
                 if name is not None and name not in LABEL_PLACEHOLDERS:
                     self.fail(path, f"unknown placeholder {{{name}}} (known: {', '.join(sorted(LABEL_PLACEHOLDERS))})")
         self.labels = {**_common()[1], **table}
@@ -376,8 +386,8 @@ class _BlueprintReader:
         )
         charts = tuple(self.read_chart(chart, path + ("charts", i)) for i, chart in enumerate(self.sequence(spec.get("charts", []), path + ("charts",), allow_empty=True)))
         title = self.label(spec["title"], path + ("title",))
-        if len(self.labels[title]) > 31 or re.search(r"[\[\]:*?/\\']", self.labels[title]):
-            self.fail(path + ("title",), "a sheet title is at most 31 characters without []:*?/\\'")
+        if len(self.labels[title]) > 31 or re.search(r"[\[\]:*?/\\'{}]", self.labels[title]):
+            self.fail(path + ("title",), "a sheet title is at most 31 characters without []:*?/\\'{} (and no placeholders)")
         return Sheet(
             id=self.ident(spec["id"], path + ("id",)),
             title=title,
@@ -465,7 +475,10 @@ class _BlueprintReader:
         if source == "count":
             if "count" not in spec:
                 self.fail(path, "rows: count needs count: N")
-            count = int(self.number(spec["count"], path + ("count",)))
+            count = self.number(spec["count"], path + ("count",))
+            if not count.is_integer():
+                self.fail(path + ("count",), f"must be a whole number, not {spec['count']!r}")
+            count = int(count)
             if not 1 <= count <= 1_048_000:
                 self.fail(path + ("count",), "must be between 1 and 1048000")
         elif "count" in spec:
@@ -508,6 +521,8 @@ class _BlueprintReader:
             for bound in ("min", "max"):
                 if bound in spec and field_type not in NUMERIC_TYPES:
                     self.fail(field_path + (bound,), f"only number, integer, money and percent fields have a {bound}")
+            if "min" in spec and "max" in spec and self.number(spec["min"], field_path + ("min",)) > self.number(spec["max"], field_path + ("max",)):
+                self.fail(field_path + ("max",), "max is below min")
             formula = self.read_formula(spec, field_path) if "formula" in spec else None
             for key in ("first", "formula_by"):
                 if key in spec and formula is None:
@@ -625,11 +640,39 @@ class _BlueprintReader:
                 key = {Form: "questions", Table: "columns", Grid: "measures"}[type(block)]
                 for f, item in enumerate(block_fields(block)):
                     values = fixed.get(item.list) if item.type in ("choice", "yesno") else None
-                    samples = item.sample if isinstance(item.sample, list) else [item.sample]
-                    for j, sample in enumerate(samples):
+                    path = ("sheets", s, "blocks", b, key, f, "sample")
+                    for where, sample in _samples(item.sample, path):
                         if values is not None and isinstance(sample, str) and sample not in values:
-                            where = ("sheets", s, "blocks", b, key, f, "sample") + ((j,) if isinstance(item.sample, list) else ())
                             self.fail(where, f"{sample!r} is not in the list {item.list} ({', '.join(values)})")
+                        if values is not None and isinstance(sample, int) and not 0 <= sample < len(values):
+                            self.fail(where, f"index {sample} is outside the list {item.list} (0 to {len(values) - 1})")
+                        number = isinstance(sample, (int, float)) and not isinstance(sample, bool) and item.type in NUMERIC_TYPES
+                        if number and ((item.min is not None and sample < item.min) or (item.max is not None and sample > item.max)):
+                            self.fail(where, f"{sample} is outside {_bounds(item)}")
+        # Budget lines carry samples by measure id: they must name a measure and respect its bounds.
+        for c, category in enumerate(blueprint.categories):
+            owners = [(("categories", c, "sample"), category.sample)] + [
+                (("categories", c, "lines", l, "sample"), line.sample) for l, line in enumerate(category.lines)
+            ]
+            for path, samples in owners:
+                for name, sample in samples.items():
+                    item = fields.get(name)
+                    if item is None:
+                        self.fail(path + (name,), f"{name!r} is not a field of this blueprint")
+                    for where, value in _samples(sample, path + (name,)):
+                        if (item.min is not None and value < item.min) or (item.max is not None and value > item.max):
+                            self.fail(where, f"{value:g} is outside {_bounds(item)}")
+        # Chart texts are written as chart titles and names: blueprint text only, never the company.
+        grids = {m.id: block for sheet in blueprint.sheets for block in sheet.blocks if isinstance(block, Grid) for m in block.measures}
+        for s, sheet in enumerate(blueprint.sheets):
+            for c, chart in enumerate(sheet.charts):
+                path = ("sheets", s, "charts", c)
+                texts = [chart.title, chart.y_axis] + [fields[name].label for name in chart.series if name in fields]
+                if any("{company}" in self.labels[key] for key in texts if key):
+                    self.fail(path, "chart titles and series names cannot use {company}")
+                for i, name in enumerate(chart.series):
+                    if chart.per == "channels" and name in grids and grids[name].rows.source != "channels":
+                        self.fail(path + ("series", i), f"per: channels needs measures of a grid over channels; {name!r} is not")
 
     def check_fields(self, blueprint: Blueprint) -> None:
         """Ids are unique, formulas name fields that exist, options match, nothing depends on itself."""
@@ -706,6 +749,21 @@ def _check_refs(reader: "_BlueprintReader", tree: tuple, known: set[str], path: 
                 reader.fail(path, f"{{label:{ref}}}: no label {ref!r} in labels")
         elif ref not in known:
             reader.fail(path, f"{{{ref}}} names no field of this blueprint")
+
+
+def _samples(sample: Any, path: Path_) -> list[tuple[Path_, Any]]:
+    """Every single sample value of a field with its key path."""
+    if isinstance(sample, dict):
+        return [found for key, value in sample.items() for found in _samples(value, path + (key,))]
+    if isinstance(sample, list):
+        return [(path + (i,), value) for i, value in enumerate(sample) if value is not None]
+    return [] if sample is None else [(path, sample)]
+
+
+def _bounds(item: Field) -> str:
+    low = "…" if item.min is None else f"{item.min:g}"
+    high = "…" if item.max is None else f"{item.max:g}"
+    return f"{low} to {high}"
 
 
 def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:

@@ -69,11 +69,19 @@ def make_parameters(
     """
     company = _text("company", company, 100)
     year = date.today().year if year is None else year
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
+    if not _is_int(year):
+        raise ParameterError(f"year must be a whole number such as 2027, not {year!r}")
+    if not 2000 <= year <= 2100:
         raise ParameterError(f"year must be between 2000 and 2100, not {year!r}")
-    if not isinstance(start_month, int) or not 1 <= start_month <= 12:
+    if not _is_int(start_month) or not 1 <= start_month <= 12:
         raise ParameterError(f"start month must be 1-12, not {start_month!r}")
-    code = str(currency).strip().upper()
+    if not isinstance(currency, str):
+        raise ParameterError(f"currency must be a code such as EUR, not {currency!r}")
+    if options is not None and (
+        not isinstance(options, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in options.items())
+    ):
+        raise ParameterError("options must map option names to values, e.g. carry_over: positive")
+    code = currency.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code) or not known_currency(code):
         raise ParameterError(f"unknown currency {currency!r}: use an ISO 4217 code such as EUR, USD or NOK")
     return Parameters(
@@ -89,8 +97,14 @@ def make_parameters(
     )
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _text(what: str, value: str, limit: int) -> str:
-    value = str(value).strip()
+    if not isinstance(value, str):
+        raise ParameterError(f"{what} must be text, not {value!r}")
+    value = value.strip()
     if not value:
         raise ParameterError(f"{what} must not be empty")
     if len(value) > limit or _CONTROL.search(value):
@@ -99,8 +113,10 @@ def _text(what: str, value: str, limit: int) -> str:
 
 
 def _names(what: str, values: list[str] | tuple[str, ...] | str) -> list[str]:
+    if not isinstance(values, (str, list, tuple)):
+        raise ParameterError(f"{what} must be a list of names or a comma-separated text, not {values!r}")
     items = values.split(",") if isinstance(values, str) else list(values)
-    names = [_text(what, item, 60) for item in items if str(item).strip()]
+    names = [_text(what, item, 60) for item in items if not isinstance(item, str) or item.strip()]
     if not names:
         raise ParameterError(f"{what} must name at least one entry")
     seen: set[str] = set()

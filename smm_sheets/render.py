@@ -69,27 +69,47 @@ def write(plan: WorkbookPlan, target: Path, force: bool = False) -> Path:
     Raises:
         FileError: the target exists (without ``force``) or cannot be written.
     """
-    target = Path(target)
-    if target.exists() and not force:
-        raise FileError(f"{target} exists; use --force to replace it")
-    folder = target.parent
-    if not folder.is_dir():
-        raise FileError(f"{folder} is not a folder")
+    return write_all([(plan, Path(target))], force)[0]
+
+
+def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> list[Path]:
+    """Write several plans, all or none: each to a temporary file, then all renamed into place.
+
+    Raises:
+        FileError: a target exists (without ``force``), is a folder, or cannot be written;
+            then no target has been touched.
+    """
+    for _, target in jobs:
+        if target.is_dir():
+            raise FileError(f"{target} is a folder")
+        if target.exists() and not force:
+            raise FileError(f"{target} exists; use --force to replace it")
+        if not target.parent.is_dir():
+            raise FileError(f"{target.parent} is not a folder")
+    temporaries: list[str] = []
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        os.close(handle)
-    except OSError as error:
-        raise FileError(f"cannot write to {folder}: {error.strerror}") from None
-    try:
-        render(plan, temporary)
-        os.chmod(temporary, _file_mode(target))
-        os.replace(temporary, target)
-    except OSError as error:
-        raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+        for plan, target in jobs:
+            try:
+                handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                os.close(handle)
+            except OSError as error:
+                raise FileError(f"cannot write to {target.parent}: {error.strerror}") from None
+            temporaries.append(temporary)
+            try:
+                render(plan, temporary)
+                os.chmod(temporary, _file_mode(target))
+            except OSError as error:
+                raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+        for temporary, (_, target) in zip(temporaries, jobs):
+            try:
+                os.replace(temporary, target)
+            except OSError as error:
+                raise FileError(f"cannot write {target}: {error.strerror or error}") from None
     finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return target
+        for temporary in temporaries:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    return [target for _, target in jobs]
 
 
 def _file_mode(target: Path) -> int:

@@ -165,3 +165,14 @@ def test_unknown_option_is_an_input_error(budget):
 
     with pytest.raises(InputError, match="no option 'carry'"):
         layout.build(budget, params(options={"carry": "signed"}))
+
+
+def test_a_reference_to_many_cells_where_one_is_expected_is_an_input_error(budget):
+    from smm_sheets import loader
+    from smm_sheets.errors import InputError
+
+    text = (loader.BUILTIN_DIR / "budget.yaml").read_text(encoding="utf-8")
+    # {planned} in a table over categories means all of a category's lines and months.
+    broken = loader.loads(text.replace('formula: "{year_planned}-{year_actual}"', 'formula: "{planned}-{year_actual}"', 1))
+    with pytest.raises(InputError, match=r"year_variance: \{planned\} means 48 cells here, where one value is expected"):
+        layout.build(broken, params())

@@ -174,3 +174,56 @@ def test_a_new_workbook_gets_ordinary_permissions_and_a_replaced_one_keeps_its_o
         assert target.stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(umask)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("channels: 5\n", "channels must be a list of names or a comma-separated text, not 5"),
+        ("team: [null, 1]\n", "team must be text, not None"),
+        ("company: null\n", "company must be text, not None"),
+        ("company: [a, b]\n", "company must be text, not ['a', 'b']"),
+        ("year: '2027'\n", "year must be a whole number such as 2027, not '2027'"),
+        ("start_month: true\n", "start month must be 1-12, not True"),
+        ("currency: 978\n", "currency must be a code such as EUR, not 978"),
+        ("options: {carry_over: 1}\n", "options must map option names to values"),
+        ("options: [1]\n", "options must be a mapping"),
+        ("- a\n- b\n", "must be a mapping of company"),
+        ("colour: red\n", "unknown key 'colour'"),
+        ("year: [2027\n", "not valid YAML"),
+    ],
+)
+def test_a_bad_params_file_is_one_line(tmp_path, content, message):
+    params = tmp_path / "p.yaml"
+    params.write_text(content)
+    code, _, err = run("generate", "budget", "-o", str(tmp_path / "out"), "--params", str(params))
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "out" / "budget.xlsx").exists()
+
+
+def test_a_params_file_that_is_not_utf8_or_missing_is_one_line(tmp_path):
+    params = tmp_path / "p.yaml"
+    params.write_bytes(b"company: \xff\xfe\n")
+    code, _, err = run("generate", "budget", "-o", str(tmp_path), "--params", str(params))
+    assert code == 2 and "not valid YAML" in err and err.count("\n") == 1
+    code, _, err = run("generate", "budget", "-o", str(tmp_path), "--params", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "cannot read" in err
+
+
+def test_generate_all_gives_an_option_to_the_workbooks_that_have_it(tmp_path):
+    code, _, err = run("generate", "all", "-o", str(tmp_path), "--option", "carry_over=positive")
+    assert code == 0, err
+    meta = dict(row[:2] for row in openpyxl.load_workbook(tmp_path / "budget.xlsx")["_smm"].iter_rows(values_only=True) if row[0])
+    assert meta["option.carry_over"] == "positive"
+    code, _, err = run("generate", "all", "-o", str(tmp_path / "x"), "--option", "colour=red")
+    assert code == 2 and "no built-in blueprint has an option 'colour'" in err
+    assert not (tmp_path / "x").exists() or os.listdir(tmp_path / "x") == []
+
+
+def test_generate_all_touches_nothing_when_one_target_cannot_be_written(tmp_path):
+    (tmp_path / "budget.xlsx").write_bytes(b"old budget")
+    (tmp_path / "roadmap.xlsx").mkdir()  # a folder where a workbook should go
+    code, _, err = run("generate", "all", "-o", str(tmp_path), "--force")
+    assert code == 2 and "roadmap.xlsx is a folder" in err
+    assert sorted(os.listdir(tmp_path)) == ["budget.xlsx", "roadmap.xlsx"]
+    assert (tmp_path / "budget.xlsx").read_bytes() == b"old budget"

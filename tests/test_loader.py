@@ -148,3 +148,36 @@ def test_samples_are_checked_against_their_field(old, new, path, message):
     with pytest.raises(BlueprintError) as caught:
         loader.loads(ROADMAP.replace(old, new, 1), "roadmap.yaml")
     assert caught.value.path == path and message in caught.value.reason, str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "old, new, path, message",
+    [
+        ("sheet.summary: Summary", "sheet.summary: BUDGET", "sheets[1].title", "sheet name 'BUDGET' is taken"),
+        ("sheet.summary: Summary", "sheet.summary: Lists", "sheets[1].title", "sheet name 'Lists' is taken"),
+        ("sheet.summary: Summary", "sheet.summary: '{company}'", "sheets[1].title", "no placeholders"),
+        ("title: Social media budget", "title: Social {media budget", "labels.en.title", "write a literal brace"),
+        ("{id: hosting, label: line.hosting, sample: {planned: 10,", "{id: hosting, label: line.hosting, sample: {planned: -10,", None, None),
+        ("chart.monthly: Planned vs actual per month", "chart.monthly: \"{company}: planned vs actual\"", "sheets[1].charts[0]", "cannot use {company}"),
+        ("type: column\n", "type: column\n        per: channels\n", "sheets[1].charts[0].series[0]", "per: channels needs measures of a grid over channels"),
+    ],
+)
+def test_more_mistakes_are_one_line(old, new, path, message):
+    text = BUDGET.replace(old, new, 1)
+    assert text != BUDGET
+    if path is None:  # a negative planned amount: money's minimum is 0
+        with pytest.raises(BlueprintError, match=r"categories\[3\]\.lines\[2\]\.sample\.planned: -10 is outside 0 to …"):
+            loader.loads(text, "b.yaml")
+        return
+    error = error_of(text)
+    assert error.path == path and message in error.reason, str(error)
+
+
+def test_counts_bounds_and_choice_indexes(tmp_path):
+    text = ROADMAP.replace("count: 40", "count: 1.5", 1)
+    assert "must be a whole number" in error_of(text).reason
+    text = ROADMAP.replace("type: integer, min: 1, max: 5, hint: hint.value", "type: integer, min: 6, max: 5, hint: hint.value", 1)
+    assert error_of(text).reason == "max is below min"
+    text = ROADMAP.replace("sample: [5, 2, 1, 0, 3]}", "sample: [5, 2, 1, 0, 6]}", 1)
+    error = error_of(text)
+    assert error.path.endswith("sample[4]") and "index 6 is outside the list workflow (0 to 5)" in error.reason

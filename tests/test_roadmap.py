@@ -103,7 +103,7 @@ def test_task_board_counts_per_status_and_owner(roadmap):
 
 
 def test_people_whose_names_look_like_operators_are_counted(roadmap):
-    team = ["=1+1", "<Ann", "Bo*"]
+    team = ["=1+1", "<Ann", "Bo*", "Bob", "A~B", "?"]
     plan = layout.build(roadmap, params(sample=True, team=team, year=dt.date.today().year + 2))
     owners = [o for o, s in zip(column(plan, "task_owner"), column(plan, "task_status")) if s]
     assert column(plan, "tasks_by_owner") == [float(owners.count(p)) for p in team]
