@@ -50,6 +50,7 @@ BUILTIN_DIR = next(
     Path(__file__).parent / "blueprints",
 )
 MAX_BLUEPRINT_BYTES = 1_000_000
+MAX_TIMELINE_ROWS = 2_000
 # Placeholders a label may use; they are filled from the parameters.
 LABEL_PLACEHOLDERS = {"company", "year", "currency", "first_month", "last_month", "carry_over"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -414,6 +415,8 @@ class _BlueprintReader:
             if rows.source != "count" and "row_header" not in spec:
                 self.fail(path, f"a table whose rows are {rows.source} needs a row_header label")
             fields = self.read_fields(spec["columns"], path + ("columns",), list_ids, "table")
+            if "timeline" in spec and rows.count > MAX_TIMELINE_ROWS:
+                self.fail(path + ("rows",), f"a table with a timeline has at most {MAX_TIMELINE_ROWS} rows (53 week cells each)")
             return Table(
                 self.ident(spec["table"], path + ("table",)), self.optional_label(spec, path), rows, fields,
                 row_header=self.label(spec["row_header"], path + ("row_header",)) if "row_header" in spec else None,

@@ -181,3 +181,8 @@ def test_counts_bounds_and_choice_indexes(tmp_path):
     text = ROADMAP.replace("sample: [5, 2, 1, 0, 3]}", "sample: [5, 2, 1, 0, 6]}", 1)
     error = error_of(text)
     assert error.path.endswith("sample[4]") and "index 6 is outside the list workflow (0 to 5)" in error.reason
+
+
+def test_a_timeline_table_is_kept_to_a_size_that_fits_in_memory():
+    error = error_of(ROADMAP.replace("count: 40", "count: 5000", 1))
+    assert error.path == "sheets[0].blocks[0].rows" and "at most 2000 rows" in error.reason
