@@ -56,7 +56,7 @@ def test_aggregates_skip_text_and_blanks_in_ranges():
     assert run("MAX({r})", r=[None, None]) == 0
     assert run("AVERAGE({r})", r=[None]) is fx.DIV0
     assert run("COUNT({r})", r=[1, "x", None, 3]) == 2
-    assert run("COUNTA({r})", r=[1, "x", None, ""]) == 2
+    assert run("COUNTA({r})", r=[1, "x", None, ""]) == 3  # a formula's "" counts, as in LibreOffice
     assert run("COUNTBLANK({r})", r=[1, "", None]) == 2
 
 
@@ -96,6 +96,67 @@ def test_logic_and_rounding():
     assert run("ABS(-3)") == 3
     assert run("LEN({a})", a="Hello") == 5
     assert math.isclose(run("{a}/3", a=1), 1 / 3)
+
+
+def test_text_becomes_a_number_as_libreoffice_reads_it():
+    assert run('{a}+0', a="1,000") == 1000
+    assert run('{a}+0', a=" 5 ") == 5
+    assert run('{a}+0', a="50%") == 0.5
+    assert run('{a}+0', a="2027-01-15") == 46402
+    assert run('{a}+0', a="10:30") == 0.4375
+    assert run('{a}+0', a="true") == 1
+    for text in ("nan", "inf", "Infinity", "1_000", "\u0661\u0662", "1,00", "", "1e2%"):
+        assert run('{a}+0', a=text) is fx.VALUE, text
+
+
+def test_numbers_become_text_with_15_digits():
+    assert run('1/3&""') == "0.333333333333333"
+    assert run('0.1+0.2&""') == "0.3"
+    assert run('1E15&""') == "1000000000000000"
+    assert run('1E16&""') == "1E+016"
+    assert run('1E-5&""') == "0.00001"
+
+
+def test_criteria_that_look_like_numbers_match_numbers_and_the_very_text():
+    review = ["2024", 2024, "Infinity", "nan", None, "x", 5, "5"]
+    assert run('COUNTIF({r},"2024")', r=review) == 2
+    assert run('COUNTIF({r},"5")', r=review) == 2
+    assert run('COUNTIF({r},"nan")', r=review) == 1
+    assert run('COUNTIF({r},"<>5")', r=review) == 6
+    assert run('MATCH("2024",{r},0)', r=review) == 1
+    assert run('COUNTIF({r},"="&{p})', r=["Nan", "nan", "NAN", "Nan", "Bob"], p="Nan") == 4
+    # "~" takes the next character literally: "A~B" is "AB".
+    assert run('COUNTIF({r},"="&{p})', r=["A~B", "AB"], p="A~B") == 1
+    assert run('COUNTIF({r},"=")', r=[None, "", "x"]) == 1
+    assert run('COUNTIF({r},"")', r=[None, "", "x"]) == 2
+    assert run('COUNTIF({r},"<>")', r=[None, "", "x"]) == 2
+    assert run('COUNTIF({r},1/0)', r=[1]) is fx.DIV0
+
+
+def test_overflow_and_bad_arguments_are_error_values():
+    assert run("1E308*10") is fx.NUM
+    assert run('IFERROR(1E308*10,"big")') == "big"
+    assert run("SUM({r})", r=[1e308, 1e308]) is fx.NUM
+    assert run("SUM({r})", r=[1e308, 1e308, -1e308]) == 1e308
+    assert run("ROUND({a},2)", a=1e30) == 1e30
+    assert run("DATE(10000,1,1)") is fx.VALUE
+    assert run("LEFT({a},{a})", a="abc") is fx.VALUE
+    assert run('LEFT("abc",-1)') is fx.VALUE and run('MID("abc",0,2)') is fx.VALUE
+    assert run("(-8)^(1/3)") == -2 and run("(-2)^0.5") is fx.NUM
+    with pytest.raises(fx.FormulaSyntaxError, match="too large"):
+        fx.parse("1E400")
+
+
+def test_search_index_and_weekday():
+    assert run('SEARCH("b*","abc")') == 2
+    assert run('SEARCH("","abc")') is fx.VALUE
+    assert run("INDEX({r},1,3)", r=fx.Range([1.0, 2.0, 3.0], columns=1)) is fx.VALUE
+    assert run("INDEX({r},1,3)", r=fx.Range([1.0, 2.0, 3.0], columns=3)) == 3
+    assert run("INDEX({r},1,3)", r=[1.0, 2.0, 3.0]) == 3  # shape unknown: taken for a row
+    assert run("INDEX({r},2)", r=[1.0, 2.0, 3.0]) == 2
+    assert run("WEEKDAY(46402,11)") == 5  # a Friday; 11 counts from Monday
+    assert run('AND({r},TRUE)', r=["abc"]) is True  # text in a range is left out
+    assert run('AND("abc",TRUE)') is fx.VALUE
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,9 @@ for _path in loader.builtin_blueprints():
         for _case, _values in {
             "blank": dict(company="Acme", year=2027, channels="instagram,facebook"),
             "sample": dict(SAMPLE_PARAMS, sample=True),
-            "hostile": dict(company=HYPERLINK_COMPANY, year=2027, start_month=9, channels="tiktok,Mastodon", team=["=1+1", "+Bo"], sample=True),
+            # Names that look like formulas, operators, numbers or wildcards.
+            "hostile": dict(company=HYPERLINK_COMPANY, year=2027, start_month=9, channels="tiktok,Mastodon,2024",
+                            team=["=1+1", "+Bo", "Bo*", "Bob", "A~B", "Nan", "2024"], sample=True),
         }.items():
             CASES[f"{_path.stem}-{_case}"] = _values
             BLUEPRINTS[f"{_path.stem}-{_case}"] = _path.stem
