@@ -198,3 +198,17 @@ def same_value(expected: Any, actual: Any) -> bool:
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
         return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
     return type(expected) is type(actual) and expected == actual
+
+
+def recalculate_plans(plans: dict, tmp_path_factory) -> dict:
+    """Write each plan and recalculate them all in one LibreOffice start.
+
+    Returns:
+        Case name -> (plan, generated workbook, the same recalculated by LibreOffice).
+    """
+    from smm_sheets import render
+
+    folder = tmp_path_factory.mktemp("generated")
+    generated = {name: render.write(plan, folder / f"{name}.xlsx") for name, plan in plans.items()}
+    out = recalculate_many(generated.values(), tmp_path_factory.mktemp("recalculated"))
+    return {name: (plans[name], generated[name], path) for name, path in zip(generated, out)}

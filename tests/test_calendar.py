@@ -17,7 +17,7 @@ from smm_sheets import layout, loader, render
 from smm_sheets.model import Table
 from tests.conftest import params, with_samples
 
-from tests.libreoffice import error_cells, formula_cells, recalculate_many, same_value
+from tests.libreoffice import error_cells, formula_cells, recalculate_plans, same_value
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = yaml.safe_load((ROOT / "samples" / "nordic-knitwear.yaml").read_text(encoding="utf-8"))
@@ -414,13 +414,8 @@ LO_CASES = {
 @pytest.fixture(scope="module")
 def recalculated(soffice, calendar, tmp_path_factory):
     """Case -> (generated, recalculated by LibreOffice), all in one LibreOffice start."""
-    folder = tmp_path_factory.mktemp("calendar")
-    generated = {}
-    for name, values in LO_CASES.items():
-        plan = layout.build(calendar, params(**values))
-        generated[name] = render.write(plan, folder / f"{name}.xlsx")
-    outputs = recalculate_many(generated.values(), tmp_path_factory.mktemp("recalculated"))
-    return {name: (generated[name], out) for name, out in zip(generated, outputs)}
+    plans = {name: layout.build(calendar, params(**values)) for name, values in LO_CASES.items()}
+    return {name: (generated, out) for name, (_, generated, out) in recalculate_plans(plans, tmp_path_factory).items()}
 
 
 @pytest.mark.parametrize("name", LO_CASES)

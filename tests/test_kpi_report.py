@@ -20,7 +20,7 @@ from smm_sheets import formula as fx
 from smm_sheets import layout, loader, render
 from tests.conftest import params
 
-from tests.libreoffice import error_cells, formula_cells, recalculate_many
+from tests.libreoffice import error_cells, formula_cells, recalculate_plans
 
 SAMPLE_CHANNELS = "instagram,facebook,tiktok"
 # The issue's input metrics, in the order of the Metrics sheet.
@@ -480,11 +480,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def recalculated(soffice, blueprint, tmp_path_factory) -> dict[str, tuple[Any, Path, Path]]:
     """Case -> (plan, generated workbook, the same recalculated by LibreOffice); one soffice run."""
-    folder = tmp_path_factory.mktemp("kpi_generated")
-    plans = {name: make(blueprint) for name, make in CASES.items()}
-    generated = {name: render.write(plan, folder / f"{name}.xlsx") for name, plan in plans.items()}
-    out = recalculate_many(generated.values(), tmp_path_factory.mktemp("kpi_recalculated"))
-    return {name: (plans[name], generated[name], path) for name, path in zip(generated, out)}
+    return recalculate_plans({name: make(blueprint) for name, make in CASES.items()}, tmp_path_factory)
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -20,7 +20,7 @@ from smm_sheets import generate, layout, loader, render
 from smm_sheets.model import Form
 from tests.conftest import params, with_samples
 
-from tests.libreoffice import error_cells, formula_cells, recalculate_many, same_value
+from tests.libreoffice import error_cells, formula_cells, recalculate_plans, same_value
 
 ROOT = Path(__file__).resolve().parent.parent
 NORDIC = yaml.safe_load((ROOT / "samples" / "nordic-knitwear.yaml").read_text(encoding="utf-8"))
@@ -454,11 +454,7 @@ CASES: dict[str, dict[str, Any]] = {
 @pytest.fixture(scope="module")
 def recalculated(soffice, strategy, tmp_path_factory) -> dict[str, tuple[Any, Path, Path]]:
     """Case -> (plan, generated workbook, the same recalculated by LibreOffice); one soffice run."""
-    folder = tmp_path_factory.mktemp("strategy")
-    plans = {name: layout.build(strategy, params(**values_)) for name, values_ in CASES.items()}
-    generated = {name: render.write(plan, folder / f"{name}.xlsx") for name, plan in plans.items()}
-    out = recalculate_many(generated.values(), tmp_path_factory.mktemp("strategy-recalculated"))
-    return {name: (plans[name], generated[name], path) for name, path in zip(generated, out)}
+    return recalculate_plans({name: layout.build(strategy, params(**values_)) for name, values_ in CASES.items()}, tmp_path_factory)
 
 
 
