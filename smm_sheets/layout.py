@@ -16,6 +16,7 @@ rectangle, which becomes a plain A1 range.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -285,8 +286,30 @@ def expand(blueprint: Blueprint, params: Parameters) -> Expanded:
 # --------------------------------------------------------------------------- stage 2: place
 
 
-def build(blueprint: Blueprint, params: Parameters) -> WorkbookPlan:
+class CellSource:
+    """What a filled-in workbook holds, by *planned* cell: the analyser's view for :func:`build`.
+
+    ``input`` is the value in an input cell (None when blank). ``override`` is the constant
+    that replaced a formula (or the value of a formula someone changed), else :data:`COMPUTE`.
+    """
+
+    def input(self, sheet: int, row: int, col: int) -> Any:  # pragma: no cover - an interface
+        raise NotImplementedError
+
+    def override(self, sheet: int, row: int, col: int) -> Any:  # pragma: no cover - an interface
+        raise NotImplementedError
+
+
+COMPUTE = object()  # CellSource.override: compute the blueprint's formula
+
+
+def build(blueprint: Blueprint, params: Parameters, source: CellSource | None = None, compute: bool = True) -> WorkbookPlan:
     """Place every item of the blueprint and compute every formula's value.
+
+    Args:
+        source: inputs (and replaced formulas) read from a filled-in workbook; without it the
+            inputs are blank, or the samples with ``params.sample``.
+        compute: False places the cells and names only (no formula text, no values).
 
     Returns:
         The plan the renderer writes, and the placement the analyser reads by.
@@ -295,20 +318,22 @@ def build(blueprint: Blueprint, params: Parameters) -> WorkbookPlan:
         InputError: the blueprint's formulas cannot be placed (a reference that is not a
             rectangle where it is used, a circular reference between cells).
     """
-    planner = _Planner(expand(blueprint, params))
+    planner = _Planner(expand(blueprint, params), source)
     for sheet in blueprint.sheets:
         planner.place_sheet(sheet)
     planner.place_lists()
-    planner.finish_formulas()
-    planner.finish_highlights()
+    if compute:
+        planner.finish_formulas()
+        planner.finish_highlights()
     planner.place_validations_and_names()
     planner.place_meta()
     return planner.plan
 
 
 class _Planner:
-    def __init__(self, expanded: Expanded):
+    def __init__(self, expanded: Expanded, source: CellSource | None = None):
         self.x = expanded
+        self.source = source
         params = expanded.params
         bp = expanded.blueprint
         self.plan = WorkbookPlan(
@@ -447,6 +472,7 @@ class _Planner:
                 if year is not None:
                     year_cell = Cell("formula", f"year:{measure.type}")
                     year_cell.tree, year_cell.coords, year_cell.owner = year, dict(coords), measure.id
+                    self.take_override(year_cell, row, GRID_LABEL_COLUMNS + 12)
                 plan.put(row, GRID_LABEL_COLUMNS + 12, year_cell)
                 plan.next_row += 1
         for highlight in grid.highlights:
@@ -546,12 +572,21 @@ class _Planner:
             if column.formula is not None:
                 store = ColumnStore(sheet, i, first_row, table.id, column, "formula", f"formula:{column.type}", [_TODO] * count)
                 store.tree = column.formula.tree(self.x.options)
+                if self.source is not None:
+                    override = self.source.override
+                    for r in range(count):
+                        found = override(sheet, first_row + r, i)
+                        if found is not COMPUTE:
+                            store.values[r] = found
             elif column.values:
                 values = [self.x.text(v) if isinstance(v, str) else v for v in column.values[:count]]
                 store = ColumnStore(sheet, i, first_row, table.id, column, "constant", f"constant:{column.type}", values + [None] * (count - len(values)))
             else:
                 samples = column.sample if isinstance(column.sample, list) else [column.sample] * count
-                values = [self.input_value(column, samples[r] if r < len(samples) else None, _ROW) for r in range(count)]
+                if self.source is not None:
+                    values = [self.source.input(sheet, first_row + r, i) for r in range(count)]
+                else:
+                    values = [self.input_value(column, samples[r] if r < len(samples) else None, _ROW) for r in range(count)]
                 store = ColumnStore(sheet, i, first_row, table.id, column, "input", f"input:{column.type}", values)
             plan.stores.append(store)
             plan.last_col = max(plan.last_col, i)
@@ -584,7 +619,11 @@ class _Planner:
             plan.next_row += 1
 
     def input_cell(self, plan: SheetPlan, row: int, col: int, item: Field, sample: Any, coords: dict) -> None:
-        plan.put(row, col, Cell("input", f"input:{item.type}", self.input_value(item, sample, coords)))
+        if self.source is None:
+            value = self.input_value(item, sample, coords)
+        else:
+            value = self.source.input(len(self.plan.sheets) - 1, row, col)
+        plan.put(row, col, Cell("input", f"input:{item.type}", value))
         self.plan.items[item.id]._cells.append((coords, row, col))
 
     def input_value(self, item: Field, sample: Any, coords: dict) -> Any:
@@ -611,7 +650,15 @@ class _Planner:
     def formula_cell(self, plan: SheetPlan, row: int, col: int, item: Field, tree: tuple, coords: dict, role: str, name: str | None = None) -> None:
         cell = plan.put(row, col, Cell("formula", f"{role}:{item.type}"))
         cell.tree, cell.coords, cell.owner = tree, coords, item.id
+        self.take_override(cell, row, col)
         self.plan.items[name or item.id]._cells.append((coords, row, col))
+
+    def take_override(self, cell: Cell, row: int, col: int) -> None:
+        """A formula the filled-in workbook replaced: its value is what the file holds."""
+        if self.source is not None:
+            found = self.source.override(len(self.plan.sheets) - 1, row, col)
+            if found is not COMPUTE:
+                cell.tree, cell.value = None, found
 
     def highlight(self, plan: SheetPlan, rect: tuple[int, int, int, int], tree: tuple, coords: dict, style: str, anchor_columns: bool) -> None:
         """Conditional formatting over ``rect``; written once every field is placed."""
@@ -921,7 +968,10 @@ class _Planner:
             ("channels", ",".join(c.name for c in params.channels)),
             ("team", ",".join(params.team)),
             ("sample", "yes" if params.sample else "no"),
-        ] + [(f"option.{key}", value) for key, value in sorted(x.options.items())]
+        ] + [(f"option.{key}", value) for key, value in sorted(x.options.items())] + [
+            # Everything the analyser needs to rebuild this plan, in one value.
+            ("parameters", json.dumps(meta_parameters(params, x.blueprint), ensure_ascii=False, separators=(",", ":"))),
+        ]
         for row, (key, value) in enumerate(rows):
             plan.put(row, 0, Cell("text", "text", key))
             plan.put(row, 1, Cell("text", "text", value))
@@ -936,6 +986,28 @@ class _Planner:
             values = (name, kind, item.type, "yes" if item.required else "no", self.plan.sheets[placement.sheet].name, ranges)
             for col, value in enumerate(values):
                 plan.put(row, col, Cell("text", "text", value))
+
+
+def meta_parameters(params: Parameters, blueprint: Blueprint) -> dict[str, Any]:
+    """The parameters as plain data, with the row counts of tables of blank rows."""
+    rows = {
+        block.id: block.rows.count
+        for sheet in blueprint.sheets for block in sheet.blocks
+        if isinstance(block, Table) and block.rows.source == "count"
+    }
+    return {
+        "company": params.company,
+        "year": params.year,
+        "start_month": params.start_month,
+        "currency": params.currency,
+        "language": params.language,
+        "channels": [[c.id, c.name] for c in params.channels],
+        "team": list(params.team),
+        "goals": list(params.goals),
+        "options": dict(params.options),
+        "sample": params.sample,
+        "rows": rows,
+    }
 
 
 _PLAIN = (float, str, bool, type(None))
