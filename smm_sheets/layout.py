@@ -194,6 +194,8 @@ class WorkbookPlan:
     names: dict[str, str]
     properties: dict[str, str]
     number_formats: dict[str, str]
+    # Evaluates further templates over this plan's values (the analyser's totals and checks).
+    evaluator: "Evaluator | None" = None
 
 
 @dataclass
@@ -303,13 +305,13 @@ class CellSource:
 COMPUTE = object()  # CellSource.override: compute the blueprint's formula
 
 
-def build(blueprint: Blueprint, params: Parameters, source: CellSource | None = None, compute: bool = True) -> WorkbookPlan:
+def build(blueprint: Blueprint, params: Parameters, source: CellSource | None = None, values: bool = True) -> WorkbookPlan:
     """Place every item of the blueprint and compute every formula's value.
 
     Args:
         source: inputs (and replaced formulas) read from a filled-in workbook; without it the
             inputs are blank, or the samples with ``params.sample``.
-        compute: False places the cells and names only (no formula text, no values).
+        values: False makes the formulas' text only, not their values.
 
     Returns:
         The plan the renderer writes, and the placement the analyser reads by.
@@ -318,22 +320,44 @@ def build(blueprint: Blueprint, params: Parameters, source: CellSource | None = 
         InputError: the blueprint's formulas cannot be placed (a reference that is not a
             rectangle where it is used, a circular reference between cells).
     """
-    planner = _Planner(expand(blueprint, params), source)
+    planner = _Planner(expand(blueprint, params), source, values)
     for sheet in blueprint.sheets:
         planner.place_sheet(sheet)
     planner.place_lists()
-    if compute:
-        planner.finish_formulas()
-        planner.finish_highlights()
+    planner.finish_formulas()
+    planner.finish_highlights()
     planner.place_validations_and_names()
     planner.place_meta()
+    if values:
+        planner.plan.evaluator = Evaluator(planner)
     return planner.plan
 
 
+class Evaluator:
+    """Formula templates evaluated in a built plan, as if they stood in a cell at ``coords``."""
+
+    def __init__(self, planner: "_Planner"):
+        self._planner = planner
+
+    def value(self, tree: tuple, coords: dict, sheet: int = 0) -> Any:
+        """The value of a parsed template (``formula.parse``) at ``coords`` (e.g. ``{"month": 2}``)."""
+        return self._planner.compute(sheet, tree, coords, "report")[1]
+
+    @property
+    def lists(self) -> dict[str, list[str]]:
+        """The dropdown lists' values, as the workbook shows them (list id -> values)."""
+        return self._planner.x.lists
+
+    def rows(self, source: str) -> list[tuple[dict, str]]:
+        """(coordinates, label) of each row of ``source``: months, lines, categories or channels."""
+        return [(coords, label) for coords, label, _, _, _ in self._planner.rows(Rows(source), "report")]
+
+
 class _Planner:
-    def __init__(self, expanded: Expanded, source: CellSource | None = None):
+    def __init__(self, expanded: Expanded, source: CellSource | None = None, values: bool = True):
         self.x = expanded
         self.source = source
+        self.with_values = values
         params = expanded.params
         bp = expanded.blueprint
         self.plan = WorkbookPlan(
@@ -858,6 +882,8 @@ class _Planner:
                             values.append(found.value)
             return fx.Range(values)
 
+        if not self.with_values:
+            return program.pattern.format(*texts), None
         result = program.run(lookup)
         if isinstance(result, fx.Range):
             result = result.values[0] if len(result.values) == 1 else fx.VALUE

@@ -26,10 +26,14 @@ from smm_sheets.model import (
     LIST_SOURCES,
     NUMERIC_TYPES,
     ROW_SOURCES,
+    SEVERITIES,
+    TOTALS_ROWS,
     YEAR_TOTALS,
     Blueprint,
     Category,
+    Chain,
     Chart,
+    Check,
     Field,
     Form,
     Formula,
@@ -37,11 +41,14 @@ from smm_sheets.model import (
     Highlight,
     Line,
     ListDef,
+    Measure,
     Option,
+    ReportSpec,
     Rows,
     Sheet,
     Table,
     Timeline,
+    TotalsTable,
     block_fields,
 )
 
@@ -254,7 +261,7 @@ class _BlueprintReader:
     def blueprint(self, data: Any) -> Blueprint:
         top = self.mapping(
             data, (), ("id", "version", "title", "labels", "sheets"),
-            ("description", "options", "lists", "categories"),
+            ("description", "options", "lists", "categories", "report"),
         )
         bp_id = self.text(top["id"], ("id",))
         if not re.fullmatch(r"[a-z][a-z0-9-]*", bp_id):
@@ -290,6 +297,7 @@ class _BlueprintReader:
             options=options,
             source=self.source,
             channel_data=_common()[2],
+            report=self.read_report(top.get("report", {})),
         )
         self.check_fields(blueprint)
         return blueprint
@@ -607,6 +615,77 @@ class _BlueprintReader:
     def read_total(self, spec: dict, path: Path_) -> Formula:
         return Formula({"": self.template(spec["total"], path + ("total",))})
 
+    def read_report(self, data: Any) -> ReportSpec:
+        """The analyser's part: totals, tables of totals, checks and carry-over chains."""
+        top = self.mapping(data, ("report",), (), ("totals", "tables", "checks", "chains", "facts"))
+
+        def measures(spec: Any, path: Path_) -> tuple[Measure, ...]:
+            spec = self.mapping(spec, path, (), tuple(spec) if isinstance(spec, dict) else ())
+            return tuple(Measure(self.ident(key, path + (key,)), self.template(text, path + (key,))) for key, text in spec.items())
+
+        totals = measures(top.get("totals", {}), ("report", "totals"))
+        tables_spec = self.mapping(top.get("tables", {}), ("report", "tables"), (), tuple(top.get("tables") or ()) if isinstance(top.get("tables"), dict) else ())
+        tables = []
+        for key, spec in tables_spec.items():
+            path = ("report", "tables", key)
+            spec = self.mapping(spec, path, ("rows", "columns"))
+            rows = self.choice(spec["rows"], path + ("rows",), TOTALS_ROWS)
+            tables.append(TotalsTable(self.ident(key, path), rows, measures(spec["columns"], path + ("columns",))))
+        checks = []
+        for i, spec in enumerate(self.sequence(top.get("checks", []), ("report", "checks"), allow_empty=True)):
+            path = ("report", "checks", i)
+            spec = self.mapping(spec, path, ("code", "field", "when", "message"), ("severity",))
+            checks.append(Check(
+                code=self.code(spec["code"], path + ("code",)),
+                severity=self.choice(spec.get("severity", "warning"), path + ("severity",), SEVERITIES),
+                field=self.ident(spec["field"], path + ("field",)),
+                when=self.template(spec["when"], path + ("when",)),
+                message=self.text(spec["message"], path + ("message",)),
+            ))
+        chains = []
+        for i, spec in enumerate(self.sequence(top.get("chains", []), ("report", "chains"), allow_empty=True)):
+            path = ("report", "chains", i)
+            spec = self.mapping(spec, path, ("code", "fields", "message"))
+            chains.append(Chain(
+                code=self.code(spec["code"], path + ("code",)),
+                fields=tuple(self.ident(f, path + ("fields", j)) for j, f in enumerate(self.sequence(spec["fields"], path + ("fields",)))),
+                message=self.text(spec["message"], path + ("message",)),
+            ))
+        facts_spec = top.get("facts", {})
+        facts_spec = self.mapping(facts_spec, ("report", "facts"), (), tuple(facts_spec) if isinstance(facts_spec, dict) else ())
+        facts = {self.ident(k, ("report", "facts", k)): self.ident(v, ("report", "facts", k)) for k, v in facts_spec.items()}
+        return ReportSpec(totals, tuple(tables), tuple(checks), tuple(chains), facts)
+
+    def code(self, data: Any, path: Path_) -> str:
+        code = self.text(data, path)
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", code):
+            self.fail(path, f"a finding code is lower-case words joined by -, not {code!r}")
+        return code
+
+    def check_report(self, blueprint: Blueprint, known: set[str]) -> None:
+        report = blueprint.report
+        fields = blueprint.fields()
+        for measure in report.totals:
+            _check_refs(self, measure.formula, known, ("report", "totals", measure.id))
+        for table in report.tables:
+            for measure in table.columns:
+                _check_refs(self, measure.formula, known, ("report", "tables", table.id, "columns", measure.id))
+        for i, check in enumerate(report.checks):
+            path = ("report", "checks", i)
+            if check.field not in fields:
+                self.fail(path + ("field",), f"{check.field!r} names no field of this blueprint")
+            _check_refs(self, check.when, known, path + ("when",))
+            for name in re.findall(r"\{(\w+)\}", check.message):
+                if name not in known:
+                    self.fail(path + ("message",), f"{{{name}}} names no field of this blueprint")
+        for fact, name in report.facts.items():
+            if name not in fields:
+                self.fail(("report", "facts", fact), f"{name!r} names no field of this blueprint")
+        for i, chain in enumerate(report.chains):
+            for j, name in enumerate(chain.fields):
+                if name not in fields or fields[name].formula is None:
+                    self.fail(("report", "chains", i, "fields", j), f"{name!r} is not a formula field of this blueprint")
+
     def read_chart(self, data: Any, path: Path_) -> Chart:
         spec = self.mapping(data, path, ("id", "type", "title", "series"), ("y_axis", "per"))
         return Chart(
@@ -701,6 +780,7 @@ class _BlueprintReader:
         if grid_fields:
             known.add("month_start")
         self.check_highlights_and_lists(blueprint, known)
+        self.check_report(blueprint, known)
         options = {o.id: o for o in blueprint.options}
         fields = blueprint.fields()
         graph: dict[str, set[str]] = {}

@@ -24,6 +24,9 @@ LIST_SOURCES = ("channels", "team", "months", "categories", "goals")
 HIGHLIGHT_STYLES = ("good", "bad", "warn", "muted", "info")
 YEAR_TOTALS = ("sum", "last", "none")
 CHART_TYPES = ("column", "bar", "line")
+SEVERITIES = ("error", "warning", "info")
+# What a table of totals in a blueprint's report runs over.
+TOTALS_ROWS = ("months", "lines", "categories", "channels")
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,55 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A figure the analyser computes: a formula template evaluated over the inputs."""
+
+    id: str
+    formula: tuple
+
+
+@dataclass(frozen=True)
+class TotalsTable:
+    """Figures per row of ``rows`` (months, lines, categories, channels): one table of totals."""
+
+    id: str
+    rows: str
+    columns: tuple[Measure, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A finding wherever ``when`` holds in a cell of ``field``; ``message`` may name fields."""
+
+    code: str
+    severity: str
+    field: str
+    when: tuple
+    message: str
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Formula fields that carry a figure month to month: one broken cell breaks the rest."""
+
+    code: str
+    fields: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """What the analyser reports for a blueprint besides the generic checks."""
+
+    totals: tuple[Measure, ...] = ()
+    tables: tuple[TotalsTable, ...] = ()
+    checks: tuple[Check, ...] = ()
+    chains: tuple[Chain, ...] = ()
+    # Values compared across one client's workbooks: fact name -> the field that holds them.
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Blueprint:
     id: str
     version: str
@@ -208,6 +260,7 @@ class Blueprint:
     source: str = "<memory>"
     # Facts about well-known channels, by channel id (blueprints/_common.yaml).
     channel_data: dict[str, dict[str, Any]] = field(default_factory=dict)
+    report: ReportSpec = ReportSpec()
 
     def option_values(self, overrides: dict[str, str] | None = None) -> dict[str, str]:
         values = {option.id: option.default for option in self.options}

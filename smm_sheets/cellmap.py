@@ -1,0 +1,219 @@
+"""Where the plan's cells are now: people insert, delete and move rows in the workbooks we send.
+
+The generator names every input and formula range (``smm_<item>``); spreadsheet apps move those
+names with the cells. Pairing each name's planned range with its range in the file gives, per
+sheet, a map from planned rows (and columns) to the file's; rows the plan does not name follow
+the nearest named row above them. Plain Python: the reader has already turned the file into
+data.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from smm_sheets.layout import column_letter
+
+# 'Sheet'!$A$1:$B$2, Sheet!A1, ... (the sheet part is optional in formulas)
+_RANGE = re.compile(
+    r"^(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^'!]+))!"
+    r"\$?(?P<c1>[A-Z]{1,3})\$?(?P<r1>\d+)(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$"
+)
+# A cell or a range in a formula, outside string literals; not a function name (LOG10).
+_REF = re.compile(
+    r"(?<![\w.$'!])(?P<sheet>'(?:[^']|'')+'!|[A-Za-z_][\w.]*!)?"
+    r"(?P<a>\$?[A-Z]{1,3}\$?\d+)(?::(?P<b>\$?[A-Z]{1,3}\$?\d+))?(?![\w(!])"
+)
+_CELL = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+)$")
+
+
+def column_number(letters: str) -> int:
+    """``A`` -> 0, ``AB`` -> 27."""
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number - 1
+
+
+def parse_range(text: str) -> tuple[str, tuple[int, int, int, int]] | None:
+    """``'Budget'!$D$6:$O$6`` -> ("Budget", (5, 3, 5, 14)), 0-based; None if it is not one range."""
+    found = _RANGE.match(text.strip().lstrip("="))
+    if found is None:
+        return None
+    sheet = found["quoted"].replace("''", "'") if found["quoted"] is not None else found["plain"]
+    r1, c1 = int(found["r1"]) - 1, column_number(found["c1"])
+    r2, c2 = (int(found["r2"]) - 1, column_number(found["c2"])) if found["c2"] else (r1, c1)
+    return sheet, (r1, c1, r2, c2)
+
+
+def a1(row: int, col: int) -> str:
+    return f"{column_letter(col)}{row + 1}"
+
+
+@dataclass
+class AxisMap:
+    """Planned row (or column) numbers to the file's, on one sheet."""
+
+    known: dict[int, int] = field(default_factory=dict)
+    _keys: list[int] = field(default_factory=list)
+
+    def add(self, planned: int, actual: int) -> None:
+        self.known.setdefault(planned, actual)
+
+    def freeze(self) -> None:
+        self._keys = sorted(self.known)
+
+    @property
+    def identity(self) -> bool:
+        return all(k == v for k, v in self.known.items())
+
+    def __call__(self, planned: int) -> int:
+        found = self.known.get(planned)
+        if found is not None:
+            return found
+        # Not named: it moved with the nearest named row above it (or below, at the top).
+        i = bisect.bisect_right(self._keys, planned) - 1
+        if i < 0:
+            if not self._keys:
+                return planned
+            i = 0
+        anchor = self._keys[i]
+        return planned + self.known[anchor] - anchor
+
+
+@dataclass
+class SheetMap:
+    """One planned sheet: its name in the file and its row and column maps."""
+
+    planned_name: str
+    name: str
+    rows: AxisMap = field(default_factory=AxisMap)
+    cols: AxisMap = field(default_factory=AxisMap)
+    # Planned ranges whose names the file lost (#REF!: their cells were deleted).
+    lost: list[str] = field(default_factory=list)
+    # Ranges that grew in the file (rows inserted inside them): planned -> file rectangle.
+    grown: list[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = field(default_factory=list)
+
+    @property
+    def identity(self) -> bool:
+        return self.name == self.planned_name and self.rows.identity and self.cols.identity
+
+    def locate(self, row: int, col: int) -> tuple[int, int]:
+        return self.rows(row), self.cols(col)
+
+
+class CellMap:
+    """Every planned sheet's place in the file.
+
+    Args:
+        sheet_names: the plan's sheet names, in plan order.
+        planned_names: the plan's defined names (``name -> "='Sheet'!$A$1:$B$2"``).
+        file_names: the file's defined names (same form, ``=`` optional).
+        file_sheets: the file's sheet names.
+    """
+
+    def __init__(self, sheet_names: list[str], planned_names: dict[str, str], file_names: dict[str, str], file_sheets: list[str]):
+        self.sheets = [SheetMap(name, name) for name in sheet_names]
+        by_name = {name: i for i, name in enumerate(sheet_names)}
+        self.names_found = 0
+        renamed: dict[int, str] = {}
+        for name, planned_text in planned_names.items():
+            planned = parse_range(planned_text)
+            if planned is None or planned[0] not in by_name:
+                continue
+            index = by_name[planned[0]]
+            actual_text = file_names.get(name)
+            if actual_text is None:
+                continue
+            actual = parse_range(actual_text)
+            sheet = self.sheets[index]
+            if actual is None:  # '#REF!': the cells were deleted
+                sheet.lost.append(name)
+                continue
+            self.names_found += 1
+            renamed.setdefault(index, actual[0])
+            (r1, c1, r2, c2), (R1, C1, R2, C2) = planned[1], actual[1]
+            _pair(sheet.rows, r1, r2, R1, R2)
+            _pair(sheet.cols, c1, c2, C1, C2)
+            if (r2 - r1, c2 - c1) != (R2 - R1, C2 - C1):
+                sheet.grown.append((planned[1], actual[1]))
+        present = set(file_sheets)
+        for index, sheet in enumerate(self.sheets):
+            name = renamed.get(index)
+            sheet.name = name if name in present else sheet.planned_name
+            sheet.rows.freeze()
+            sheet.cols.freeze()
+
+    @property
+    def identity(self) -> bool:
+        return all(sheet.identity for sheet in self.sheets)
+
+    def translate(self, text: str, sheet: int) -> str:
+        """A formula's text, written for the plan's cells, rewritten for where they are now."""
+        if self.identity:
+            return text
+        index = {s.planned_name: i for i, s in enumerate(self.sheets)}
+        here = self.sheets[sheet]
+
+        def move(found: re.Match) -> str:
+            prefix = found["sheet"]
+            target = here
+            if prefix:
+                planned = prefix[:-1]
+                planned = planned[1:-1].replace("''", "'") if planned.startswith("'") else planned
+                target = self.sheets[index[planned]] if planned in index else here
+                prefix = "'" + target.name.replace("'", "''") + "'!"
+            out = (prefix or "") + _move_cell(found["a"], target)
+            if found["b"]:
+                out += ":" + _move_cell(found["b"], target)
+            return out
+
+        return _outside_strings(text, lambda part: _REF.sub(move, part))
+
+
+def _pair(axis: AxisMap, p1: int, p2: int, a1_: int, a2: int) -> None:
+    if p2 - p1 == a2 - a1_:
+        for i in range(p2 - p1 + 1):
+            axis.add(p1 + i, a1_ + i)
+    else:  # grown or shrunk: the ends are sure, the inside is not
+        axis.add(p1, a1_)
+        axis.add(p2, a2)
+
+
+def _move_cell(text: str, sheet: SheetMap) -> str:
+    dollar_col, letters, dollar_row, digits = _CELL.match(text).groups()
+    row, col = sheet.locate(int(digits) - 1, column_number(letters))
+    return f"{dollar_col}{column_letter(col)}{dollar_row}{row + 1}"
+
+
+def _outside_strings(text: str, change) -> str:
+    """Apply ``change`` to the parts of a formula that are not string literals."""
+    if '"' not in text:
+        return change(text)
+    parts = re.split(r'("(?:[^"]|"")*")', text)
+    return "".join(part if i % 2 else change(part) for i, part in enumerate(parts))
+
+
+def formula_ranges(text: str) -> list[tuple[str | None, tuple[int, int, int, int]]]:
+    """The cells and ranges a formula names: (sheet or None, 0-based rectangle)."""
+    found: list[tuple[str | None, tuple[int, int, int, int]]] = []
+
+    def collect(part: str) -> str:
+        for match in _REF.finditer(part):
+            prefix = match["sheet"]
+            sheet = None
+            if prefix:
+                sheet = prefix[:-1]
+                sheet = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
+            a = _CELL.match(match["a"]).groups()
+            r1, c1 = int(a[3]) - 1, column_number(a[1])
+            r2, c2 = r1, c1
+            if match["b"]:
+                b = _CELL.match(match["b"]).groups()
+                r2, c2 = int(b[3]) - 1, column_number(b[1])
+            found.append((sheet, (min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))))
+        return part
+
+    _outside_strings(text, collect)
+    return found
