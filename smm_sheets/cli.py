@@ -120,3 +120,67 @@ def _read_params(path: Path) -> dict[str, Any]:
     if "options" in data and not isinstance(data["options"], dict):
         raise ParameterError(f"{path}: options must be a mapping")
     return dict(data)
+
+
+@main.command("batch")
+@click.argument("clients", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Batch folder: DIR/<client>/<blueprint id>.xlsx and DIR/manifest.json.")
+@click.option("--blueprints", "selection", default="all", show_default=True, metavar="all|ID,ID", help="The workbooks of each client: all, or comma-separated blueprint ids or files.")
+@click.option("--sample", is_flag=True, help="Fill in realistic example data.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: the number of cores).")
+@click.option("--scheduler", metavar="ADDRESS", help="Run on this Dask scheduler (tcp://host:8786) instead of local processes.")
+@click.option("--force", is_flag=True, help="Regenerate clients whose files are up to date.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def batch_command(clients: Path, out_dir: Path, selection: str, sample: bool, jobs: int | None, scheduler: str | None, force: bool, quiet: bool) -> int:
+    """Write the workbooks of every client in CLIENTS (a .csv or .xlsx file, one row each).
+
+    A bad row is reported with its row number and skipped; the exit status is then 1. Running
+    again skips clients whose files are up to date and resumes an interrupted run.
+    """
+    import signal
+
+    from smm_sheets import batch
+
+    progress = None
+    if not quiet and sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        progress = Progress(TextColumn("clients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True)
+    task = None
+
+    def on_result(result: Any, total: int) -> None:
+        nonlocal task
+        if result.status == "failed":
+            line = f"smm-sheets: row {result.row}: {' '.join(str(result.error).split())}"
+            if progress is not None:
+                progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+            else:
+                click.echo(line, err=True)
+        if progress is not None:
+            if task is None:
+                task = progress.add_task("clients", total=total)
+            progress.advance(task)
+
+    def terminate(signum: int, frame: Any) -> None:  # `kill` stops like Ctrl-C: manifest first
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        if progress is not None:
+            progress.start()
+        summary = batch.run_batch(clients, out_dir, selection, sample=sample, jobs=jobs, scheduler=scheduler, force=force, on_result=on_result)
+    except KeyboardInterrupt:
+        click.echo("smm-sheets: interrupted; the manifest lists the clients finished so far; run the same command again to resume", err=True)
+        raise
+    finally:
+        if progress is not None:
+            progress.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    click.echo(f"{summary.clients} clients: {summary.generated} generated, {summary.unchanged} unchanged, {summary.failed} failed; manifest {summary.manifest_json}")
+    return 1 if summary.failed else 0

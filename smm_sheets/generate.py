@@ -90,5 +90,6 @@ def with_sample_goals(params: Parameters, blueprints: list[Blueprint]) -> Parame
         goals_list = next((l for l in blueprint.lists if l.id == "goals" and l.field), None)
         sample = blueprint.fields()[goals_list.field].sample if goals_list else None
         if isinstance(sample, list) and sample:
-            return dataclasses.replace(params, goals=tuple(str(goal) for goal in sample if goal))
+            texts = blueprint.labels.get(params.language, blueprint.labels["en"])  # samples are label keys
+            return dataclasses.replace(params, goals=tuple(texts.get(goal, goal) for goal in sample if goal))
     return params

@@ -243,7 +243,10 @@ def expand(blueprint: Blueprint, params: Parameters) -> Expanded:
         if value not in option.choices:
             raise InputError(f"option {key} must be one of {', '.join(option.choices)}, not {value!r}")
     options = blueprint.option_values(params.options)
-    labels = blueprint.labels.get(params.language) or blueprint.labels["en"]
+    labels = blueprint.labels.get(params.language)
+    if labels is None:
+        offered = ", ".join(blueprint.labels)
+        raise InputError(f"blueprint {blueprint.id} has no texts in language {params.language!r} (languages: {offered})")
     names = month_names(params.language)
     months = [f"{names[month - 1]} {year}" for year, month in params.months()]
     placeholders = {
@@ -279,7 +282,7 @@ def expand(blueprint: Blueprint, params: Parameters) -> Expanded:
     }
     fields = blueprint.fields()
     field_samples = {
-        item.id: [v for v in fields[item.field].sample if isinstance(v, str)]
+        item.id: [labels.get(v, v) for v in fields[item.field].sample if isinstance(v, str)]
         for item in blueprint.lists if item.field is not None and isinstance(fields[item.field].sample, list)
     }
     return Expanded(blueprint, params, options, labels, placeholders, months, lines, categories, lists, field_samples)
@@ -652,7 +655,10 @@ class _Planner:
 
     def input_value(self, item: Field, sample: Any, coords: dict) -> Any:
         """What an input cell holds: its sample (with --sample) or default, or nothing."""
-        if sample is None and item.example and item.type == "text" and "row" not in coords:
+        if isinstance(sample, str):
+            # Text samples are label keys (the loader sees to it); text that code patched in stays.
+            sample = self.x.labels.get(sample, sample)
+        elif sample is None and item.example and item.type == "text" and "row" not in coords:
             sample = self.x.text(item.example)
         value = sample if self.x.params.sample else None
         if item.type == "date" and isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -1,12 +1,18 @@
-"""Load blueprint files (YAML) into the model, strictly.
+"""Load blueprint files (YAML) and their texts into the model, strictly.
 
 Every mistake is one :class:`~smm_sheets.errors.BlueprintError` naming the file, the line and
 the key path: an unknown key, a wrong type, a duplicate id, a label or list that does not
 exist, a formula that names an item that does not exist or that depends on itself.
+
+The texts people read live in per-language catalogs, ``blueprints/i18n/<language>.yaml``: a
+section per blueprint id (and ``_common`` for the furniture every workbook shares), each
+mapping label keys to texts. Every catalog has exactly the keys of ``en.yaml``, with the same
+placeholders. A blueprint of your own may also carry its texts inline (``labels: {en: ...}``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import string
@@ -18,6 +24,7 @@ import yaml
 
 from smm_sheets import formula as fx
 from smm_sheets.errors import BlueprintError
+from smm_sheets.locale_data import LANGUAGES
 from smm_sheets.model import (
     CHART_TYPES,
     FIELD_TYPES,
@@ -56,10 +63,22 @@ BUILTIN_DIR = next(
     (p for p in (Path(__file__).parent / "blueprints", Path(__file__).parent.parent / "blueprints") if p.is_dir()),
     Path(__file__).parent / "blueprints",
 )
+CATALOG_DIR = BUILTIN_DIR / "i18n"
 MAX_BLUEPRINT_BYTES = 1_000_000
 MAX_TIMELINE_ROWS = 2_000
 # Placeholders a label may use; they are filled from the parameters.
 LABEL_PLACEHOLDERS = {"company", "year", "currency", "first_month", "last_month", "carry_over"}
+# Labels the workbook furniture uses whatever the blueprint (grid headers, the lists sheet,
+# validation messages); a blueprint uses the rest of _common by naming them.
+FURNITURE_LABELS = frozenset({
+    "common.category", "common.line", "common.measure", "common.year", "common.lists_sheet",
+    "validation.title", "validation.money", "validation.number", "validation.integer", "validation.percent",
+    "validation.date", "validation.time", "validation.choice", "validation.yesno", "validation.text", "validation.range",
+})
+COMMON_SECTION = "_common"
+# Excel's rules for a sheet name: 1 to 31 characters, none of these (braces: no placeholders).
+MAX_SHEET_NAME = 31
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\'{}]")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_.]*$")
 
@@ -118,11 +137,109 @@ def loads(text: str, source: str = "<string>") -> Blueprint:
 
 
 @lru_cache(maxsize=1)
-def _common() -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, Any]]]:
-    """Channel names, labels and channel facts shared by all blueprints (``blueprints/_common.yaml``)."""
+def _common() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Channel names and channel facts shared by all blueprints (``blueprints/_common.yaml``)."""
     path = BUILTIN_DIR / "_common.yaml"
     data, _ = _parse_yaml(path.read_text(encoding="utf-8"), str(path))
-    return {str(k): str(v) for k, v in data["channels"].items()}, dict(data["labels"]["en"]), data["channel_data"]
+    return {str(k): str(v) for k, v in data["channels"].items()}, data["channel_data"]
+
+
+class Text(str):
+    """A label's text that remembers where it was written: file, key path and line."""
+
+    source: str
+    path: str
+    line: int | None
+
+    def __new__(cls, text: str, source: str, path: str, line: int | None) -> "Text":
+        made = super().__new__(cls, text)
+        made.source, made.path, made.line = source, path, line
+        return made
+
+
+def catalog_path(language: str) -> Path:
+    """The catalog file of ``language``: ``blueprints/i18n/<language>.yaml``."""
+    return CATALOG_DIR / f"{language}.yaml"
+
+
+@lru_cache(maxsize=1)
+def catalogs() -> dict[str, dict[str, dict[str, Text]]]:
+    """Every language's catalog, checked: ``{language: {section: {key: text}}}``.
+
+    Raises:
+        BlueprintError: a catalog is missing or unreadable, a key is missing, extra or
+            malformed, a text is empty or its placeholders differ from the English text's.
+    """
+    found = {p.stem for p in CATALOG_DIR.glob("*.yaml")}
+    for stray in sorted(found - set(LANGUAGES)):
+        raise BlueprintError(str(catalog_path(stray)), "", f"no such language {stray!r} (languages: {', '.join(LANGUAGES)})")
+    tables: dict[str, dict[str, dict[str, Text]]] = {}
+    for language in LANGUAGES:
+        path = catalog_path(language)
+        source = str(path)
+        if language != "en" and not path.exists():
+            continue  # the language is not offered (the test suite requires every catalog)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise BlueprintError(source, "", f"cannot read the {language} catalog: {getattr(error, 'strerror', None) or error}") from None
+        data, lines = _parse_yaml(text, source)
+        if not isinstance(data, dict):
+            raise BlueprintError(source, "", f"must be a mapping of sections, not {_kind(data)}", 1)
+        sections: dict[str, dict[str, Text]] = {}
+        for name, section in data.items():
+            if not isinstance(section, dict):
+                raise BlueprintError(source, name, f"must be a mapping of label keys to texts, not {_kind(section)}", lines.get((name,)))
+            sections[name] = {}
+            for key, value in section.items():
+                where, line = f"{name}.{key}", lines.get((name, key))
+                if not _LABEL_KEY.match(key):
+                    raise BlueprintError(source, where, "a label key is lower-case letters, digits, _ and .", line)
+                problem = _text_problem(value)
+                if problem:
+                    raise BlueprintError(source, where, problem, line)
+                sections[name][key] = Text(value, source, where, line)
+        tables[language] = sections
+    english = tables["en"]
+    if COMMON_SECTION not in english:
+        raise BlueprintError(str(catalog_path("en")), COMMON_SECTION, "missing section (the furniture every workbook shares)")
+    for language, sections in tables.items():
+        source = str(catalog_path(language))
+        for name in sections:
+            if name not in english:
+                raise BlueprintError(source, name, "a section that en.yaml does not have", sections[name] and next(iter(sections[name].values())).line)
+        for name, wanted in english.items():
+            if name not in sections:
+                raise BlueprintError(source, name, "missing section (en.yaml has it)")
+            have = sections[name]
+            for key, english_text in wanted.items():
+                if key not in have:
+                    raise BlueprintError(source, f"{name}.{key}", f"missing translation (en.yaml: {english_text!r})")
+                if _placeholders(have[key]) != _placeholders(english_text):
+                    shown = ", ".join("{%s}" % p for p in sorted(_placeholders(english_text))) or "none"
+                    raise BlueprintError(source, have[key].path, f"placeholders differ from the English text's ({shown})", have[key].line)
+            for key, text in have.items():
+                if key not in wanted:
+                    raise BlueprintError(source, text.path, "a key that en.yaml does not have", text.line)
+    return tables
+
+
+def _text_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a label's text, or None."""
+    if not isinstance(value, str) or not value.strip():
+        return f"must be non-empty text, not {_kind(value)}"
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(value)]
+    except ValueError as error:
+        return f"{error} (write a literal brace as {{{{ or }}}})"
+    for name in names:
+        if name is not None and name not in LABEL_PLACEHOLDERS:
+            return f"unknown placeholder {{{name}}} (known: {', '.join(sorted(LABEL_PLACEHOLDERS))})"
+    return None
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
 def load_channel_names() -> dict[str, str]:
@@ -187,7 +304,9 @@ def _dotted(path: Path_) -> str:
 class _BlueprintReader:
     def __init__(self, source: str, lines: dict[Path_, int]):
         self.source, self.lines = source, lines
-        self.labels: dict[str, str] = {}
+        self.labels: dict[str, str] = {}  # the English texts, which the checks read
+        self.used: set[str] = set(FURNITURE_LABELS)
+        self.in_formulas: set[str] = set()  # labels that formulas hold as text: {label:status.done}
 
     def fail(self, path: Path_, message: str) -> None:
         line = None
@@ -247,6 +366,7 @@ class _BlueprintReader:
         key = self.text(data, path)
         if key not in self.labels:
             self.fail(path, f"no label {key!r} in labels")
+        self.used.add(key)
         return key
 
     def unique(self, ids: list[tuple[str, Path_]], what: str) -> None:
@@ -260,8 +380,8 @@ class _BlueprintReader:
 
     def blueprint(self, data: Any) -> Blueprint:
         top = self.mapping(
-            data, (), ("id", "version", "title", "labels", "sheets"),
-            ("description", "options", "lists", "categories", "report"),
+            data, (), ("id", "version", "title", "sheets"),
+            ("description", "options", "lists", "categories", "labels", "report"),
         )
         bp_id = self.text(top["id"], ("id",))
         if not re.fullmatch(r"[a-z][a-z0-9-]*", bp_id):
@@ -269,56 +389,116 @@ class _BlueprintReader:
         version = top["version"]
         if isinstance(version, bool) or not isinstance(version, (str, int, float)):
             self.fail(("version",), f"must be a version such as \"1.0\", not {_kind(version)}")
-        labels = self.read_labels(top["labels"])
+        languages = self.read_labels(top.get("labels"), bp_id)
         options = self.read_options(top.get("options", {}))
         lists = self.read_lists(top.get("lists", []))
         categories = self.read_categories(top.get("categories", []))
         sheets_data = self.sequence(top["sheets"], ("sheets",))
         sheets = tuple(self.read_sheet(sheet, ("sheets", i), lists, categories) for i, sheet in enumerate(sheets_data))
         self.unique([(s.id, ("sheets", i, "id")) for i, s in enumerate(sheets)], "sheet")
-        # Sheet names are the titles' texts: unique (as spreadsheet apps compare them) and not
-        # the names smm-sheets uses itself.
-        reserved = {"_smm", self.labels["common.lists_sheet"].casefold()}
-        seen: set[str] = set()
-        for i, sheet in enumerate(sheets):
-            name = self.labels[sheet.title].casefold()
-            if name in seen or name in reserved:
-                self.fail(("sheets", i, "title"), f"sheet name {self.labels[sheet.title]!r} is taken")
-            seen.add(name)
         blueprint = Blueprint(
             id=bp_id,
             version=str(version),
             title=self.label(top["title"], ("title",)),
             description=self.label(top["description"], ("description",)) if "description" in top else top["title"],
             sheets=sheets,
-            labels={"en": labels},
+            labels=languages,
             lists=lists,
             categories=categories,
             options=options,
             source=self.source,
-            channel_data=_common()[2],
+            channel_data=_common()[1],
             report=self.read_report(top.get("report", {})),
         )
+        for option in options:
+            self.used.update(f"option.{option.id}.{choice}" for choice in option.choices)
         self.check_fields(blueprint)
-        return blueprint
+        for language, labels in languages.items():
+            self.check_texts(blueprint, language, labels)
+        # The model holds plain text: cells compare values by type.
+        languages = {language: {key: str(text) for key, text in labels.items()} for language, labels in languages.items()}
+        own = catalogs()["en"].get(bp_id, {})
+        if Path(self.source).resolve().parent == BUILTIN_DIR.resolve():
+            # A built-in blueprint's catalog section holds only what it uses (a user's copy may
+            # leave out some of it).
+            for key, text in own.items():
+                if key not in self.used:
+                    raise BlueprintError(text.source, text.path, f"label {key!r} is not used by blueprint {bp_id}", text.line)
+        return dataclasses.replace(blueprint, labels=languages, label_keys=frozenset(self.used & set(self.labels)))
 
-    def read_labels(self, data: Any) -> dict[str, str]:
-        languages = self.mapping(data, ("labels",), ("en",))
-        table = self.mapping(languages["en"], ("labels", "en"), tuple(languages["en"]) if isinstance(languages["en"], dict) else ())
-        for key, text in table.items():
-            path = ("labels", "en", key)
-            if not _LABEL_KEY.match(key):
-                self.fail(path, "a label key is lower-case letters, digits, _ and .")
-            self.text(text, path)
-            try:
-                fields = [name for _, name, _, _ in string.Formatter().parse(text)]
-            except ValueError as error:
-                self.fail(path, f"{error} (write a literal brace as {{{{ or }}}})")
-            for name in fields:
-                if name is not None and name not in LABEL_PLACEHOLDERS:
-                    self.fail(path, f"unknown placeholder {{{name}}} (known: {', '.join(sorted(LABEL_PLACEHOLDERS))})")
-        self.labels = {**_common()[1], **table}
-        return self.labels
+    def read_labels(self, data: Any, bp_id: str) -> dict[str, dict[str, str]]:
+        """The texts per language: the catalogs' _common and ``bp_id`` sections, then inline labels.
+
+        A language is offered when it has a text for every key English has.
+        """
+        inline: dict[str, dict[str, str]] = {}
+        if data is not None:
+            table = self.mapping(data, ("labels",), (), LANGUAGES)
+            for language, texts in table.items():
+                texts = self.mapping(texts, ("labels", language), (), tuple(texts) if isinstance(texts, dict) else ())
+                inline[language] = {}
+                for key, text in texts.items():
+                    path = ("labels", language, key)
+                    if not _LABEL_KEY.match(key):
+                        self.fail(path, "a label key is lower-case letters, digits, _ and .")
+                    problem = _text_problem(text)
+                    if problem:
+                        self.fail(path, problem)
+                    inline[language][key] = Text(text, self.source, _dotted(path), self.lines.get(path))
+        tables = catalogs()
+        if "en" not in inline and bp_id not in tables["en"]:
+            self.fail(("labels",) if data is not None else (), f"no English texts: give labels: {{en: ...}} (the catalogs have no section {bp_id!r})")
+        languages = {
+            language: {
+                **(tables[language][COMMON_SECTION] if language in tables else {}),
+                **tables.get(language, {}).get(bp_id, {}),
+                **inline.get(language, {}),
+            }
+            for language in LANGUAGES
+        }
+        english = languages["en"]
+        for language, texts in inline.items():
+            for key, text in texts.items():
+                if key in english and _placeholders(text) != _placeholders(english[key]):
+                    shown = ", ".join("{%s}" % p for p in sorted(_placeholders(english[key]))) or "none"
+                    self.fail(("labels", language, key), f"placeholders differ from the English text's ({shown})")
+        self.labels = english
+        return {language: texts for language, texts in languages.items() if english.keys() <= texts.keys()}
+
+    def check_texts(self, blueprint: Blueprint, language: str, labels: dict[str, str]) -> None:
+        """What must hold in every language: legal, distinct sheet names and dropdown values."""
+
+        def fail(key: str, message: str) -> None:
+            text = labels[key]
+            if isinstance(text, Text):
+                raise BlueprintError(text.source, text.path, message, text.line)
+            self.fail(("labels", language, key), message)
+
+        # Sheet names are the titles' texts: legal, unique (as spreadsheet apps compare them)
+        # and not the names smm-sheets uses itself.
+        lists_sheet = labels["common.lists_sheet"]
+        for key in ["common.lists_sheet"] + [sheet.title for sheet in blueprint.sheets]:
+            name = labels[key]
+            if len(name) > MAX_SHEET_NAME or _SHEET_NAME_BAD.search(name) or name != name.strip():
+                fail(key, f"a sheet name is at most {MAX_SHEET_NAME} characters without []:*?/\\'{{}} or spaces at its ends, not {name!r}")
+        seen: set[str] = {"_smm", lists_sheet.casefold()}
+        for sheet in blueprint.sheets:
+            name = labels[sheet.title]
+            if name.casefold() in seen:
+                fail(sheet.title, f"sheet name {name!r} is taken")
+            seen.add(name.casefold())
+        # Dropdown values are distinct; texts that formulas hold ({label:...}) may be COUNTIF
+        # criteria, which would read them as patterns.
+        for item in blueprint.lists:
+            shown: set[str] = set()
+            for key in item.values:
+                if labels[key].casefold() in shown:
+                    fail(key, f"{labels[key]!r} is twice in the list {item.id}")
+                shown.add(labels[key].casefold())
+        for key in sorted(self.in_formulas):
+            value = labels[key]
+            if re.search(r"[*?~]", value) or value[:1] in "=<>":
+                fail(key, f"a text that formulas use cannot hold * ? ~ or start with = < > (criteria read them as patterns): {value!r}")
 
     def read_options(self, data: Any) -> tuple[Option, ...]:
         options = []
@@ -394,9 +574,7 @@ class _BlueprintReader:
             for i, block in enumerate(self.sequence(spec["blocks"], path + ("blocks",)))
         )
         charts = tuple(self.read_chart(chart, path + ("charts", i)) for i, chart in enumerate(self.sequence(spec.get("charts", []), path + ("charts",), allow_empty=True)))
-        title = self.label(spec["title"], path + ("title",))
-        if len(self.labels[title]) > 31 or re.search(r"[\[\]:*?/\\'{}]", self.labels[title]):
-            self.fail(path + ("title",), "a sheet title is at most 31 characters without []:*?/\\'{} (and no placeholders)")
+        title = self.label(spec["title"], path + ("title",))  # a legal name in every language: check_texts
         return Sheet(
             id=self.ident(spec["id"], path + ("id",)),
             title=title,
@@ -592,7 +770,7 @@ class _BlueprintReader:
             elif field_type == "date" and (isinstance(value, bool) or not isinstance(value, (int, float, dt.date))):
                 self.fail(where, "a date sample is a date or a number of days after the plan's first day")
             elif field_type in ("choice", "yesno") and (isinstance(value, bool) or not isinstance(value, (int, str))):
-                self.fail(where, "a choice sample is the text of a value or its index in the list")
+                self.fail(where, "a choice sample is the label key of a value or its index in the list")
         return data
 
     def template(self, text: Any, path: Path_) -> tuple:
@@ -715,8 +893,8 @@ class _BlueprintReader:
         for i, item in enumerate(blueprint.lists):
             if item.field is not None and item.field not in fields:
                 self.fail(("lists", i, "field"), f"no field {item.field!r}")
-        # A sample that names a value of a fixed list must name one that is there.
-        fixed = {l.id: [self.labels[v] for v in l.values] for l in blueprint.lists if l.values}
+        # A sample that names a value of a fixed list (by its label key) must name one that is there.
+        fixed = {l.id: list(l.values) for l in blueprint.lists if l.values}
         for s, sheet in enumerate(blueprint.sheets):
             for b, block in enumerate(sheet.blocks):
                 key = {Form: "questions", Table: "columns", Grid: "measures"}[type(block)]
@@ -725,7 +903,9 @@ class _BlueprintReader:
                     path = ("sheets", s, "blocks", b, key, f, "sample")
                     for where, sample in _samples(item.sample, path):
                         if values is not None and isinstance(sample, str) and sample not in values:
-                            self.fail(where, f"{sample!r} is not in the list {item.list} ({', '.join(values)})")
+                            self.fail(where, f"{sample!r} is not a value of the list {item.list} ({', '.join(values)})")
+                        if item.type == "text" and isinstance(sample, str):
+                            self.label(sample, where)  # a text sample is a label key: it is translated
                         if values is not None and isinstance(sample, int) and not 0 <= sample < len(values):
                             self.fail(where, f"index {sample} is outside the list {item.list} (0 to {len(values) - 1})")
                         number = isinstance(sample, (int, float)) and not isinstance(sample, bool) and item.type in NUMERIC_TYPES
@@ -804,6 +984,8 @@ class _BlueprintReader:
                     if modifier == "label":
                         if ref not in self.labels:
                             self.fail(path + ("formula",), f"{{label:{ref}}}: no label {ref!r} in labels")
+                        self.used.add(ref)
+                        self.in_formulas.add(ref)
                         continue
                     if ref not in known:
                         self.fail(path + ("formula",), f"{{{ref}}} names no field of this blueprint")
@@ -830,6 +1012,8 @@ def _check_refs(reader: "_BlueprintReader", tree: tuple, known: set[str], path: 
         if modifier == "label":
             if ref not in reader.labels:
                 reader.fail(path, f"{{label:{ref}}}: no label {ref!r} in labels")
+            reader.used.add(ref)
+            reader.in_formulas.add(ref)
         elif ref not in known:
             reader.fail(path, f"{{{ref}}} names no field of this blueprint")
 

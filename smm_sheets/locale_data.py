@@ -13,6 +13,10 @@ from babel.dates import get_month_names
 from babel.numbers import get_currency_precision, get_currency_symbol, is_currency
 
 
+# The languages workbooks are written in (a catalog blueprints/i18n/<code>.yaml each).
+LANGUAGES = ("en", "fi", "lv", "mk", "nb")
+
+
 def known_currency(code: str) -> bool:
     """True when ``code`` is an ISO 4217 currency code that Babel knows."""
     return is_currency(code)

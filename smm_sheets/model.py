@@ -2,9 +2,9 @@
 
 A blueprint declares the sheets of one workbook as blocks (forms, tables, grids) of typed
 fields. A field is either an input cell, typed and validated, or a computed cell written as a
-formula template over other fields' names (see :mod:`smm_sheets.formula`). Labels are keys
-into the blueprint's label table, so that the texts can be translated without touching the
-structure.
+formula template over other fields' names (see :mod:`smm_sheets.formula`). Labels (and text
+samples) are keys into the blueprint's texts per language, so that the texts are translated
+without touching the structure.
 """
 
 from __future__ import annotations
@@ -253,6 +253,7 @@ class Blueprint:
     title: str
     description: str
     sheets: tuple[Sheet, ...]
+    # Texts by language, then label key: only the languages with a text for every key.
     labels: dict[str, dict[str, str]]
     lists: tuple[ListDef, ...] = ()
     categories: tuple[Category, ...] = ()
@@ -261,6 +262,8 @@ class Blueprint:
     # Facts about well-known channels, by channel id (blueprints/_common.yaml).
     channel_data: dict[str, dict[str, Any]] = field(default_factory=dict)
     report: ReportSpec = ReportSpec()
+    # The label keys the blueprint uses (its own and the shared furniture's).
+    label_keys: frozenset[str] = frozenset()
 
     def option_values(self, overrides: dict[str, str] | None = None) -> dict[str, str]:
         values = {option.id: option.default for option in self.options}

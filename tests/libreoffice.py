@@ -13,6 +13,7 @@ them when ``SMM_SHEETS_REQUIRE_LIBREOFFICE=1`` says it must be (e.g. on CI).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -20,6 +21,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
+import uuid
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -39,6 +43,12 @@ _RECALC_XCU = """<?xml version="1.0" encoding="UTF-8"?>
 <item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
 </oor:items>
 """
+
+
+# The Python that has LibreOffice's ``uno`` module (Debian's python3-uno); the venv has not.
+SYSTEM_PYTHON = "/usr/bin/python3"
+LO_EDIT = Path(__file__).with_name("lo_edit.py")
+EDIT_FORMATS = ("xlsx", "ods")
 
 
 class LibreOfficeError(RuntimeError):
@@ -143,6 +153,186 @@ def _run(command: list[str], timeout: float, cwd: str) -> tuple[str, str, int]:
     return stdout, stderr, process.returncode
 
 
+def uno_available() -> bool:
+    """LibreOffice is installed and the system Python can drive it (``import uno`` works)."""
+    return soffice_path() is not None and _system_python_has_uno()
+
+
+@lru_cache(maxsize=1)
+def _system_python_has_uno() -> bool:
+    if not Path(SYSTEM_PYTHON).is_file():
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], env=_system_env(), capture_output=True, timeout=60)
+    return probe.returncode == 0
+
+
+def _system_env() -> dict[str, str]:
+    """This environment without the venv's Python settings, for the system Python."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSAFEPATH")}
+
+
+def edit(src: Path, out: Path, actions: list[dict], fmt: str = "xlsx", timeout: float = DEFAULT_TIMEOUT, locale: str = "en-US") -> Path:
+    """Fill in ``src`` with LibreOffice as a person would and save the result as ``out``.
+
+    One job of :func:`edit_many`; see there for the actions.
+    """
+    return edit_many([{"src": src, "out": out, "format": fmt, "actions": actions}], timeout, locale)[0]
+
+
+def edit_many(jobs: list[dict], timeout: float = DEFAULT_TIMEOUT, locale: str = "en-US") -> list[Path]:
+    """Edit and save several workbooks in one LibreOffice start, through python3-uno.
+
+    Each job is ``{"src": path, "out": path, "format": "xlsx" | "ods", "actions": [...]}``
+    (format defaults to out's suffix). LibreOffice loads ``src`` (recalculating it, as
+    :func:`recalculate` does), applies the actions in order, recalculates everything and
+    saves to ``out`` (a temporary file renamed into place; ``src`` is never changed). Cells
+    are ``"Sheet!D7"`` (``"'Sheet name'!D7"``); rows and columns count from 1. Actions:
+
+    - ``{"set": "Budget!D7", "value": 1200.5}``: a number; ``"value": "1 200,50"`` a text,
+      stored as text whatever it looks like (even ``"=1+1"``).
+    - ``{"set": ..., "date": "2027-03-12"}``: a date (its serial number; the cell keeps its
+      date format, a cell without one gets the locale's).
+    - ``{"set": ..., "formula": "=SUM(Budget!D6:D8,1)"}``: a formula in Excel's English
+      syntax (``,`` between arguments, ``Sheet!A1`` references, defined names work).
+    - ``{"set": "Budget!D7:O7", "clear": true}``: what the Delete key does (a cell or range).
+    - ``{"type": "Summary!B15", "text": "12/03/2027"}``: the text as if typed into the cell,
+      parsed by LibreOffice with ``locale`` and the cell's format (a date, number or formula).
+    - ``{"insert_rows": "Budget", "before": 12, "count": 1}``, ``{"delete_rows": "Budget",
+      "at": 12, "count": 1}``, ``{"insert_columns": ..., "before": "E" or 5}``,
+      ``{"delete_columns": ..., "at": ...}``: as in the menu; LibreOffice adjusts formulas
+      and defined names. The sheet must not be protected.
+    - ``{"unprotect": "Budget"}`` / ``{"protect": "Budget"}`` (optional ``"password"``).
+
+    Like a person, the script cannot change a locked cell of a protected sheet: ``set`` and
+    ``type`` on one fail until an ``unprotect`` action (the generated sheets are protected
+    without a password; their input cells are unlocked).
+
+    Args:
+        jobs: the jobs, run in order.
+        timeout: seconds for all of it, LibreOffice's start included.
+        locale: LibreOffice's locale setting (how ``type`` reads dates and numbers).
+
+    Returns:
+        The ``out`` paths.
+
+    Raises:
+        LibreOfficeError: LibreOffice or python3-uno is missing, a job is malformed or cannot
+            be done (the message names it), LibreOffice failed or timed out. The jobs before a
+            failing one have been written.
+    """
+    soffice = soffice_path()
+    if soffice is None:
+        raise LibreOfficeError("LibreOffice (soffice) is not installed or not on PATH")
+    if not _system_python_has_uno():
+        raise LibreOfficeError(f"{SYSTEM_PYTHON} cannot import uno: install python3-uno")
+    from tests import lo_edit  # its checks need no LibreOffice: bad jobs fail before it starts
+
+    jobs = [_edit_job(job) for job in jobs]
+    if not jobs:
+        return []
+    try:
+        lo_edit.check_jobs(jobs)
+    except lo_edit.JobError as error:
+        raise LibreOfficeError(f"lo_edit: {error}") from None
+    for job in jobs:  # so that a file left over from an earlier run cannot pass for output
+        Path(job["out"]).unlink(missing_ok=True)
+
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryDirectory(prefix="smm-sheets-lo-edit-") as scratch:
+        profile = Path(scratch) / "profile"
+        (profile / "user").mkdir(parents=True)
+        settings = _RECALC_XCU.replace(
+            "</oor:items>",
+            f'<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>{locale}</value></prop></item>\n</oor:items>',
+        )
+        (profile / "user" / "registrymodifications.xcu").write_text(settings, encoding="utf-8")
+        jobs_file = Path(scratch) / "jobs.json"
+        jobs_file.write_text(json.dumps(jobs), encoding="utf-8")
+        pipe = f"smm-sheets-{uuid.uuid4().hex}"
+        office_command = [
+            soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible", "--nologo", "--norestore",
+            "--nodefault", "--nolockcheck", f"--accept=pipe,name={pipe};urp;",
+        ]
+        script_command = [SYSTEM_PYTHON, str(LO_EDIT), "--pipe", pipe, "--jobs", str(jobs_file), "--connect-timeout", str(timeout)]
+        office_log = Path(scratch) / "soffice.log"
+        with office_log.open("w+", encoding="utf-8", errors="replace") as log:
+            office = subprocess.Popen(
+                office_command, cwd=scratch, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            try:
+                script = subprocess.Popen(
+                    script_command, cwd=scratch, env=_system_env(), stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                )
+                problem = _wait_for_script(script, office, deadline)
+                stdout, stderr = script.communicate()
+            finally:
+                _stop(office, deadline)
+            log.seek(0)
+            office_output = log.read().strip()
+    if problem is None and script.returncode != 0:
+        problem = stderr.strip() or f"lo_edit.py ended with exit code {script.returncode}"
+    if problem is not None:
+        raise LibreOfficeError(
+            f"{problem}\nLibreOffice's output: {office_output or '(empty)'}\nlo_edit.py stdout: {stdout.strip() or '(empty)'}"
+        )
+    outs = [Path(job["out"]) for job in jobs]
+    missing = [out for out in outs if not out.is_file() or out.stat().st_size == 0]
+    if missing:
+        raise LibreOfficeError(f"LibreOffice did not write {', '.join(map(str, missing))}\nlo_edit.py stdout: {stdout.strip()}")
+    return outs
+
+
+def _edit_job(job: dict) -> dict:
+    """The job with absolute paths and a format; the script checks the actions."""
+    if not isinstance(job, dict) or "src" not in job or "out" not in job:
+        raise LibreOfficeError(f"a job needs src and out: {job!r}")
+    src, out = Path(job["src"]).resolve(), Path(job["out"]).resolve()
+    fmt = job.get("format") or out.suffix.lstrip(".").lower()
+    if fmt not in EDIT_FORMATS:
+        raise LibreOfficeError(f"{out}: format must be one of {', '.join(EDIT_FORMATS)}, not {fmt!r}")
+    if not src.is_file():
+        raise LibreOfficeError(f"{src}: no such file")
+    if src == out:
+        raise LibreOfficeError(f"{src}: out must not be the source file")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return {**job, "src": str(src), "out": str(out), "format": fmt, "actions": list(job.get("actions", []))}
+
+
+def _wait_for_script(script: subprocess.Popen, office: subprocess.Popen, deadline: float) -> str | None:
+    """Wait for the script; a reason to give up (a timeout, LibreOffice gone), or None."""
+    while script.poll() is None:
+        if time.monotonic() > deadline:
+            _kill_group(script)
+            return "LibreOffice editing timed out"
+        if office.poll() is not None:
+            # Give the script a moment to report what it saw, then stop it.
+            try:
+                script.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                _kill_group(script)
+            return f"LibreOffice ended (exit code {office.returncode}) before the edits were done"
+        time.sleep(0.1)
+    return None
+
+
+def _stop(office: subprocess.Popen, deadline: float) -> None:
+    """Let LibreOffice end (the script asked it to); kill its process group if it does not."""
+    try:
+        office.wait(timeout=max(5.0, min(30.0, deadline - time.monotonic())))
+    except subprocess.TimeoutExpired:
+        pass
+    _kill_group(office)  # soffice.bin may outlive the soffice wrapper
+    office.wait()
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def formula_cells(path: Path) -> dict[tuple[str, str], Any]:
     """Every formula cell of the workbook: ``(sheet, "B7")`` -> its cached (last computed) value."""
     formulas = openpyxl.load_workbook(path, data_only=False)
@@ -187,6 +377,18 @@ def soffice() -> str:
 
 
 requires_libreoffice = pytest.mark.usefixtures("soffice")
+
+
+@pytest.fixture(scope="session")
+def soffice_uno() -> str:
+    """Like ``soffice``, and python3-uno too (for :func:`edit_many`): skips, or fails when required."""
+    path = require_soffice()
+    if not _system_python_has_uno():
+        message = f"{SYSTEM_PYTHON} cannot import uno (Debian: apt-get install python3-uno)"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"LibreOffice is required ({REQUIRE_ENV}=1) but {message}")
+        pytest.skip(f"{message}; set {REQUIRE_ENV}=1 to make this a failure")
+    return path
 
 
 def same_value(expected: Any, actual: Any) -> bool:

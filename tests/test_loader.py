@@ -24,6 +24,12 @@ def broken(old: str, new: str) -> tuple[str, int]:
     return text, line_of(text, new) if new.strip() else None
 
 
+def with_labels(text: str, **texts: str) -> str:
+    """A blueprint with its own (inline) English labels, which win over the catalog's."""
+    lines = "".join(f"    {key.replace('__', '.')}: {value}\n" for key, value in texts.items())
+    return text + "labels:\n  en:\n" + lines
+
+
 def error_of(text: str) -> BlueprintError:
     with pytest.raises(BlueprintError) as caught:
         loader.loads(text, "mine.yaml")
@@ -46,7 +52,6 @@ def error_of(text: str) -> BlueprintError:
         ('"SUM({surplus})"', '"XLOOKUP({surplus})"', "sheets[0].blocks[4].measures[3].formula", "XLOOKUP is not supported"),
         ("rows: categories\n        measures", "rows: months\n        measures", "sheets[0].blocks[3].rows", "a grid's rows are lines, categories, total, channels, list"),
         ("series: [total_planned, total_actual]", "series: [total_planned, year_actual]", "sheets[1].charts[0].series[1]", "not a grid measure"),
-        ("sheet.summary.subtitle: \"{company}", "sheet.summary.subtitle: \"{compny}", "labels.en.sheet.summary.subtitle", "unknown placeholder {compny}"),
         ("{id: prepared_by, label: question.prepared_by}", "{id: prepared_by, label: question.prepared_by, min: 1}", "sheets[1].blocks[1].questions[0].min", "only number, integer, money and percent"),
         ("year: last, formula", "year: last, sample: 3, formula", "sheets[0].blocks[4].measures[3]", "a computed field has neither required nor sample"),
     ],
@@ -96,9 +101,21 @@ def test_duplicate_yaml_keys_are_refused():
 
 def test_a_users_own_blueprint_file_loads(tmp_path):
     own = tmp_path / "mine.yaml"
-    own.write_text(BUDGET.replace("id: budget", "id: my-budget", 1), encoding="utf-8")
+    own.write_text(BUDGET.replace("landscape: false", "landscape: true", 1), encoding="utf-8")
     blueprint = loader.load(str(own))
-    assert blueprint.id == "my-budget" and blueprint.source == str(own)
+    assert blueprint.id == "budget" and blueprint.source == str(own)
+    assert set(blueprint.labels) == set(loader.catalogs())  # the catalogs' texts, by blueprint id
+
+
+def test_a_blueprint_the_catalogs_do_not_know_brings_its_texts(tmp_path):
+    own = tmp_path / "mine.yaml"
+    own.write_text(BUDGET.replace("id: budget", "id: my-budget", 1), encoding="utf-8")
+    with pytest.raises(BlueprintError, match="no English texts: give labels: {en: ...}"):
+        loader.load(str(own))
+    texts = {key: '"' + text.replace('"', '\\"') + '"' for key, text in loader.catalogs()["en"]["budget"].items()}
+    own.write_text(with_labels(own.read_text(encoding="utf-8"), **{k.replace(".", "__"): v for k, v in texts.items()}), encoding="utf-8")
+    blueprint = loader.load(str(own))
+    assert blueprint.id == "my-budget" and list(blueprint.labels) == ["en"]  # English only: no translations
 
 
 def test_unknown_blueprint_lists_the_built_in_ones():
@@ -137,7 +154,7 @@ ROADMAP = (loader.BUILTIN_DIR / "roadmap.yaml").read_text(encoding="utf-8")
 @pytest.mark.parametrize(
     "old, new, path, message",
     [
-        ("sample: [5, 2, 1, 0, 3]}", "sample: [Done, Finished]}", "sheets[0].blocks[0].columns[6].sample[1]", "'Finished' is not in the list workflow"),
+        ("sample: [5, 2, 1, 0, 3]}", "sample: [status.done, Finished]}", "sheets[0].blocks[0].columns[6].sample[1]", "'Finished' is not a value of the list workflow"),
         ("sample: [4, 4, 5, 4, 5]}", "sample: [4, high]}", "sheets[0].blocks[0].columns[7].sample[1]", "an integer sample is a number"),
         ("sample: [0, 7, 14, 14, 21]}", "sample: [0, soon]}", "sheets[0].blocks[0].columns[3].sample[1]", "a date sample is a date or a number"),
         ("sample: [0, 0, 0, 0, 0]}", "sample: {instagram: [0]}}", "sheets[0].blocks[0].columns[1].sample", "only a grid measure's sample may be a mapping"),
@@ -151,14 +168,40 @@ def test_samples_are_checked_against_their_field(old, new, path, message):
 
 
 @pytest.mark.parametrize(
+    "texts, path, message",
+    [
+        ({"sheet__summary": "BUDGET"}, "labels.en.sheet.summary", "sheet name 'BUDGET' is taken"),
+        ({"sheet__summary": "Lists"}, "labels.en.sheet.summary", "sheet name 'Lists' is taken"),
+        ({"sheet__summary": "'{company}'"}, "labels.en.sheet.summary", "without []:*?/\\'{}"),
+        ({"sheet__summary": "The summary of the year in figures"}, "labels.en.sheet.summary", "at most 31 characters"),
+        ({"title": "Social {media budget"}, "labels.en.title", "write a literal brace"),
+        ({"sheet__summary__subtitle": '"{compny}"'}, "labels.en.sheet.summary.subtitle", "unknown placeholder {compny}"),
+        ({"chart__monthly": '"{company}: planned vs actual"'}, "sheets[1].charts[0]", "cannot use {company}"),
+        ({"status__x": "y"}, "labels.fr", "unknown key"),
+    ],
+)
+def test_label_mistakes_are_one_line(texts, path, message):
+    text = with_labels(BUDGET, **texts)
+    if path == "labels.fr":
+        text = text.replace("  en:\n", "  fr:\n")
+    error = error_of(text)
+    assert error.path == path and message in error.reason, str(error)
+    assert error.line is not None
+
+
+def test_a_catalog_text_that_is_not_a_legal_sheet_name_names_the_catalog(monkeypatch):
+    english = loader.catalogs()["en"]["budget"]
+    bad = loader.Text("Budget/Summary", english["sheet.summary"].source, "budget.sheet.summary", 7)
+    monkeypatch.setitem(english, "sheet.summary", bad)
+    error = error_of(BUDGET)
+    assert error.source.endswith("en.yaml") and error.path == "budget.sheet.summary" and error.line == 7
+    assert "at most 31 characters" in error.reason
+
+
+@pytest.mark.parametrize(
     "old, new, path, message",
     [
-        ("sheet.summary: Summary", "sheet.summary: BUDGET", "sheets[1].title", "sheet name 'BUDGET' is taken"),
-        ("sheet.summary: Summary", "sheet.summary: Lists", "sheets[1].title", "sheet name 'Lists' is taken"),
-        ("sheet.summary: Summary", "sheet.summary: '{company}'", "sheets[1].title", "no placeholders"),
-        ("title: Social media budget", "title: Social {media budget", "labels.en.title", "write a literal brace"),
         ("{id: hosting, label: line.hosting, sample: {planned: 10,", "{id: hosting, label: line.hosting, sample: {planned: -10,", None, None),
-        ("chart.monthly: Planned vs actual per month", "chart.monthly: \"{company}: planned vs actual\"", "sheets[1].charts[0]", "cannot use {company}"),
         ("type: column\n", "type: column\n        per: channels\n", "sheets[1].charts[0].series[0]", "per: channels needs measures of a grid over channels"),
     ],
 )
