@@ -22,12 +22,14 @@ from smm_sheets import formula as fx
 from smm_sheets import layout, loader, reader
 from smm_sheets.cellmap import CellMap
 from smm_sheets.checks import (
-    CHANGED,
+    OVERWRITTEN,
     Workbook,
     check_formulas,
     check_inputs,
     check_inserted_rows,
     check_stale_values,
+    inserted_rows,
+    mark_counting_formulas,
     placement_cells,
     serial,
     _shown,
@@ -108,12 +110,14 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
     book = Workbook(data, plan, cells)
     findings: list[Finding] = list(_file_findings(data, cells, how))
     findings.extend(check_formulas(book))
+    inserted = inserted_rows(book)
+    mark_counting_formulas(book, inserted)
     book.used_rows = _used_rows(book)
     book.computed = layout.build(blueprint, params, _FileSource(book))
     findings.extend(check_stale_values(book))
     lists = book.computed.evaluator.lists
     findings.extend(check_inputs(book, lists, _list_codes(blueprint), _period(params)))
-    findings.extend(check_inserted_rows(book))
+    findings.extend(check_inserted_rows(book, inserted))
     findings.extend(_blueprint_checks(book))
     findings.extend(_chains(book))
     return FileReport(
@@ -275,11 +279,11 @@ def _sized_blueprint(blueprint: Blueprint, rows: dict[str, int]) -> Blueprint:
 def _place(blueprint: Blueprint, params: Parameters, data: reader.WorkbookData) -> tuple[layout.WorkbookPlan, CellMap]:
     """The plan's formula text and placement, and where its cells are in the file."""
     plan = layout.build(blueprint, params, values=False)
-    cells = CellMap([s.name for s in plan.sheets], plan.names, data.defined_names, list(data.sheets))
+    cells = CellMap(plan, data)
     grown = _table_sizes(plan, cells)
     if grown:  # people added (or removed) rows of a table of blank rows: they are its rows
         plan = layout.build(_sized_blueprint(blueprint, grown), params, values=False)
-        cells = CellMap([s.name for s in plan.sheets], plan.names, data.defined_names, list(data.sheets))
+        cells = CellMap(plan, data)
     return plan, cells
 
 
@@ -311,7 +315,7 @@ class _FileSource(layout.CellSource):
         if state is None:
             return layout.COMPUTE
         value = self.book.value(sheet, row, col)
-        if state == CHANGED and value is None and not self.book.data.cached_values:
+        if state != OVERWRITTEN and value is None and not self.book.data.cached_values:
             return layout.COMPUTE  # nothing saved to go by: the blueprint's formula stands in
         return _formula_value(value)
 
@@ -385,6 +389,7 @@ def _period(params: Parameters) -> tuple[dt.date, dt.date]:
 def _blueprint_checks(book: Workbook) -> Iterator[Finding]:
     """The blueprint's own checks (``report.checks``): a finding wherever ``when`` holds."""
     evaluator = book.computed.evaluator
+    fields = book.plan.blueprint.fields()
     for check in book.plan.blueprint.report.checks:
         placement = book.plan.items.get(check.field)
         if placement is None:
@@ -397,20 +402,22 @@ def _blueprint_checks(book: Workbook) -> Iterator[Finding]:
             result = evaluator.value(check.when, coords, placement.sheet)
             if result is True or (isinstance(result, float) and result != 0 and not isinstance(result, bool)):
                 name, where = book.ref(placement.sheet, row, col)
-                yield Finding(check.code, check.severity, name, where, _message(check.message, evaluator, coords, placement.sheet))
+                yield Finding(check.code, check.severity, name, where, _message(check.message, evaluator, coords, placement.sheet, fields))
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def _message(template: str, evaluator: layout.Evaluator, coords: dict, sheet: int) -> str:
+def _message(template: str, evaluator: layout.Evaluator, coords: dict, sheet: int, fields: dict) -> str:
+    """A check's message with ``{field}`` filled in from the cell's row (dates as dates)."""
+
     def fill(found: re.Match) -> str:
-        value = evaluator.value(fx.parse(found.group(0)), coords, sheet)
-        value = _shown(value)
+        value = _shown(evaluator.value(fx.parse(found.group(0)), coords, sheet))
+        item = fields.get(found.group(1))
+        if item is not None and item.type == "date" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (layout.EXCEL_EPOCH + dt.timedelta(days=value)).date().isoformat()
         if isinstance(value, float):
             return f"{value:,.2f}"
-        if isinstance(value, int) and not isinstance(value, bool) and "date" in found.group(1):
-            return (layout.EXCEL_EPOCH + dt.timedelta(days=value)).date().isoformat()
         return str(value)
 
     return _PLACEHOLDER.sub(fill, template)
@@ -418,6 +425,9 @@ def _message(template: str, evaluator: layout.Evaluator, coords: dict, sheet: in
 
 def _chains(book: Workbook) -> Iterator[Finding]:
     """One finding per line whose month-to-month chain (carry-over) is broken, at the first break."""
+    evaluator = book.computed.evaluator
+    line_names = {coords.get("line"): label for coords, label in evaluator.rows("lines")} if book.plan.blueprint.categories else {}
+    months = [label for _, label in evaluator.rows("months")]
     for chain in book.plan.blueprint.report.chains:
         first_break: dict[Any, tuple[int, int, int, int]] = {}
         for name in chain.fields:
@@ -426,21 +436,20 @@ def _chains(book: Workbook) -> Iterator[Finding]:
                 continue
             for coords, row, col in placement_cells(placement):
                 if (placement.sheet, row, col) in book.broken:
-                    key = tuple(sorted((k, v) for k, v in coords.items() if k != "month"))
+                    line = coords.get("line")
                     month = coords.get("month", 0)
-                    if key not in first_break or month < first_break[key][0]:
-                        first_break[key] = (month, placement.sheet, row, col)
-        for key, (month, sheet, row, col) in sorted(first_break.items(), key=lambda item: str(item[0])):
+                    if line not in first_break or month < first_break[line][0]:
+                        first_break[line] = (month, placement.sheet, row, col)
+        for line, (month, sheet, row, col) in first_break.items():
             name, where = book.ref(sheet, row, col)
-            line = dict(key).get("line", "")
-            yield finding_of(chain.code, "error", name, where, chain.message.replace("{line}", str(line)).replace("{month}", str(month + 1)))
-
-
-def finding_of(code: str, severity: str, sheet: str | None, cell: str | None, message: str) -> Finding:
-    return Finding(code, severity, sheet, cell, message)
+            message = chain.message.replace("{line}", str(line_names.get(line, line))).replace("{month}", months[month])
+            yield Finding(chain.code, "error", name, where, message)
 
 
 # --------------------------------------------------------------------------- totals
+
+
+_ROW_NAMES = {"months": "month", "lines": "line", "categories": "category", "channels": "channel"}
 
 
 def compute_totals(blueprint: Blueprint, plan: layout.WorkbookPlan) -> dict[str, Any]:
@@ -453,7 +462,7 @@ def compute_totals(blueprint: Blueprint, plan: layout.WorkbookPlan) -> dict[str,
         rows = evaluator.rows(table.rows)
         frame = pd.DataFrame(
             [{m.id: _number(evaluator.value(m.formula, coords)) for m in table.columns} for coords, _ in rows],
-            index=pd.Index([label for _, label in rows], name=table.rows.removesuffix("s")),
+            index=pd.Index([label for _, label in rows], name=_ROW_NAMES[table.rows]),
             columns=[m.id for m in table.columns],
         )
         totals[table.id] = frame

@@ -13,7 +13,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from smm_sheets.layout import column_letter
+from smm_sheets.layout import SheetPlan, WorkbookPlan, column_letter
+from smm_sheets.reader import SheetData, WorkbookData
 
 # 'Sheet'!$A$1:$B$2, Sheet!A1, ... (the sheet part is optional in formulas)
 _RANGE = re.compile(
@@ -107,38 +108,44 @@ class CellMap:
     """Every planned sheet's place in the file.
 
     Args:
-        sheet_names: the plan's sheet names, in plan order.
-        planned_names: the plan's defined names (``name -> "='Sheet'!$A$1:$B$2"``).
-        file_names: the file's defined names (same form, ``=`` optional).
-        file_sheets: the file's sheet names.
+        plan: the plan (its sheets, defined names and label cells).
+        data: the file as read.
     """
 
-    def __init__(self, sheet_names: list[str], planned_names: dict[str, str], file_names: dict[str, str], file_sheets: list[str]):
-        self.sheets = [SheetMap(name, name) for name in sheet_names]
-        by_name = {name: i for i, name in enumerate(sheet_names)}
+    def __init__(self, plan: WorkbookPlan, data: WorkbookData):
+        self.sheets = [SheetMap(s.name, s.name) for s in plan.sheets]
+        by_name = {s.name: i for i, s in enumerate(plan.sheets)}
         self.names_found = 0
         renamed: dict[int, str] = {}
-        for name, planned_text in planned_names.items():
+        pairs = []
+        for name, planned_text in plan.names.items():
             planned = parse_range(planned_text)
-            if planned is None or planned[0] not in by_name:
+            actual_text = data.defined_names.get(name)
+            if planned is None or planned[0] not in by_name or actual_text is None:
                 continue
             index = by_name[planned[0]]
-            actual_text = file_names.get(name)
-            if actual_text is None:
-                continue
             actual = parse_range(actual_text)
-            sheet = self.sheets[index]
             if actual is None:  # '#REF!': the cells were deleted
-                sheet.lost.append(name)
+                self.sheets[index].lost.append(name)
                 continue
             self.names_found += 1
             renamed.setdefault(index, actual[0])
-            (r1, c1, r2, c2), (R1, C1, R2, C2) = planned[1], actual[1]
-            _pair(sheet.rows, r1, r2, R1, R2)
+            pairs.append((index, planned[1], actual))
+        # Ranges that kept their size first: they place their rows for sure.
+        pairs.sort(key=lambda p: (p[1][2] - p[1][0], p[1][3] - p[1][1]) != (p[2][1][2] - p[2][1][0], p[2][1][3] - p[2][1][1]))
+        for index, (r1, c1, r2, c2), (file_sheet, (R1, C1, R2, C2)) in pairs:
+            sheet = self.sheets[index]
+            if (r2 - r1, c2 - c1) == (R2 - R1, C2 - C1):
+                _pair(sheet.rows, r1, r2, R1, R2)
+                _pair(sheet.cols, c1, c2, C1, C2)
+                continue
+            sheet.grown.append(((r1, c1, r2, c2), (R1, C1, R2, C2)))
             _pair(sheet.cols, c1, c2, C1, C2)
-            if (r2 - r1, c2 - c1) != (R2 - R1, C2 - C1):
-                sheet.grown.append((planned[1], actual[1]))
-        present = set(file_sheets)
+            found = data.sheets.get(file_sheet)
+            aligned = _align_rows(plan.sheets[index], (r1, c1, r2), found, (R1, C1, R2)) if found is not None else None
+            for planned_row, file_row in aligned or ((r1, R1), (r2, R2)):
+                sheet.rows.add(planned_row, file_row)
+        present = set(data.sheets)
         for index, sheet in enumerate(self.sheets):
             name = renamed.get(index)
             sheet.name = name if name in present else sheet.planned_name
@@ -170,6 +177,32 @@ class CellMap:
             return out
 
         return _outside_strings(text, lambda part: _REF.sub(move, part))
+
+
+def _align_rows(plan: SheetPlan, planned: tuple[int, int, int], found: SheetData, actual: tuple[int, int, int]) -> list[tuple[int, int]] | None:
+    """Planned rows of a range that grew, paired with the file's rows by their labels (the text
+    cells left of the range); None when the rows have no labels to tell them apart."""
+    r1, c1, r2 = planned
+    R1, C1, R2 = actual
+    shift = C1 - c1
+
+    def planned_key(row: int) -> tuple:
+        cells = [dict.get(plan.cells, (row, c)) for c in range(c1)]
+        return tuple(cell.value if cell is not None and cell.kind == "text" else None for cell in cells)
+
+    keys = [planned_key(row) for row in range(r1, r2 + 1)]
+    if len(set(keys)) != len(keys) or not any(any(k) for k in keys):
+        return None
+    pairs = []
+    file_row = R1
+    for row, key in zip(range(r1, r2 + 1), keys):
+        while file_row <= R2 and tuple(found.value(file_row, c + shift) for c in range(c1)) != key:
+            file_row += 1
+        if file_row > R2:
+            return None
+        pairs.append((row, file_row))
+        file_row += 1
+    return pairs
 
 
 def _pair(axis: AxisMap, p1: int, p2: int, a1_: int, a2: int) -> None:

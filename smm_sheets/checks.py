@@ -20,7 +20,7 @@ from smm_sheets.layout import EXCEL_EPOCH, META_SHEET, Placement, WorkbookPlan
 from smm_sheets.model import NUMERIC_TYPES, Field
 from smm_sheets.reader import CellError, WorkbookData
 
-OVERWRITTEN, CHANGED = "overwritten", "changed"
+OVERWRITTEN, CHANGED, COUNTS_INSERTED = "overwritten", "changed", "counts inserted rows"
 # Google Sheets exports formulas it has and Excel lacks as IFERROR(__xludf.DUMMYFUNCTION("..."), value).
 _GOOGLE = re.compile(r'^IFERROR\(__xludf\.DUMMYFUNCTION\("((?:[^"]|"")*)"\),', re.IGNORECASE)
 _PREFIXES = re.compile(r"_xlfn\.|_xlws\.|_xludf\.", re.IGNORECASE)
@@ -313,30 +313,58 @@ def parse_date(text: str) -> dt.date | None:
 # --------------------------------------------------------------------------- rows
 
 
-def check_inserted_rows(book: Workbook) -> Iterator[Finding]:
-    """Rows inserted among the plan's rows that hold numbers: counted by no total, or only by
-    the workbook's own (not the blueprint's)."""
+def inserted_rows(book: Workbook) -> dict[int, list[tuple[int, int]]]:
+    """Rows people inserted among the plan's rows that hold numbers: planned sheet ->
+    [(file row, column of its first number)]."""
+    found: dict[int, list[tuple[int, int]]] = {}
     for s, where in enumerate(book.cells.sheets):
         sheet = book.data.sheets.get(where.name)
         if sheet is None or not where.rows.known:
             continue
         images = set(where.rows.known.values())
-        grown_rows = {r for _, (R1, _, R2, _) in where.grown for r in range(R1, R2 + 1)}
-        top, bottom = min(images), max(images)
+        formulas = sheet.formulas or {}
+        for row in range(min(images), min(max(images) + 2, len(sheet.rows))):
+            if row in images:
+                continue
+            numbers = [c for c, v in enumerate(sheet.rows[row]) if isinstance(v, (int, float)) and not isinstance(v, bool) and (row, c) not in formulas]
+            if numbers:
+                found.setdefault(s, []).append((row, numbers[0]))
+    return found
+
+
+def mark_counting_formulas(book: Workbook, inserted: dict[int, list[tuple[int, int]]]) -> None:
+    """Formulas whose ranges grew over inserted rows count them: their saved values stand
+    (the blueprint's lines do not include those rows)."""
+    if not inserted or not book.data.cached_values:
+        return
+    rows_by_sheet = {book.cells.sheets[s].name: [(r, c) for r, c in rows] for s, rows in inserted.items()}
+    for s, row, col, _, _ in planned_formulas(book.plan):
+        if (s, row, col) in book.broken:
+            continue
+        text = book.formula(s, row, col)
+        if text is None:
+            continue
+        here = book.cells.sheets[s].name
+        for ref_sheet, (r1, c1, r2, c2) in formula_ranges(text):
+            if r1 != r2 and any(r1 <= r <= r2 and c1 <= c <= c2 for r, c in rows_by_sheet.get(ref_sheet or here, ())):
+                book.broken[(s, row, col)] = COUNTS_INSERTED
+                break
+
+
+def check_inserted_rows(book: Workbook, inserted: dict[int, list[tuple[int, int]]]) -> Iterator[Finding]:
+    """``total-misses-rows``: an inserted row with amounts that no formula of the sheet counts
+    (an error), or that the workbook's totals count but the blueprint's lines do not (a warning)."""
+    for s, rows in inserted.items():
+        name = book.cells.sheets[s].name
+        sheet = book.data.sheets[name]
         covered: list[tuple[int, int, int, int]] = []
         if sheet.formulas:
-            covered = [rect for text in set(sheet.formulas.values()) for ref_sheet, rect in formula_ranges(text) if ref_sheet in (None, where.name)]
-        for row in range(top, bottom + 2):
-            if row in images or row in grown_rows or row >= len(sheet.rows):
-                continue
-            numbers = [c for c, v in enumerate(sheet.rows[row]) if isinstance(v, (int, float)) and not isinstance(v, bool) and (row, c) not in (sheet.formulas or {})]
-            if not numbers:
-                continue
-            counted = any(r1 <= row <= r2 and c1 <= numbers[0] <= c2 and r1 != r2 for r1, c1, r2, c2 in covered)
-            if counted:
-                yield finding("total-misses-rows", f"row {row + 1} was inserted into the plan: the workbook's totals count it, the blueprint's lines do not", where.name, a1(row, numbers[0]), severity="warning")
+            covered = [rect for text in set(sheet.formulas.values()) for ref_sheet, rect in formula_ranges(text) if ref_sheet in (None, name)]
+        for row, col in rows:
+            if any(r1 <= row <= r2 and c1 <= col <= c2 and r1 != r2 for r1, c1, r2, c2 in covered):
+                yield finding("total-misses-rows", f"row {row + 1} was inserted: the workbook's totals count it, but it is no line of the plan (its figures are taken as saved)", name, a1(row, col), severity="warning")
             else:
-                yield finding("total-misses-rows", f"row {row + 1} holds amounts that no total counts (inserted next to a total's range)", where.name, a1(row, numbers[0]))
+                yield finding("total-misses-rows", f"row {row + 1} holds amounts that no total counts (inserted next to a total's range)", name, a1(row, col))
 
 
 def _shown(value: Any) -> Any:

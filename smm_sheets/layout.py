@@ -343,8 +343,16 @@ class Evaluator:
         self._planner = planner
 
     def value(self, tree: tuple, coords: dict, sheet: int = 0) -> Any:
-        """The value of a parsed template (``formula.parse``) at ``coords`` (e.g. ``{"month": 2}``)."""
-        return self._planner.compute(sheet, tree, coords, "report")[1]
+        """The value of a parsed template (``formula.parse``) at ``coords`` (e.g. ``{"month": 2}``).
+
+        A field with no cells at ``coords`` (the carry-over of a line that has none) is blank.
+        """
+        planner = self._planner
+        planner.lenient = True
+        try:
+            return planner.compute(sheet, tree, coords, "report")[1]
+        finally:
+            planner.lenient = False
 
     @property
     def lists(self) -> dict[str, list[str]]:
@@ -361,6 +369,7 @@ class _Planner:
         self.x = expanded
         self.source = source
         self.with_values = values
+        self.lenient = False
         params = expanded.params
         bp = expanded.blueprint
         self.plan = WorkbookPlan(
@@ -847,7 +856,14 @@ class _Planner:
                 refs[ref] = (None, text)
                 texts.append('"' + text.replace('"', '""') + '"')
                 continue
-            target, rects = refs[ref] = self.resolve(ref[0], ref[1], coords, owner)
+            try:
+                target, rects = refs[ref] = self.resolve(ref[0], ref[1], coords, owner)
+            except InputError:
+                if not self.lenient:
+                    raise
+                refs[ref] = (None, fx.Range((None,)))  # the analyser's checks: no cells here is a blank
+                texts.append('""')
+                continue
             if len(rects) > 1 and ref not in program.multi_area:
                 raise InputError(
                     f"{self.x.blueprint.source}: {owner}: the cells of {{{ref[0]}}} it uses do not form one "
