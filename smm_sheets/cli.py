@@ -14,7 +14,7 @@ from typing import Any
 import click
 import yaml
 
-from smm_sheets import __version__, loader
+from smm_sheets import __version__, atomic, loader
 from smm_sheets.errors import FileError, ParameterError, SmmSheetsError
 from smm_sheets.generate import ALL, generate, generate_all
 from smm_sheets.params import make_parameters
@@ -120,6 +120,34 @@ def _read_params(path: Path) -> dict[str, Any]:
     if "options" in data and not isinstance(data["options"], dict):
         raise ParameterError(f"{path}: options must be a mapping")
     return dict(data)
+
+
+@main.command("analyse")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Text for people, JSON for scripts.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file instead of standard output.")
+@click.option("--strict", is_flag=True, help="Exit with 1 on warnings too.")
+def analyse_command(paths: tuple[Path, ...], output_format: str, output: Path | None, strict: bool) -> int:
+    """Check filled-in workbooks (files or folders) and report their totals.
+
+    Exit code 0: no errors; 1: a finding of severity error (with --strict: or a warning);
+    2: a file could not be analysed at all, or bad usage.
+    """
+    from smm_sheets import report_text
+    from smm_sheets.analyse import analyse
+
+    report = analyse(list(paths))
+    if output_format == "json":
+        text = report_text.to_json(report)
+    else:
+        color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        text = report_text.to_text(report, color=color, width=None if color else report_text.PLAIN_WIDTH)
+    if output is not None:
+        atomic.write_text(output, text)
+        click.echo(report_text.summary_line(report), err=True)
+    else:
+        click.echo(text, nl=False)
+    return report.exit_code(strict)
 
 
 @main.command("batch")
