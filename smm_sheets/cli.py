@@ -21,7 +21,7 @@ from smm_sheets.params import make_parameters
 
 EXIT_INPUT = 2
 EXIT_BUG = 70
-PARAMS_KEYS = ("company", "year", "start_month", "currency", "channels", "team", "goals", "options")
+PARAMS_KEYS = ("company", "year", "start_month", "currency", "channels", "team", "goals", "options", "language")
 
 
 class _Cli(click.Group):
@@ -78,6 +78,7 @@ def list_blueprints() -> None:
 @click.option("--channels", help="Comma-separated channels, e.g. instagram,facebook,tiktok.")
 @click.option("--team", help="Comma-separated people or roles.")
 @click.option("--goals", help="Comma-separated goals for goal dropdowns (default with --sample: the strategy's).")
+@click.option("--lang", "language", metavar="en|fi|lv|mk|nb", help="Language of the workbook (default en).")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Set a blueprint option, e.g. carry_over=positive.")
 @click.option("--sample", is_flag=True, help="Fill in realistic example data.")
 @click.option("--force", is_flag=True, help="Replace an existing file.")

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 from smm_sheets import __version__
 from smm_sheets import formula as fx
 from smm_sheets.errors import InputError
-from smm_sheets.locale_data import money_format, month_names
+from smm_sheets.locale_data import date_format, locale_tag, money_format, month_names
 from smm_sheets.model import NUMERIC_TYPES, Blueprint, Field, Form, Grid, Rows, Table
 from smm_sheets.params import Parameters
 
@@ -63,6 +63,8 @@ class ChartPlan:
     y_axis: str | None = None
     # Number format of the values axis (the first series' type).
     y_format: str | None = None
+    # Number format of the months on the category axis.
+    x_format: str = "mmm yyyy"
 
 
 class ColumnStore:
@@ -384,17 +386,7 @@ class _Planner:
                 "smm_generator": "smm-sheets",
                 "smm_generator_version": __version__,
             },
-            number_formats={
-                "money": money_format(params.currency, params.language),
-                "number": "#,##0.00",
-                "integer": "#,##0",
-                "percent": "0.0%",
-                "date": "yyyy-mm-dd",
-                "time": "hh:mm",
-                "text": "@",
-                "choice": "@",
-                "yesno": "@",
-            },
+            number_formats=_number_formats(params),
         )
         self._index: dict[tuple, tuple] = {}
         self._trees: dict[tuple, tuple] = {}
@@ -546,7 +538,8 @@ class _Planner:
         for i, column in enumerate(table.columns):
             plan.put(header, first + i, Cell("text", "header", self.x.text(column.label) + (" *" if column.required else "")))
             # Blocks stacked on a sheet share its columns: each column is as wide as its widest use.
-            plan.widths[first + i] = max(plan.widths.get(first + i, 0), column.width or _WIDTHS.get(column.type, 14))
+            width = max(column.width or _WIDTHS.get(column.type, 14), _word_width(self.x.text(column.label)))
+            plan.widths[first + i] = max(plan.widths.get(first + i, 0), width)
             role = "formula" if column.formula else ("label" if column.values else "input")
             self.plan.items[column.id] = Placement(column.id, column, sheet, role=role)
         if table.row_field:
@@ -770,7 +763,8 @@ class _Planner:
             plan.charts.append(
                 ChartPlan(chart.type, self.x.text(chart.title) + suffix, categories or "", series, plan.next_row, 0,
                           self.x.text(chart.y_axis) if chart.y_axis else None,
-                          "0%" if kind == "percent" else self.plan.number_formats[kind].split(";")[0].replace(".00", ""))
+                          locale_tag(self.x.params.language) + "0%" if kind == "percent" else self.plan.number_formats[kind].split(";")[0].replace(".00", ""),
+                          self.plan.number_formats["header_month"])
             )
             plan.next_row += 20
         plan.print_rows = plan.next_row
@@ -782,7 +776,7 @@ class _Planner:
         self.plan.sheets.append(plan)
         sources = {item.id: item.source for item in self.x.blueprint.lists}
         for col, (list_id, values) in enumerate(self.x.lists.items()):
-            plan.put(0, col, Cell("text", "header", list_id))
+            plan.put(0, col, Cell("text", "header", self.x.text(f"list.{list_id}") if f"list.{list_id}" in self.x.labels else list_id))
             plan.widths[col] = 24
             for row, value in enumerate(values, start=1):
                 plan.put(row, col, Cell("text", "text", value))
@@ -1058,6 +1052,25 @@ def meta_parameters(params: Parameters, blueprint: Blueprint) -> dict[str, Any]:
     }
 
 
+def _number_formats(params: Parameters) -> dict[str, str]:
+    """Number formats by field type (and for month and week headers), tagged with the language."""
+    tag = locale_tag(params.language)
+    return {
+        "money": money_format(params.currency, params.language),
+        "number": tag + "#,##0.00",
+        "integer": tag + "#,##0",
+        "percent": tag + "0.0%",
+        "date": date_format(params.language),
+        "time": tag + "hh:mm",
+        "text": "@",
+        "choice": "@",
+        "yesno": "@",
+        # Month and week headers are dates: the tag shows their names in the language.
+        "header_month": tag + "mmm yyyy",
+        "header_week": tag + "d mmm",
+    }
+
+
 _PLAIN = (float, str, bool, type(None))
 _TODO = object()  # a formula row not computed yet
 _PENDING = object()  # a formula row being computed (to catch circular references)
@@ -1093,6 +1106,11 @@ def _function_arguments(tree: tuple) -> frozenset:
         walk(tree)
         found = _ARGUMENTS[id(tree)] = (tree, frozenset(refs))
     return found[1]
+
+
+def _word_width(text: str) -> float:
+    """A column width that fits the longest word of a wrapped header (long in Finnish and Latvian)."""
+    return max((len(word) for word in text.split()), default=0) * 1.1 + 2
 
 
 def _row_key(coords: dict) -> Any:

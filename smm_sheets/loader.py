@@ -74,6 +74,7 @@ FURNITURE_LABELS = frozenset({
     "common.category", "common.line", "common.measure", "common.year", "common.lists_sheet",
     "validation.title", "validation.money", "validation.number", "validation.integer", "validation.percent",
     "validation.date", "validation.time", "validation.choice", "validation.yesno", "validation.text", "validation.range",
+    "default.company", "default.team",
 })
 COMMON_SECTION = "_common"
 # Excel's rules for a sheet name: 1 to 31 characters, none of these (braces: no placeholders).
@@ -155,6 +156,12 @@ class Text(str):
         made = super().__new__(cls, text)
         made.source, made.path, made.line = source, path, line
         return made
+
+
+def default_texts(language: str) -> dict[str, str]:
+    """The company and team names a workbook gets when none are given, in ``language``."""
+    common = catalogs().get(language, catalogs()["en"])[COMMON_SECTION]
+    return {"company": str(common["default.company"]), "team": str(common["default.team"])}
 
 
 def catalog_path(language: str) -> Path:
@@ -412,6 +419,8 @@ class _BlueprintReader:
         )
         for option in options:
             self.used.update(f"option.{option.id}.{choice}" for choice in option.choices)
+        # A list's column on the lists sheet is headed by its text, list.<id>, where there is one.
+        self.used.update(f"list.{item.id}" for item in lists if item.field is None)
         self.check_fields(blueprint)
         for language, labels in languages.items():
             self.check_texts(blueprint, language, labels)

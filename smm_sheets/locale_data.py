@@ -1,4 +1,9 @@
-"""Locale data from Babel: currencies, their spreadsheet number formats, month names.
+"""Locale data from Babel: currencies, their spreadsheet number formats, month names, dates.
+
+Number formats in a workbook are locale-neutral codes (``#,##0.00``: "." is the decimal
+separator, "," groups thousands). A locale tag in front (``[$-40B]`` for Finnish) makes month
+names show in the language, and LibreOffice then also shows the language's separators (a
+decimal comma in Finnish); Excel takes separators from the computer's settings.
 
 The only module that imports babel.
 """
@@ -9,12 +14,33 @@ import re
 from functools import lru_cache
 
 from babel import Locale
-from babel.dates import get_month_names
+from babel.dates import get_date_format, get_month_names
 from babel.numbers import get_currency_precision, get_currency_symbol, is_currency
 
 
 # The languages workbooks are written in (a catalog blueprints/i18n/<code>.yaml each).
 LANGUAGES = ("en", "fi", "lv", "mk", "nb")
+# Windows locale ids of the languages (Finnish, Latvian, Macedonian, Norwegian Bokmål), for
+# number format tags. English formats stay untagged: the app's own locale shows them.
+_LCID = {"fi": 0x040B, "lv": 0x0426, "mk": 0x042F, "nb": 0x0414}
+
+
+def locale_tag(language: str) -> str:
+    """The number format prefix that shows values as ``language`` writes them: ``[$-40B]``."""
+    return f"[$-{_LCID[language]:X}]" if language in _LCID else ""
+
+
+@lru_cache(maxsize=None)
+def date_format(language: str = "en") -> str:
+    """Excel number format for a date: ISO in English, else the language's short date, 4-digit year.
+
+    Finnish ``d.m.yyyy``, Latvian ``dd.mm.yyyy``, Macedonian ``d.m.yyyy``, Norwegian ``dd.mm.yyyy``.
+    """
+    if language == "en":
+        return "yyyy-mm-dd"
+    pattern = get_date_format("short", locale=language).pattern
+    code = re.sub(r"y+", "yyyy", pattern).replace("M", "m")
+    return locale_tag(language) + code
 
 
 def known_currency(code: str) -> bool:
@@ -38,11 +64,11 @@ def money_format(currency: str, language: str = "en") -> str:
         # A code such as NOK needs a space where a sign such as € does not.
         body = body.replace("¤#", "¤ #").replace("0¤", "0 ¤")
     positive = body.replace("¤", f'"{symbol}"')
-    return f"{positive};[Red]-{positive}"
+    return f"{locale_tag(language)}{positive};[Red]-{positive}"
 
 
 @lru_cache(maxsize=None)
 def month_names(language: str = "en") -> tuple[str, ...]:
-    """Abbreviated month names, January first."""
-    names = get_month_names("abbreviated", locale=language)
+    """Abbreviated month names as they stand alone (in a heading: "jan 2027"), January first."""
+    names = get_month_names("abbreviated", context="stand-alone", locale=language)
     return tuple(names[month] for month in range(1, 13))

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from smm_sheets.errors import ParameterError
-from smm_sheets.locale_data import known_currency
+from smm_sheets.locale_data import LANGUAGES, known_currency
 
 DEFAULT_CHANNELS = ("instagram", "facebook")
-DEFAULT_TEAM = ("Owner",)
+DEFAULT_TEAM = ("Owner",)  # Parameters made directly; make_parameters takes the language's
+# make_parameters without a company: the language's default name ("Your company", "Oma yritys").
+DEFAULT_COMPANY: str = type("_DefaultCompany", (str,), {})()
 _CHANNEL_NAME = re.compile(r"^[^\W_][\w .&+'-]{0,29}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -46,7 +48,7 @@ class Parameters:
 
 
 def make_parameters(
-    company: str = "Your company",
+    company: str = DEFAULT_COMPANY,
     year: int | None = None,
     start_month: int = 1,
     currency: str = "EUR",
@@ -56,6 +58,7 @@ def make_parameters(
     options: dict[str, str] | None = None,
     channel_names: dict[str, str] | None = None,
     goals: list[str] | tuple[str, ...] | str | None = None,
+    language: str = "en",
 ) -> Parameters:
     """Check and normalise generation parameters.
 
@@ -63,10 +66,21 @@ def make_parameters(
         channels: names or a comma-separated string; well-known ids (``instagram``) get their
             display name from ``channel_names``, any other name is used as given.
         team: people or roles, the same way.
+        language: the workbook's language (``en``, ``fi``, ``lv``, ``mk``, ``nb``); without a
+            company or team, their defaults are in that language ("Oma yritys").
 
     Raises:
         ParameterError: one clear line saying which value is wrong.
     """
+    if not isinstance(language, str) or language.strip().lower() not in LANGUAGES:
+        raise ParameterError(f"unknown language {language!r}: use one of {', '.join(LANGUAGES)}")
+    language = language.strip().lower()
+    if company is DEFAULT_COMPANY or team is None:
+        from smm_sheets.loader import default_texts  # the catalogs hold the default names
+
+        defaults = default_texts(language)
+        company = defaults["company"] if company is DEFAULT_COMPANY else company
+        team = (defaults["team"],) if team is None else team
     company = _text("company", company, 100)
     year = date.today().year if year is None else year
     if not _is_int(year):
@@ -90,7 +104,8 @@ def make_parameters(
         start_month=start_month,
         currency=code,
         channels=_channels(DEFAULT_CHANNELS if channels is None else channels, channel_names or {}),
-        team=tuple(_names("team", DEFAULT_TEAM if team is None else team)),
+        team=tuple(_names("team", team)),
+        language=language,
         sample=bool(sample),
         options=dict(options or {}),
         goals=tuple(_names("goals", goals)) if goals else (),

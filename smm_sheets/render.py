@@ -158,6 +158,8 @@ class _Formats:
             props = dict(_BASE, **_ROLES[role])
             if kind:
                 props["num_format"] = self.number_formats[kind]
+            elif role in self.number_formats:  # month and week headers, in the workbook's language
+                props["num_format"] = self.number_formats[role]
 
 
             found = self.cache[style] = self.workbook.add_format(props)
@@ -253,7 +255,7 @@ def _write_chart(workbook: xlsxwriter.Workbook, ws, chart) -> None:
     figure.set_title({"name": chart.title})
     figure.set_legend({"position": "bottom"})
     # Month headers are dates: LibreOffice shows their serial numbers unless told the format.
-    figure.set_x_axis({"num_format": "mmm yyyy", "num_format_linked": False})
+    figure.set_x_axis({"num_format": chart.x_format, "num_format_linked": False})
     y_axis = {"num_format": chart.y_format, "num_format_linked": False} if chart.y_format else {}
     if chart.y_axis:
         y_axis["name"] = chart.y_axis

@@ -13,6 +13,7 @@ them when ``SMM_SHEETS_REQUIRE_LIBREOFFICE=1`` says it must be (e.g. on CI).
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
@@ -260,14 +261,25 @@ def edit_many(jobs: list[dict], timeout: float = DEFAULT_TIMEOUT, locale: str = 
                 office_command, cwd=scratch, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
             try:
-                script = subprocess.Popen(
-                    script_command, cwd=scratch, env=_system_env(), stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                )
-                problem = _wait_for_script(script, office, deadline)
-                stdout, stderr = script.communicate()
+                # Files, not pipes: nobody reads a pipe while we wait, and a long batch would fill it.
+                out = (Path(scratch) / "stdout").open("w+", encoding="utf-8")
+                err = (Path(scratch) / "stderr").open("w+", encoding="utf-8")
+                with out, err:
+                    script = subprocess.Popen(
+                        script_command, cwd=scratch, env=_system_env(), stdin=subprocess.DEVNULL,
+                        stdout=out, stderr=err, start_new_session=True,
+                    )
+                    problem = _wait_for_script(script, office, deadline, timeout)
+                    script.wait()
+                    out.seek(0)
+                    err.seek(0)
+                    stdout, stderr = out.read(), err.read()
             finally:
-                _stop(office, deadline)
+                _stop(office)
+                for job in jobs:  # a store cut short by a kill leaves its temporary file
+                    out_path = Path(job["out"])
+                    for temp in out_path.parent.glob(f".{glob.escape(out_path.name)}.*.tmp"):
+                        temp.unlink(missing_ok=True)
             log.seek(0)
             office_output = log.read().strip()
     if problem is None and script.returncode != 0:
@@ -299,12 +311,12 @@ def _edit_job(job: dict) -> dict:
     return {**job, "src": str(src), "out": str(out), "format": fmt, "actions": list(job.get("actions", []))}
 
 
-def _wait_for_script(script: subprocess.Popen, office: subprocess.Popen, deadline: float) -> str | None:
+def _wait_for_script(script: subprocess.Popen, office: subprocess.Popen, deadline: float, timeout: float) -> str | None:
     """Wait for the script; a reason to give up (a timeout, LibreOffice gone), or None."""
     while script.poll() is None:
         if time.monotonic() > deadline:
             _kill_group(script)
-            return "LibreOffice editing timed out"
+            return f"LibreOffice editing timed out after {timeout:.0f} s"
         if office.poll() is not None:
             # Give the script a moment to report what it saw, then stop it.
             try:
@@ -316,10 +328,10 @@ def _wait_for_script(script: subprocess.Popen, office: subprocess.Popen, deadlin
     return None
 
 
-def _stop(office: subprocess.Popen, deadline: float) -> None:
+def _stop(office: subprocess.Popen) -> None:
     """Let LibreOffice end (the script asked it to); kill its process group if it does not."""
     try:
-        office.wait(timeout=max(5.0, min(30.0, deadline - time.monotonic())))
+        office.wait(timeout=10)
     except subprocess.TimeoutExpired:
         pass
     _kill_group(office)  # soffice.bin may outlive the soffice wrapper
