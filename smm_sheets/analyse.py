@@ -112,6 +112,9 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
     findings.extend(check_formulas(book))
     inserted = inserted_rows(book)
     mark_counting_formulas(book, inserted)
+    for sheet in plan.sheets:  # the formula text is compared: free it before the recomputation
+        for store in sheet.stores:
+            store.texts = None
     book.used_rows = _used_rows(book)
     book.computed = layout.build(blueprint, params, _FileSource(book))
     findings.extend(check_stale_values(book))

@@ -114,6 +114,7 @@ class CellMap:
 
     def __init__(self, plan: WorkbookPlan, data: WorkbookData):
         self.sheets = [SheetMap(s.name, s.name) for s in plan.sheets]
+        self._identity: bool | None = None
         by_name = {s.name: i for i, s in enumerate(plan.sheets)}
         self.names_found = 0
         renamed: dict[int, str] = {}
@@ -154,7 +155,10 @@ class CellMap:
 
     @property
     def identity(self) -> bool:
-        return all(sheet.identity for sheet in self.sheets)
+        """Is every planned cell where the plan put it (computed once: the maps are final)?"""
+        if self._identity is None:
+            self._identity = all(sheet.identity for sheet in self.sheets)
+        return self._identity
 
     def translate(self, text: str, sheet: int) -> str:
         """A formula's text, written for the plan's cells, rewritten for where they are now."""

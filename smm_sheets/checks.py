@@ -41,6 +41,8 @@ class Workbook:
     broken: dict[tuple[int, int, int], str] = field(default_factory=dict)
     # Tables of blank rows: the row indexes people used (any input filled in).
     used_rows: dict[str, set[int]] = field(default_factory=dict)
+    # Planned sheets whose cells did not move: their file sheet (None: missing), else False.
+    _unmoved: dict[int, Any] = field(default_factory=dict)
 
     def file_cell(self, sheet: int, row: int, col: int) -> tuple[str, int, int]:
         """Where a planned cell is in the file: (sheet name, row, col)."""
@@ -49,6 +51,13 @@ class Workbook:
         return where.name, r, c
 
     def value(self, sheet: int, row: int, col: int) -> Any:
+        """The file's value at a planned cell."""
+        fast = self._unmoved.get(sheet)
+        if fast is None:
+            where = self.cells.sheets[sheet]
+            fast = self._unmoved[sheet] = self.data.sheets.get(where.name) if where.identity else False
+        if fast is not False:
+            return fast.value(row, col) if fast is not None else None
         name, r, c = self.file_cell(sheet, row, col)
         found = self.data.sheets.get(name)
         return None if found is None else found.value(r, c)

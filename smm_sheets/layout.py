@@ -352,6 +352,9 @@ class Evaluator:
         planner = self._planner
         planner.lenient = True
         try:
+            row = coords.get("row")
+            if row is not None and len(coords) == 1 and not planner.with_text:
+                return planner.row_value(tree, sheet, row[0], row[1], "report")
             return planner.compute(sheet, tree, coords, "report")[1]
         finally:
             planner.lenient = False
@@ -371,7 +374,10 @@ class _Planner:
         self.x = expanded
         self.source = source
         self.with_values = values
+        # The analyser's recomputation needs values only: the text comes from its first plan.
+        self.with_text = source is None
         self.lenient = False
+        self._row_memo: dict[int, Any] = {}
         params = expanded.params
         bp = expanded.blueprint
         self.plan = WorkbookPlan(
@@ -825,11 +831,55 @@ class _Planner:
             return value if value.__class__ in _PLAIN else _cell_value(value)
         if value is _TODO:
             store.values[index] = _PENDING
-            store.texts[index], store.values[index] = self.compute(store.sheet, store.tree, {"row": (store.block_id, index)}, store.field.id)
+            if self.with_text:
+                store.texts[index], store.values[index] = self.compute(store.sheet, store.tree, {"row": (store.block_id, index)}, store.field.id)
+            else:
+                store.values[index] = self.row_value(store.tree, store.sheet, store.block_id, index, store.field.id)
             return store.values[index]
         if value is _PENDING:
             raise InputError(f"{self.x.blueprint.source}: circular reference through {store.field.id}")
         return value
+
+    def row_value(self, tree: tuple, sheet: int, block_id: str, index: int, owner: str) -> Any:
+        """A formula row's value, remembered by the values of the row's own cells it reads.
+
+        The analyser recomputes 100,000 posts: rows that read the same values (a channel's
+        caption limit) give the same result. A formula whose other references are not the same
+        for every row is computed row by row.
+        """
+        memo = self._row_memo.get((id(tree), block_id))
+        if memo is None:
+            memo = self._row_memo[(id(tree), block_id)] = self.row_references(tree, block_id)
+        coords = {"row": (block_id, index)}
+        if memo is False:
+            return self.compute(sheet, tree, coords, owner)[1]
+        locals_, results = memo
+        # With the types: True and 1.0 are equal keys, but not the same to ISNUMBER.
+        key = tuple((value.__class__, value) for value in (self.store_value(local, index) for local in locals_))
+        try:
+            return results[key]
+        except KeyError:
+            found = results[key] = self.compute(sheet, tree, coords, owner)[1]
+            return found
+        except TypeError:  # a value that cannot be a key
+            return self.compute(sheet, tree, coords, owner)[1]
+
+    def row_references(self, tree: tuple, block_id: str) -> tuple[list[ColumnStore], dict] | bool:
+        """The columns of its own row a row formula reads, if all else it reads is the same for
+        every row (False otherwise)."""
+        locals_ = []
+        for name, modifier in fx.compiled(tree).refs:
+            if modifier == "label":
+                continue
+            placement = self.plan.items.get(name)
+            if placement is None:
+                return False
+            column = placement.column
+            if column is not None and column.block_id == block_id and modifier != "all":
+                locals_.append(column)
+            elif column is None and placement._cells and "row" in placement._cells[0][0]:
+                return False
+        return locals_, {}
 
     def column_range(self, store: ColumnStore) -> fx.Range:
         """A whole column as one Range, made once: formulas that scan it can keep what they learn."""
@@ -870,8 +920,9 @@ class _Planner:
                     f"{self.x.blueprint.source}: {owner}: {{{ref[0]}}} means {cells} cells here, where one value "
                     "is expected (give it to a function such as SUM, or refer to one cell)"
                 )
-            sheet_name = self.plan.sheets[target].name
-            texts.append(",".join(_a1_range(None if sheet_name == here else sheet_name, *rect) for rect in rects))
+            if self.with_text:
+                sheet_name = self.plan.sheets[target].name
+                texts.append(",".join(_a1_range(None if sheet_name == here else sheet_name, *rect) for rect in rects))
 
         def lookup(name: str, modifier: str | None) -> Any:
             target, rects = refs[(name, modifier)]
@@ -900,12 +951,13 @@ class _Planner:
 
         if not self.with_values:
             return program.pattern.format(*texts), None
+        text = program.pattern.format(*texts) if self.with_text else None
         result = program.run(lookup)
         if isinstance(result, fx.Range):
             result = result.values[0] if len(result.values) == 1 else fx.VALUE
         if result is None:
             result = 0.0  # a formula pointing at a blank cell shows 0
-        return program.pattern.format(*texts), result
+        return text, result
 
     def resolve(self, name: str, modifier: str | None, coords: dict, owner: str) -> tuple[int, list[tuple[int, int, int, int]]]:
         """The sheet and the rectangles that ``{name@modifier}`` means in a cell at ``coords``."""
