@@ -30,16 +30,16 @@ SAME_EVERYWHERE = re.compile(
     r"|strategy\.sample\.(company_name|company_founded|company_founder|comp_name\.\d+|role_tools\.[23]|dist_networks))$"
 )
 SAME_IN = {
-    # "Idea", "Video", "Live", "Status": the same word in the language.
+    # The same word in the language ("Idea", "Video"), or a file name that is ("outlet-fb").
     "fi": {"calendar.status.idea", "calendar.format.video", "calendar.format.live",
            "calendar.sample.asset_link.5", "calendar.sample.asset_link.13"},  # outlet-fb, kuura-fb
     "lv": set(),
     "mk": set(),
-    "nb": {"calendar.status.idea", "calendar.format.video", "calendar.format.live", "roadmap.column.status",
-           "roadmap.common.status", "calendar.column.status", "calendar.format.story", "calendar.format.reel",
-           "kpi-report.column.kpi", "calendar.common.category", "budget.line.designer", "roadmap.list.team",
-           "calendar.list.team", "strategy.list.team", "calendar.pillar.inspiration", "strategy.sales.offline",
-           "strategy.sales.online", "calendar.format.post", "budget.line.hosting", "strategy.section.crisis_team"},
+    # Norwegian uses these words as they are.
+    "nb": {"budget.line.designer", "budget.line.hosting", "calendar.list.team", "calendar.column.format", "calendar.column.status",
+           "calendar.format.reel", "calendar.format.story", "calendar.format.video", "roadmap.list.team", "roadmap.column.start",
+           "roadmap.column.status", "roadmap.common.status", "strategy.list.team", "strategy.common.person",
+           "strategy.column.crisis_scenario", "strategy.sample.company_hq"},
 }
 
 
