@@ -35,7 +35,6 @@ import os
 import re
 import sqlite3
 import tempfile
-import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +45,7 @@ from smm_sheets.errors import FileError, InputError, ParameterError, SmmSheetsEr
 from smm_sheets.generate import with_sample_goals
 from smm_sheets.model import Blueprint
 from smm_sheets.params import Parameters, make_parameters
+from smm_sheets.reader import CellError, read_table
 
 CLIENT_COLUMNS = ("company", "year", "start_month", "currency", "channels", "team", "goals", "language")
 OPTION_PREFIX = "option."
@@ -60,7 +60,6 @@ RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in ran
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d+(?:\.0*)?$")
 _TEMPORARY = re.compile(r"^\..+\.tmp$")  # render.write_all's and write_manifest's temporary files
-_COMMIT_SECONDS = 1.0
 
 
 # --------------------------------------------------------------------------- reading clients
@@ -86,10 +85,11 @@ class ClientsTable:
     headers: list[str]
     count: int
     _rows: Callable[[], Iterator[list[Any]]]
+    header_row: int = 1
 
     def rows(self) -> Iterator[ClientRow]:
         """The rows after the header, blank ones left out, one at a time."""
-        for row, cells in enumerate(self._rows(), start=2):
+        for row, cells in enumerate(self._rows(), start=self.header_row + 1):
             if all(_blank(value) for value in cells):
                 continue
             problem = None
@@ -100,6 +100,8 @@ class ClientsTable:
             named = {}
             for i, name in enumerate(self.columns):
                 value = cells[i] if i < len(cells) else None
+                if isinstance(value, CellError) and problem is None:
+                    problem = f"{self.headers[i] or f'column {i + 1}'} holds the error value {value}"
                 if name is None:
                     if not _blank(value) and problem is None:
                         problem = f"a value in column {i + 1}, which has no header"
@@ -110,7 +112,8 @@ class ClientsTable:
 
 def open_clients(path: str | Path) -> ClientsTable:
     """Open a clients file: a CSV (UTF-8, with or without BOM, or UTF-16 with BOM; comma,
-    semicolon or tab separated) or an .xlsx workbook (its first sheet).
+    semicolon or tab separated) or an .xlsx or .ods workbook (its first sheet).
+    The header is the first row that is not blank.
 
     The whole file is read once here, so that a file that cannot be read fails before any
     work starts; the rows are then read again one at a time by :meth:`ClientsTable.rows`.
@@ -129,11 +132,11 @@ def open_clients(path: str | Path) -> ClientsTable:
     if size > MAX_CLIENTS_BYTES:
         raise InputError(f"{path}: larger than {MAX_CLIENTS_BYTES // 2**20} MB; split the clients into several files")
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _open_xlsx(path)
+    if suffix in (".xlsx", ".xlsm", ".ods"):
+        return _open_workbook(path)
     if suffix in (".csv", ".tsv", ".txt"):
         return _open_csv(path)
-    raise InputError(f"{path}: clients must be a .csv or .xlsx file")
+    raise InputError(f"{path}: clients must be a .csv, .xlsx or .ods file")
 
 
 def _open_csv(path: Path) -> ClientsTable:
@@ -155,7 +158,7 @@ def _open_csv(path: Path) -> ClientsTable:
             try:
                 yield from reader
             except UnicodeDecodeError:
-                raise InputError(f"{path}: line {reader.line_num + 1}: not UTF-8 text; save the file as \"CSV UTF-8\"") from None
+                raise _not_utf8(path, encoding) from None
             except csv.Error as error:
                 raise InputError(f"{path}: line {reader.line_num}: {error}") from None
 
@@ -163,38 +166,47 @@ def _open_csv(path: Path) -> ClientsTable:
         with open(path, encoding=encoding, newline="") as handle:
             first_line = handle.readline()
     except UnicodeDecodeError:
-        raise InputError(f"{path}: line 1: not UTF-8 text; save the file as \"CSV UTF-8\"") from None
+        raise _not_utf8(path, encoding) from None
     except OSError as error:
         raise FileError(f"{path}: cannot read: {error.strerror}") from None
     # Spreadsheets in many European locales save "CSV" with semicolons.
     delimiter = max((",", ";", "\t"), key=first_line.count)
     iterator = records(delimiter)
-    header = next(iterator, None)
-    if header is None or all(not cell.strip() for cell in header):
-        raise InputError(f"{path}: the first row must name the columns (company, year, ...)")
-    count = sum(1 for _ in iterator)  # reads the whole file: a bad line fails before any work
+    header_row, header = next(((i, cells) for i, cells in enumerate(iterator, start=1) if any(c.strip() for c in cells)), (0, None))
+    if header is None:
+        raise InputError(f"{path}: no header row naming the columns (company, year, ...)")
+    count = sum(1 for cells in iterator if any(c.strip() for c in cells))  # a bad line fails before any work
 
     def data_rows() -> Iterator[list[Any]]:
         rows = records(delimiter)
-        next(rows)
+        for _ in range(header_row):
+            next(rows)
         yield from rows
 
-    return ClientsTable(path, _column_names(path, header), [str(h) for h in header], count, data_rows)
+    return ClientsTable(path, _column_names(path, header), [h.strip() for h in header], count, data_rows, header_row)
 
 
-def _open_xlsx(path: Path) -> ClientsTable:
-    try:
-        from smm_sheets.reader import read_table
-    except ImportError:
-        raise InputError(f"{path}: reading clients from .xlsx is not available in this version; save the sheet as \"CSV UTF-8\"") from None
-    table = [list(row) for row in read_table(path)]
-    while table and all(_blank(value) for value in table[0]):
-        table.pop(0)
-    if not table:
-        raise InputError(f"{path}: the first row must name the columns (company, year, ...)")
-    header = ["" if _blank(value) else str(value) for value in table[0]]
-    rows = table[1:]
-    return ClientsTable(path, _column_names(path, header), header, len(rows), lambda: iter(rows))
+def _not_utf8(path: Path, encoding: str) -> InputError:
+    if encoding == "utf-16":
+        return InputError(f"{path}: not UTF-16 text after its byte order mark")
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                break
+    return InputError(f"{path}: line {number}: not UTF-8 text; save the file as \"CSV UTF-8\"")
+
+
+def _open_workbook(path: Path) -> ClientsTable:
+    table = read_table(path)
+    header_row = next((i for i, cells in enumerate(table) if not all(_blank(value) for value in cells)), None)
+    if header_row is None:
+        raise InputError(f"{path}: no header row naming the columns (company, year, ...) on the first sheet")
+    header = ["" if _blank(value) else _text(value).strip() for value in table[header_row]]
+    rows = table[header_row + 1:]
+    count = sum(1 for cells in rows if not all(_blank(value) for value in cells))
+    return ClientsTable(path, _column_names(path, header), header, count, lambda: iter(rows), header_row + 1)
 
 
 def _column_names(path: Path, header: list[str]) -> list[str | None]:
@@ -399,7 +411,6 @@ def _file_digest(path: Path) -> str:
         raise FileError(f"{path}: cannot read: {error.strerror}") from None
 
 
-@functools.lru_cache(maxsize=1)
 def _support_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted(loader.BUILTIN_DIR.rglob("*.yaml")):
@@ -623,13 +634,13 @@ class Runner:
         except ImportError:
             raise FileError("--scheduler needs the distributed package: pip install 'smm-sheets[cluster]'") from None
         try:
-            client = distributed.Client(self.scheduler, timeout="20s", set_as_default=False)
+            client = distributed.Client(self.scheduler, set_as_default=False)  # timeout: distributed.comm.timeouts.connect
         except (OSError, TimeoutError, ValueError) as error:
             raise FileError(f"cannot reach the Dask scheduler at {self.scheduler}: {error}") from None
         pending: dict[Any, tuple[Any, Any]] = {}  # key -> (future, item)
         try:
             window = max(8, 3 * sum(client.nthreads().values()))
-            finished = distributed.as_completed()
+            finished = distributed.as_completed(loop=client.loop)
             source = iter(items)
             more = True
             while True:
@@ -686,9 +697,10 @@ class State:
         except sqlite3.DatabaseError as error:
             if "locked" in str(error):
                 raise FileError(f"{out_dir} is in use by another batch run; wait for it to finish") from None
-            os.unlink(path)  # not ours or damaged: start again, everything is regenerated
+            for stale in (path, path.with_name(path.name + "-wal")):  # damaged: start again, regenerating all
+                if stale.exists():
+                    os.unlink(stale)
             self.db = self._connect(path)
-        self._last_commit = time.monotonic()
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -697,8 +709,12 @@ class State:
         except sqlite3.Error as error:
             raise FileError(f"cannot open {path}: {error}") from None
         try:
+            # The lock, once taken, is kept until the connection closes. WAL with NORMAL sync:
+            # a commit survives the process being killed at any moment, at no fsync per client.
             db.execute("PRAGMA locking_mode=EXCLUSIVE")
-            db.execute("BEGIN EXCLUSIVE")  # takes the lock, kept until the connection closes
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("BEGIN EXCLUSIVE")
             db.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS done (slug TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, files TEXT NOT NULL);
@@ -740,7 +756,7 @@ class State:
         return tuple(FileEntry(**entry) for entry in json.loads(found[0])) if found else None
 
     def record(self, result: Result) -> None:
-        """Note one client's result; committed at least once a second."""
+        """Note one client's result, committed at once (a run killed later resumes after it)."""
         files = json.dumps([dataclasses.asdict(entry) for entry in result.files], ensure_ascii=False)
         self.db.execute(
             "INSERT OR REPLACE INTO run VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -751,9 +767,7 @@ class State:
                 self.db.execute("DELETE FROM done WHERE slug = ?", (result.slug,))
             else:
                 self.db.execute("INSERT OR REPLACE INTO done VALUES (?, ?, ?)", (result.slug, result.fingerprint, files))
-        if time.monotonic() - self._last_commit >= _COMMIT_SECONDS:
-            self.db.commit()
-            self._last_commit = time.monotonic()
+        self.db.commit()
 
     def counts(self) -> dict[str, int]:
         """Clients of this run by status."""

@@ -191,7 +191,7 @@ class _Reader:
         if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
             raise self.fail("encrypted (password-protected); save it without a password and try again")
         if "xls" not in formats:
-            raise self.fail(f"an .xls workbook; expected {' or '.join(formats)}")
+            raise self.fail(f"an .xls workbook; expected {' or '.join('.' + f for f in formats)}")
         has_macros = "_VBA_PROJECT_CUR".encode("utf-16-le") in data
         return WorkbookData(path=self.path, format="xls", sheets={}, has_macros=has_macros)
 
@@ -393,6 +393,7 @@ class _Package:
 
     def check_prolog(self, name: str, head: bytes) -> None:
         """Refuse DOCTYPE and ENTITY declarations: only a DTD can declare the entities of a bomb."""
+        head = head[:_PROLOG_BYTES]
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
             text = head.decode("utf-16", errors="replace")
         else:
@@ -406,9 +407,9 @@ class _Package:
                     raise self.fail(f"{name}: XML prolog longer than {_PROLOG_BYTES:,} bytes")
                 return  # an empty or text-only part: whoever parses it will say so
             if text.startswith("<?", pos):
-                close = text.find("?>", pos)
+                close, pos = text.find("?>", pos), text.find("?>", pos) + 2
             elif text.startswith("<!--", pos):
-                close = text.find("-->", pos)
+                close, pos = text.find("-->", pos + 4), text.find("-->", pos + 4) + 3
             elif text.startswith("<!", pos):
                 word = text[pos + 2 : pos + 9].upper()
                 what = "ENTITY" if word.startswith("ENTITY") else "DOCTYPE" if word.startswith("DOCTYPE") else "markup"
@@ -419,7 +420,6 @@ class _Package:
                 if len(head) >= _PROLOG_BYTES:
                     raise self.fail(f"{name}: XML prolog longer than {_PROLOG_BYTES:,} bytes")
                 return
-            pos = close + 2
 
     def part(self, name: str) -> bytes | None:
         info = self.infos.get(name)

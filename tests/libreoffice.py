@@ -86,6 +86,11 @@ def pdf(src: Path, out_dir: Path, timeout: float = DEFAULT_TIMEOUT) -> Path:
     return _convert([src], out_dir, "pdf", "pdf", timeout)[0]
 
 
+def convert(src: Path, out_dir: Path, fmt: str, timeout: float = DEFAULT_TIMEOUT) -> Path:
+    """Open ``src`` in LibreOffice (recalculating) and save it as ``out_dir/<stem>.<fmt>`` (ods, xls, xlsx...)."""
+    return _convert([src], out_dir, fmt, fmt, timeout)[0]
+
+
 def _convert(sources: list[Path], out_dir: Path, convert_to: str, suffix: str, timeout: float) -> list[Path]:
     soffice = soffice_path()
     if soffice is None:
