@@ -198,8 +198,11 @@ class _Reader:
     def read_values(self, workbook: WorkbookData) -> None:
         """Cell values from python-calamine; every failure it has becomes a FileError."""
         try:
-            book = python_calamine.CalamineWorkbook.from_path(str(self.path)) if self._suffix_matches(workbook.format) \
-                else python_calamine.CalamineWorkbook.from_filelike(open(self.path, "rb"))
+            if self._suffix_matches(workbook.format):
+                book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            else:  # calamine picks its parser by extension; from bytes it sniffs the format
+                with open(self.path, "rb") as fh:
+                    book = python_calamine.CalamineWorkbook.from_filelike(fh)
             with book:
                 for meta in book.sheets_metadata:
                     if meta.typ not in (python_calamine.SheetTypeEnum.WorkSheet, python_calamine.SheetTypeEnum.MacroSheet,
