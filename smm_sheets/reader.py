@@ -49,8 +49,6 @@ _RATIO_CHECKED_ABOVE = 1_000_000  # bytes uncompressed: small entries may compre
 _PROLOG_BYTES = 65_536  # a root element must start within this many bytes of an XML part
 _OWN_PART_LIMIT = 50_000_000  # bytes: metadata parts parsed into a tree here (workbook.xml, custom.xml...)
 _CHUNK = 1 << 20
-# Error values as spreadsheets show them; LibreOffice's own are "Err:502" and the like.
-ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!", "#BUSY!"})
 
 
 @dataclass
