@@ -22,7 +22,7 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
-	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench.py && $(BIN)/python bench/bench_batch.py
 
 # Pictures of the sample workbooks for the README (needs LibreOffice and pdftoppm).
 docs: $(VENV)/.installed

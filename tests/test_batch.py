@@ -120,6 +120,16 @@ def test_sample_folders_are_readable_and_distinct(sample_batch):
     assert len(set(folders.values())) == 20
 
 
+def test_the_language_column_chooses_each_clients_language(sample_batch, tmp_path):
+    out = sample_batch[0]
+    for folder, language in (("ziemeļu-adījumi-sia", "lv"), ("bergen-bakeri-as", "nb"), ("harbour-lane-books-ltd", "en")):
+        meta = dict(row[:2] for row in openpyxl.load_workbook(out / folder / "budget.xlsx")["_smm"].iter_rows(max_row=20, values_only=True))
+        assert meta["language"] == language
+    clients = write_clients(tmp_path / "clients.csv", ["Alpha Oy,fi", "Beta Oy,klingon"], header="company,language\n")
+    code, _, stderr = run("batch", clients, "-o", tmp_path / "out", "--jobs", "1", "--blueprints", "budget")
+    assert code == 1 and stderr.startswith("smm-sheets: row 3: unknown language 'klingon'")
+
+
 def test_manifest_csv_lists_each_file_and_keeps_names_as_text(sample_batch):
     out = sample_batch[0]
     raw = (out / "manifest.csv").read_bytes()
