@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -125,7 +124,6 @@ class Scenario:
     blueprint: str
     language: str = "en"
     fmt: str = "xlsx"
-    channels: str | None = None
     actions: list[dict] = field(default_factory=list)
     # Rows inserted: (sheet index, 0-based planned row before which, count).
     inserts: list[tuple[int, int, int]] = field(default_factory=list)
@@ -298,7 +296,6 @@ def kpi_edits(plan) -> Scenario:
     ig = {"channel": "instagram"}
     impressions = at(plan, "impressions", **ig, month=1)
     likes = at(plan, "likes", **ig, month=1)
-    clicks_impressions = at(plan, "impressions", **ig, month=2)
     clicks = at(plan, "link_clicks", **ig, month=2)
     engaged = sum(planned_value(plan, n, **ig, month=2) or 0 for n in ("likes", "comments", "shares", "saves"))
     negative = at(plan, "comments", channel="facebook", month=3)
@@ -653,7 +650,7 @@ def test_kpi_totals_equal_libreoffices(lo, reports):
     assert close(report.totals["engagement_rate"], engagements / total("impressions"))
     for i, channel in enumerate(_order(plan, "impressions", "channel")):
         assert close(report.totals["by_channel"]["impressions"].iloc[i], total("impressions", channel=channel))
-    # LibreOffice's own rates, month by month, where one channel alone has figures.
+    # LibreOffice's own click-through rates, per channel and month, follow the saved counts.
     for coords, where in cells_of(plan, "ctr"):
         value = saved(book, where)
         if isinstance(value, (int, float)):
