@@ -23,6 +23,7 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench.py && $(BIN)/python bench/bench_batch.py
+	$(BIN)/python bench/bench_analyse.py
 
 # Pictures of the sample workbooks for the README (needs LibreOffice and pdftoppm).
 docs: $(VENV)/.installed
