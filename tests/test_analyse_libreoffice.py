@@ -32,6 +32,7 @@ from python_calamine import CalamineWorkbook
 from smm_sheets import layout, loader
 from smm_sheets.analyse import analyse, analyse_file
 from smm_sheets.cellmap import a1
+from smm_sheets.errors import SmmSheetsError
 from smm_sheets.generate import generate, with_sample_goals
 from tests.conftest import params
 from tests.libreoffice import edit_many, soffice_uno  # noqa: F401 - the fixture
@@ -345,6 +346,10 @@ def other_language() -> str:
     return "mk" if "mk" in offered else offered[0]
 
 
+def english_goals() -> tuple[str, ...]:
+    return with_sample_goals(make_params(), [loader.load("strategy")]).goals
+
+
 def budget_mk(plan) -> Scenario:
     typed = budget_typed(plan)
     return Scenario("budget_mk", "budget", language=plan.params.language, actions=typed.actions, expected=typed.expected,
@@ -397,7 +402,9 @@ def lo(tmp_path_factory) -> dict[str, Any]:
     jobs, scenarios = [], {}
     for name, (blueprint_id, values, make) in SCENARIOS.items():
         if "language" in values:
-            values = {**values, "language": other_language()}
+            # The English workbook's goals: the catalogs' sample goals are other texts
+            # (test_sample_workbook_in_every_language_can_be_analysed covers those).
+            values = {**values, "language": other_language(), "goals": english_goals()}
         plan = build_plan(blueprint_id, make_params(**values))
         scenario = make(plan)
         scenario.plan = plan
@@ -425,13 +432,26 @@ def sha256(path: Path) -> str:
 _HASHES: dict[Path, tuple[str, str]] = {}
 
 
+class Reports(dict):
+    """Scenario name -> FileReport; a file the analyser refused fails only the tests that read it."""
+
+    def __getitem__(self, name: str):
+        found = super().__getitem__(name)
+        if isinstance(found, SmmSheetsError):
+            pytest.fail(f"{name}: the analyser refused LibreOffice's file: {found}")
+        return found
+
+
 @pytest.fixture(scope="module")
-def reports(lo) -> dict[str, Any]:
+def reports(lo) -> Reports:
     """Scenario name -> FileReport of LibreOffice's output (sha256 taken before and after)."""
-    found = {}
+    found = Reports()
     for name, edited in lo["scenarios"].items():
         before = sha256(edited.out)
-        found[name] = analyse_file(edited.out)
+        try:
+            found[name] = analyse_file(edited.out)
+        except SmmSheetsError as error:
+            found[name] = error
         _HASHES[edited.out] = (before, sha256(edited.out))
     return found
 
@@ -739,6 +759,18 @@ def test_macedonian_workbook_gives_the_same_findings_and_totals(lo, reports):
         else:
             assert close(value, macedonian.totals[key]), key
     budget_totals_match(macedonian, lo["scenarios"]["budget_mk"])
+
+
+@pytest.mark.parametrize("language", ["en", "fi", "lv", pytest.param("mk", marks=pytest.mark.xfail(
+    strict=True, reason="analyser bug: generate writes the mk sample goals (one of 61 characters), analyse refuses them: damaged _smm sheet: goals must be at most 60 printable characters")), "nb"])
+def test_sample_workbook_in_every_language_can_be_analysed(language, tmp_path):
+    # No LibreOffice needed: what the generator writes with --sample, the analyser reads.
+    if language not in loader.load("strategy").labels:
+        pytest.skip(f"no {language} catalog yet")
+    for blueprint_id in BLUEPRINTS:
+        path = generate(blueprint_id, make_params(language=language), tmp_path)
+        report = analyse_file(path)
+        assert report.blueprint_id == blueprint_id
 
 
 # --------------------------------------------------------------------------- untouched, and one client's set
