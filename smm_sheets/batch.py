@@ -34,13 +34,12 @@ import multiprocessing
 import os
 import re
 import sqlite3
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from smm_sheets import __version__, layout, loader, render
+from smm_sheets import __version__, atomic, layout, loader, render
 from smm_sheets.errors import FileError, InputError, ParameterError, SmmSheetsError
 from smm_sheets.generate import with_sample_goals
 from smm_sheets.model import Blueprint
@@ -814,8 +813,8 @@ def write_manifest(out_dir: Path, state: State, header: dict[str, Any]) -> tuple
             for item in entry.get("files", ()):
                 writer.writerow([*base, item["blueprint"], item["version"], item["path"], item["sha256"], item["bytes"], __version__, ""])
 
-    _atomic_text(json_path, write_json, "utf-8")
-    _atomic_text(csv_path, write_csv, "utf-8-sig")  # with a BOM, so spreadsheets read it as UTF-8
+    atomic.write_text(json_path, write_json)
+    atomic.write_text(csv_path, write_csv, "utf-8-sig")  # with a BOM, so spreadsheets read it as UTF-8
     return json_path, csv_path
 
 
@@ -824,29 +823,6 @@ def _csv_text(value: Any) -> str:
     would otherwise read a formula (``=HYPERLINK(...)``, ``+1 Agency``)."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _atomic_text(target: Path, write: Callable[[io.TextIOBase], None], encoding: str) -> None:
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as error:
-        raise FileError(f"cannot write to {target.parent}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding=encoding, newline="") as stream:
-            write(stream)
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, target)
-    except OSError as error:
-        raise FileError(f"cannot write {target}: {error.strerror or error}") from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # --------------------------------------------------------------------------- the pipeline

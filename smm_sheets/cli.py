@@ -128,12 +128,19 @@ def _read_params(path: Path) -> dict[str, Any]:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Text for people, JSON for scripts.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file instead of standard output.")
 @click.option("--strict", is_flag=True, help="Exit with 1 on warnings too.")
-def analyse_command(paths: tuple[Path, ...], output_format: str, output: Path | None, strict: bool) -> int:
+@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), help="Portfolio of a batch folder: one row per client, written to FILE.xlsx and FILE.json.")
+@click.option("--jobs", type=click.IntRange(min=1), help="With --summary: worker processes (default: the number of cores).")
+@click.option("--scheduler", metavar="ADDRESS", help="With --summary: run on this Dask scheduler instead of local processes.")
+@click.option("--quiet", is_flag=True, help="With --summary: no progress bar.")
+def analyse_command(paths: tuple[Path, ...], output_format: str, output: Path | None, strict: bool,
+                    summary: Path | None = None, jobs: int | None = None, scheduler: str | None = None, quiet: bool = False) -> int:
     """Check filled-in workbooks (files or folders) and report their totals.
 
     Exit code 0: no errors; 1: a finding of severity error (with --strict: or a warning);
     2: a file could not be analysed at all, or bad usage.
     """
+    if summary is not None:
+        return _portfolio_command(paths, summary, jobs, scheduler, quiet, strict)
     from smm_sheets import report_text
     from smm_sheets.analyse import analyse
 
@@ -166,50 +173,88 @@ def batch_command(clients: Path, out_dir: Path, selection: str, sample: bool, jo
     A bad row is reported with its row number and skipped; the exit status is then 1. Running
     again skips clients whose files are up to date and resumes an interrupted run.
     """
-    import signal
-
     from smm_sheets import batch
 
-    progress = None
-    if not quiet and sys.stderr.isatty():
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    with _Progress(quiet) as progress:
+        def on_result(result: Any, total: int) -> None:
+            if result.status == "failed":
+                progress.say(f"smm-sheets: row {result.row}: {' '.join(str(result.error).split())}")
+            progress.advance(total)
 
-        progress = Progress(TextColumn("clients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=True)
-    task = None
-
-    def on_result(result: Any, total: int) -> None:
-        nonlocal task
-        if result.status == "failed":
-            line = f"smm-sheets: row {result.row}: {' '.join(str(result.error).split())}"
-            if progress is not None:
-                progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
-            else:
-                click.echo(line, err=True)
-        if progress is not None:
-            if task is None:
-                task = progress.add_task("clients", total=total)
-            progress.advance(task)
-
-    def terminate(signum: int, frame: Any) -> None:  # `kill` stops like Ctrl-C: manifest first
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, terminate)
-    except ValueError:  # not the main thread: leave signals alone
-        previous = None
-    try:
-        if progress is not None:
-            progress.start()
-        summary = batch.run_batch(clients, out_dir, selection, sample=sample, jobs=jobs, scheduler=scheduler, force=force, on_result=on_result)
-    except KeyboardInterrupt:
-        click.echo("smm-sheets: interrupted; the manifest lists the clients finished so far; run the same command again to resume", err=True)
-        raise
-    finally:
-        if progress is not None:
-            progress.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        try:
+            summary = batch.run_batch(clients, out_dir, selection, sample=sample, jobs=jobs, scheduler=scheduler, force=force, on_result=on_result)
+        except KeyboardInterrupt:
+            progress.say("smm-sheets: interrupted; the manifest lists the clients finished so far; run the same command again to resume")
+            raise
     click.echo(f"{summary.clients} clients: {summary.generated} generated, {summary.unchanged} unchanged, {summary.failed} failed; manifest {summary.manifest_json}")
     return 1 if summary.failed else 0
+
+
+def _portfolio_command(paths: tuple[Path, ...], summary: Path, jobs: int | None, scheduler: str | None, quiet: bool, strict: bool) -> int:
+    """``analyse DIR --summary FILE``: the portfolio of a batch folder."""
+    from smm_sheets import portfolio
+
+    if len(paths) != 1:
+        raise click.UsageError("--summary takes one batch folder")
+    folder = paths[0]
+    total = sum(1 for _ in portfolio.client_folders(folder)) if folder.is_dir() else 0
+    with _Progress(quiet) as progress:
+        def on_result(row: Any) -> None:
+            if row.problem:
+                progress.say(f"smm-sheets: {row.folder}: {' '.join(row.problem.split())}")
+            progress.advance(total)
+
+        result = portfolio.run_portfolio(folder, summary, jobs=jobs, scheduler=scheduler, strict=strict, on_result=on_result)
+    click.echo(f"{result.clients} clients: {result.with_errors} with errors, {result.with_warnings} with warnings, "
+               f"{result.unreadable} with unreadable files; summary {result.xlsx} and {result.json}")
+    return result.exit_code
+
+
+class _Progress:
+    """A progress bar on stderr when it is a terminal (and not --quiet); ``kill`` (SIGTERM)
+    stops the work like Ctrl-C, so that what is finished is written down first."""
+
+    def __init__(self, quiet: bool):
+        self.bar = None
+        self.task = None
+        if not quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("clients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                                console=Console(stderr=True), transient=True)
+
+    def __enter__(self) -> "_Progress":
+        import signal
+
+        def terminate(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        try:
+            self.previous = signal.signal(signal.SIGTERM, terminate)
+        except ValueError:  # not the main thread: leave signals alone
+            self.previous = None
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        import signal
+
+        if self.bar is not None:
+            self.bar.stop()
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+    def say(self, line: str) -> None:
+        """A line on stderr, above the bar."""
+        if self.bar is not None:
+            self.bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(line, err=True)
+
+    def advance(self, total: int) -> None:
+        if self.bar is not None:
+            if self.task is None:
+                self.task = self.bar.add_task("clients", total=total)
+            self.bar.advance(self.task)

@@ -49,8 +49,6 @@ _RATIO_CHECKED_ABOVE = 1_000_000  # bytes uncompressed: small entries may compre
 _PROLOG_BYTES = 65_536  # a root element must start within this many bytes of an XML part
 _OWN_PART_LIMIT = 50_000_000  # bytes: metadata parts parsed into a tree here (workbook.xml, custom.xml...)
 _CHUNK = 1 << 20
-# Error values as spreadsheets show them; LibreOffice's own are "Err:502" and the like.
-ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!", "#BUSY!"})
 
 
 @dataclass
@@ -198,8 +196,11 @@ class _Reader:
     def read_values(self, workbook: WorkbookData) -> None:
         """Cell values from python-calamine; every failure it has becomes a FileError."""
         try:
-            book = python_calamine.CalamineWorkbook.from_path(str(self.path)) if self._suffix_matches(workbook.format) \
-                else python_calamine.CalamineWorkbook.from_filelike(open(self.path, "rb"))
+            if self._suffix_matches(workbook.format):
+                book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            else:  # calamine picks its parser by extension; from bytes it sniffs the format
+                with open(self.path, "rb") as fh:
+                    book = python_calamine.CalamineWorkbook.from_filelike(fh)
             with book:
                 for meta in book.sheets_metadata:
                     if meta.typ not in (python_calamine.SheetTypeEnum.WorkSheet, python_calamine.SheetTypeEnum.MacroSheet,

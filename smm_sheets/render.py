@@ -263,3 +263,113 @@ def _write_chart(workbook: xlsxwriter.Workbook, ws, chart) -> None:
         figure.set_y_axis(y_axis)
     figure.set_size({"width": 760, "height": 340})
     ws.insert_chart(chart.row, chart.col, figure)
+
+
+# --------------------------------------------------------------------------- a plain table workbook
+
+# Number formats of write_table's column kinds.
+_TABLE_FORMATS = {"text": None, "integer": "#,##0", "number": "#,##0.00", "percent": "0.0%"}
+
+
+def write_table(
+    target: Path,
+    title: str,
+    columns: list[tuple[str, str]],
+    rows: Any,
+    totals: list[tuple[str, dict[int, tuple]]] = (),
+    chart: dict[str, Any] | None = None,
+) -> Path:
+    """Write a one-sheet table workbook atomically: a title, a header, one row per item (text
+    always as text), total rows by formula with their values, and a column chart.
+
+    Args:
+        target: the .xlsx path (replaced if it exists).
+        title: the sheet's title line; the sheet is named after it (cut to 31 characters).
+        columns: (header, kind) pairs; kind is text, integer, number or percent.
+        rows: an iterable of rows (lists of values, one per column), written as they come.
+        totals: rows below the table: (label, {column index: spec}); a spec is
+            ``("sum", value)`` or ``("sumif", criteria column index, text, value)``, the value
+            being what the formula gives, stored with it.
+        chart: ``{"title": str, "categories": column index, "values": [column indexes]}``.
+
+    Returns:
+        The path written.
+
+    Raises:
+        FileError: the folder cannot be written to.
+    """
+    target = Path(target)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(handle)
+    except OSError as error:
+        raise FileError(f"cannot write to {target.parent}: {error.strerror}") from None
+    try:
+        _render_table(temporary, title, columns, rows, totals, chart)
+        os.chmod(temporary, _file_mode(target))
+        os.replace(temporary, target)
+    except OSError as error:
+        raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return target
+
+
+def _render_table(path: str, title: str, columns: list[tuple[str, str]], rows: Any, totals: Any, chart: dict[str, Any] | None) -> None:
+    import re
+
+    from xlsxwriter.utility import xl_range_abs
+
+    workbook = xlsxwriter.Workbook(
+        path, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "constant_memory": True},
+    )
+    base = dict(_BASE)
+    title_format = workbook.add_format({**base, **_ROLES["title"]})
+    header_format = workbook.add_format({**base, **_ROLES["header"]})
+    body = [workbook.add_format({**base, **({"num_format": _TABLE_FORMATS[kind]} if _TABLE_FORMATS[kind] else {})}) for _, kind in columns]
+    total = [workbook.add_format({**base, **_ROLES["total"], **({"num_format": _TABLE_FORMATS[kind]} if _TABLE_FORMATS[kind] else {})}) for _, kind in columns]
+    name = "".join(c for c in title if c not in "[]:*?/\\")[:31].strip("' ") or "Table"
+    ws = workbook.add_worksheet(name)
+    for col, (header, kind) in enumerate(columns):
+        ws.set_column(col, col, max(10, min(40, len(header) + 2)) if kind != "text" else 28)
+    ws.write_string(0, 0, title, title_format)
+    first = 2
+    ws.set_row(first, 30)
+    for col, (header, _) in enumerate(columns):
+        ws.write_string(first, col, header, header_format)
+    ws.freeze_panes(first + 1, 1)
+    last = first
+    for values in rows:
+        last += 1
+        for col, value in enumerate(values):
+            _write_value(ws, last, col, value, body[col])
+    if last > first:
+        ws.autofilter(first, 0, last, len(columns) - 1)
+    row = last
+    for label, specs in totals:
+        row += 1
+        ws.write_string(row, 0, label, total[0])
+        for col in range(1, len(columns)):
+            spec = specs.get(col)
+            if spec is None:
+                ws.write_blank(row, col, None, total[col])
+            elif last == first:  # no rows: no range to sum
+                ws.write_number(row, col, spec[-1], total[col])
+            elif spec[0] == "sum":
+                ws.write_formula(row, col, f"=SUM({xl_range_abs(first + 1, col, last, col)})", total[col], spec[-1])
+            else:
+                _, criteria_col, text, value = spec
+                criterion = '"=' + re.sub(r"([~*?])", r"~\1", text).replace('"', '""') + '"'
+                where = xl_range_abs(first + 1, criteria_col, last, criteria_col)
+                ws.write_formula(row, col, f"=SUMIF({where},{criterion},{xl_range_abs(first + 1, col, last, col)})", total[col], value)
+    if chart and last > first:
+        figure = workbook.add_chart({"type": "column"})
+        categories = [name, first + 1, chart["categories"], last, chart["categories"]]
+        for col in chart["values"]:
+            figure.add_series({"name": [name, first, col], "categories": categories, "values": [name, first + 1, col, last, col]})
+        figure.set_title({"name": chart["title"]})
+        figure.set_legend({"position": "bottom"})
+        figure.set_size({"width": 900, "height": 380})
+        ws.insert_chart(row + 2, 0, figure)
+    workbook.close()

@@ -33,7 +33,7 @@ SAME_IN = {
     # The same word in the language ("Idea", "Video"), or a file name that is ("outlet-fb").
     "fi": {"calendar.status.idea", "calendar.format.video", "calendar.format.live",
            "calendar.sample.asset_link.5", "calendar.sample.asset_link.13"},  # outlet-fb, kuura-fb
-    "lv": set(),
+    "lv": {"calendar.format.video"},
     "mk": set(),
     # Norwegian uses these words as they are.
     "nb": {"budget.line.designer", "budget.line.hosting", "calendar.list.team", "calendar.column.format", "calendar.column.status",
