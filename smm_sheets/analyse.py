@@ -123,13 +123,15 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
     findings.extend(check_inserted_rows(book, inserted))
     findings.extend(_blueprint_checks(book))
     findings.extend(_chains(book))
+    facts, fact_cells = _facts(book)
     return FileReport(
         file=str(data.path),
         blueprint_id=blueprint.id,
         blueprint_version=blueprint.version,
         findings=findings,
         totals=compute_totals(blueprint, book.computed),
-        parameters=layout.meta_parameters(params, blueprint) | {"facts": _facts(book)},
+        parameters=layout.meta_parameters(params, blueprint) | {"facts": facts},
+        fact_cells=fact_cells,
         recognised_by=how,
         application=data.application,
         cells_checked=sum(len(p.column.values) if p.column is not None else len(p._cells) for p in plan.items.values()),
@@ -223,18 +225,21 @@ def _params_from_structure(blueprint: Blueprint, data: reader.WorkbookData) -> P
             break
     else:
         return None
-    lists_sheet = data.sheets.get(blueprint.labels.get(language, {}).get("common.lists_sheet") or "Lists")
+    labels = blueprint.labels[language]
+    lists_sheet = data.sheets.get(labels.get("common.lists_sheet", "Lists"))
+    # The Lists sheet heads each list with its label (or its id): channels, team, goals.
+    heads = {labels.get(f"list.{item.id}", item.id): item.source for item in blueprint.lists if item.source}
     columns: dict[str, list[str]] = {}
     if lists_sheet is not None and lists_sheet.rows:
         for col, head in enumerate(lists_sheet.rows[0]):
-            if isinstance(head, str):
-                columns[head] = [str(r[col]) for r in lists_sheet.rows[1:] if col < len(r) and r[col] not in (None, "")]
+            if head in heads:
+                columns[heads[head]] = [str(r[col]) for r in lists_sheet.rows[1:] if col < len(r) and r[col] not in (None, "")]
     year, month = _first_month(data)
     try:
         params = make_parameters(
             company=_company(data, names[0]) or "Your company", year=year, start_month=month,
             channels=columns.get("channels") or None, team=columns.get("team") or None,
-            goals=columns.get("goals") or None,
+            goals=columns.get("goals") or None, channel_names=loader.load_channel_names(),
         )
     except ParameterError:
         return None
@@ -483,16 +488,23 @@ def _number(value: Any) -> Any:
 # --------------------------------------------------------------------------- one client's set
 
 
-def _facts(book: Workbook) -> dict[str, list[str]]:
-    """The values of the blueprint's ``report.facts`` fields, which :func:`check_set` compares."""
+def _facts(book: Workbook) -> tuple[dict[str, list[str]], dict[str, dict[str, tuple[str, str]]]]:
+    """The values of the blueprint's ``report.facts`` fields, which :func:`check_set` compares,
+    and the first cell of each value."""
     facts: dict[str, list[str]] = {}
+    where: dict[str, dict[str, tuple[str, str]]] = {}
     for fact, field_id in book.plan.blueprint.report.facts.items():
         placement = book.plan.items.get(field_id)
         if placement is None:
             continue
-        values = {book.value(placement.sheet, row, col) for _, row, col in placement_cells(placement)}
-        facts[fact] = sorted(str(v) for v in values if v not in (None, ""))
-    return facts
+        first: dict[str, tuple[str, str]] = {}
+        for _, row, col in placement_cells(placement):
+            value = book.value(placement.sheet, row, col)
+            if value not in (None, "") and str(value) not in first:
+                first[str(value)] = book.ref(placement.sheet, row, col)
+        facts[fact] = sorted(first)
+        where[fact] = first
+    return facts, where
 
 
 def _client_sets(reports: list[FileReport]) -> list[list[FileReport]]:
@@ -515,12 +527,18 @@ def check_set(group: list[FileReport]) -> None:
                     "set-mismatch",
                     f"{key} is {_describe(mine)} here but {_describe(theirs)} in {Path(reference.file).name}",
                 ))
-    known = {v for r in group for v in r.parameters.get("facts", {}).get("initiatives", [])}
-    if known:
-        for report in group:
-            for name in report.parameters.get("facts", {}).get("initiatives_used", []):
-                if name not in known:
-                    report.findings.append(finding("initiative-unknown", f"initiative {name!r} is not in the roadmap or the strategy"))
+    initiatives = {v for r in group for v in r.parameters.get("facts", {}).get("initiatives", [])}
+    team = {person for r in group for person in r.parameters.get("team", [])}
+    for report in group:
+        facts = report.parameters.get("facts", {})
+        for name in facts.get("initiatives_used", []) if initiatives else ():
+            if name not in initiatives:
+                sheet, cell = report.fact_cells["initiatives_used"][name]
+                report.findings.append(finding("initiative-unknown", f"initiative {name!r} is not in the roadmap or the strategy", sheet, cell))
+        for name in facts.get("owners_used", []):
+            if name not in team:
+                sheet, cell = report.fact_cells["owners_used"][name]
+                report.findings.append(finding("owner-not-on-team", f"owner {name!r} is on no workbook's team", sheet, cell))
 
 
 def _describe(value: Any) -> str:

@@ -37,9 +37,19 @@ def column_number(letters: str) -> int:
     return number - 1
 
 
+# The same in OpenDocument's notation: $'Budget'.$D$6:.$O$6
+_ODF_RANGE = re.compile(r"^\$?(?:'((?:[^']|'')+)'|([^'.]+))\.(\$?[A-Z]{1,3}\$?\d+)(?::\$?(?:'(?:[^']|'')+'|[^'.:]+)?\.(\$?[A-Z]{1,3}\$?\d+))?$")
+
+
 def parse_range(text: str) -> tuple[str, tuple[int, int, int, int]] | None:
-    """``'Budget'!$D$6:$O$6`` -> ("Budget", (5, 3, 5, 14)), 0-based; None if it is not one range."""
-    found = _RANGE.match(text.strip().lstrip("="))
+    """``'Budget'!$D$6:$O$6`` (or ODF's ``$'Budget'.$D$6:.$O$6``) -> ("Budget", (5, 3, 5, 14)),
+    0-based; None if it is not one range."""
+    text = text.strip().lstrip("=")
+    odf = _ODF_RANGE.match(text)
+    if odf is not None:
+        sheet = odf.group(1).replace("''", "'") if odf.group(1) is not None else odf.group(2)
+        text = "'" + sheet.replace("'", "''") + "'!" + odf.group(3) + (":" + odf.group(4) if odf.group(4) else "")
+    found = _RANGE.match(text)
     if found is None:
         return None
     sheet = found["quoted"].replace("''", "'") if found["quoted"] is not None else found["plain"]

@@ -791,7 +791,9 @@ class _FastSheetScan(_ScanResults):
                 raise _NeedsFullParse  # an <f> not where a formula is, or attributes we do not follow
             position = _r_position(match.group(1))
             self.formula(_text(match.group(4)), _attributes(match.group(3)), position)
-            if match.group(5):
+            # openpyxl and others write <v></v> for a value they never computed; an empty text
+            # result is <v></v> too, but in a cell of type str.
+            if match.group(5) and (not _EMPTY_VALUE.match(region, match.start(5)) or _STR_TYPE.search(match.group(1) or b"")):
                 self.cached += 1
             else:
                 self.uncached.append(position)
@@ -859,6 +861,10 @@ def _sheet_patterns(p: bytes) -> tuple:
     return b"</" + p + b"row>", (odd, f_start, cell, b"<" + p + b"c", e_attribute, error_tag, value, b"</" + p + b"c>")
 
 
+_EMPTY_VALUE = re.compile(rb"<(?:[\w.-]+:)?v\s*(?:/>|>\s*</(?:[\w.-]+:)?v>)")
+_STR_TYPE = re.compile(rb"\st\s*=\s*[\"']str[\"']")
+
+
 class _SheetScan(_ScanResults):
     """One pass of expat over a worksheet part, for the parts :class:`_FastSheetScan` declines."""
 
@@ -918,9 +924,8 @@ class _SheetScan(_ScanResults):
             self.f_attrs = attrs
             self.text = []
         elif kind == "v":
-            self.has_value = True
-            if self.cell_type == "e":
-                self.text = []
+            self.has_value = self.cell_type == "str"  # until it has text: <v></v> is no value
+            self.text = []
         elif kind == "row":
             ref = attrs.get("r")
             self.row = int(ref) - 1 if ref and ref.isdigit() else self.row + 1
@@ -940,7 +945,10 @@ class _SheetScan(_ScanResults):
             self.formula("".join(self.text or ()), self.f_attrs, (self.row, self.col))
             self.text = None
         elif kind == "v" and self.text is not None:
-            self.errors[(self.row, self.col)] = CellError("".join(self.text).strip())
+            text = "".join(self.text).strip()
+            self.has_value = self.has_value or bool(text)
+            if self.cell_type == "e":
+                self.errors[(self.row, self.col)] = CellError(text)
             self.text = None
         elif kind == "c" and self.has_formula:
             if self.has_value:

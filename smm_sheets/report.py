@@ -39,6 +39,8 @@ class FileReport:
     recognised_by: str = "metadata"
     application: str | None = None
     cells_checked: int = 0
+    # Where each value of parameters["facts"] first appears: fact -> value -> (sheet, cell).
+    fact_cells: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict, repr=False)
 
     @property
     def valid(self) -> bool:
