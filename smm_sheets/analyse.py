@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -416,11 +417,17 @@ def _blueprint_checks(book: Workbook) -> Iterator[Finding]:
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
+@functools.lru_cache(maxsize=None)
+def _reference(name: str) -> tuple:
+    """``{name}`` parsed once: compiled formulas are kept by tree."""
+    return fx.parse("{" + name + "}")
+
+
 def _message(template: str, evaluator: layout.Evaluator, coords: dict, sheet: int, fields: dict) -> str:
     """A check's message with ``{field}`` filled in from the cell's row (dates as dates)."""
 
     def fill(found: re.Match) -> str:
-        value = _shown(evaluator.value(fx.parse(found.group(0)), coords, sheet))
+        value = _shown(evaluator.value(_reference(found.group(1)), coords, sheet))
         item = fields.get(found.group(1))
         if item is not None and item.type == "date" and isinstance(value, (int, float)) and not isinstance(value, bool):
             return (layout.EXCEL_EPOCH + dt.timedelta(days=value)).date().isoformat()
