@@ -32,7 +32,6 @@ from smm_sheets.checks import (
     inserted_rows,
     mark_counting_formulas,
     placement_cells,
-    serial,
     _shown,
 )
 from smm_sheets.errors import InputError, ParameterError, SmmSheetsError
@@ -333,7 +332,7 @@ def _formula_value(value: Any) -> Any:
     if isinstance(value, reader.CellError):
         return fx.ExcelError(str(value))
     if isinstance(value, dt.timedelta):
-        return serial(value)
+        return layout.serial(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value

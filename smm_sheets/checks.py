@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from smm_sheets import formula as fx
 from smm_sheets.cellmap import CellMap, a1, formula_ranges
 from smm_sheets.findings import Finding, finding
-from smm_sheets.layout import EXCEL_EPOCH, META_SHEET, Placement, WorkbookPlan
+from smm_sheets.layout import META_SHEET, Placement, WorkbookPlan, serial
 from smm_sheets.model import NUMERIC_TYPES, Field
 from smm_sheets.reader import CellError, WorkbookData
 
@@ -168,19 +168,6 @@ def same_value(saved: Any, expected: Any) -> bool:
     if expected in (None, ""):
         return saved in (None, "")
     return str(saved) == str(expected)
-
-
-def serial(value: Any) -> Any:
-    """Dates, times and durations as the serial numbers formulas use."""
-    if isinstance(value, dt.datetime):
-        return (value - EXCEL_EPOCH).total_seconds() / 86400
-    if isinstance(value, dt.date):
-        return float((value - EXCEL_EPOCH.date()).days)
-    if isinstance(value, dt.time):
-        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds() / 86400
-    return value
 
 
 # --------------------------------------------------------------------------- inputs

@@ -814,7 +814,7 @@ class _Planner:
                 return None if store is None else self.store_value(store, row - store.first_row)
         if cell.kind != "formula":
             value = cell.value
-            return value if value.__class__ in _PLAIN else _cell_value(value)
+            return value if value.__class__ in _PLAIN else serial(value)
         if cell.tree is None:
             return cell.value
         if cell.coords is None:
@@ -828,7 +828,7 @@ class _Planner:
         """One row of a column store as formulas see it; computes formula rows on demand."""
         value = store.values[index]
         if store.kind != "formula":
-            return value if value.__class__ in _PLAIN else _cell_value(value)
+            return value if value.__class__ in _PLAIN else serial(value)
         if value is _TODO:
             store.values[index] = _PENDING
             if self.with_text:
@@ -1181,14 +1181,16 @@ def _sample_at(values: Any, index: int) -> Any:
     return values
 
 
-def _cell_value(value: Any) -> Any:
-    """An input's value as a formula sees it: dates and times are serial numbers."""
+def serial(value: Any) -> Any:
+    """A value as a formula sees it: dates, times and durations are serial numbers."""
     if isinstance(value, dt.datetime):
         return (value - EXCEL_EPOCH).total_seconds() / 86400
     if isinstance(value, dt.date):
         return float((value - EXCEL_EPOCH.date()).days)
     if isinstance(value, dt.time):
         return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds() / 86400
     return value
 
 
