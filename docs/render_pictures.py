@@ -1,6 +1,7 @@
 """Pictures of the sample workbooks for the README: docs/<workbook id>.png.
 
-Usage: ``python docs/render_pictures.py [WORKBOOK_ID ...]`` (default: budget), or ``make docs``.
+Usage: ``python docs/render_pictures.py [WORKBOOK_ID[:LANG] ...]`` (default: all five in English
+and the budget in Finnish), or ``make docs``. ``budget:fi`` writes docs/budget-fi.png.
 
 Each workbook is generated with the sample parameters (samples/nordic-knitwear.yaml, sample
 data on), printed to PDF by LibreOffice (isolated profile, formulas recalculated, see
@@ -28,21 +29,25 @@ from smm_sheets import loader  # noqa: E402
 from smm_sheets.generate import generate  # noqa: E402
 from smm_sheets.params import make_parameters  # noqa: E402
 
-DEFAULT_WORKBOOKS = ["budget", "strategy", "roadmap", "calendar", "kpi-report"]
+DEFAULT_WORKBOOKS = ["budget", "strategy", "roadmap", "calendar", "kpi-report", "budget:fi"]
 SAMPLE_PARAMS = ROOT / "samples" / "nordic-knitwear.yaml"
 DOCS = ROOT / "docs"
 RESOLUTION = 110
 
 
-def render_picture(workbook_id: str, work: Path, out_dir: Path = DOCS, resolution: int = RESOLUTION) -> Path:
-    """Generate the sample ``workbook_id``, print it, and write page 1 to ``out_dir/<id>.png``."""
+def render_picture(workbook_id: str, work: Path, out_dir: Path = DOCS, resolution: int = RESOLUTION, language: str = "en") -> Path:
+    """Generate the sample ``workbook_id``, print it, and write page 1 to ``out_dir/<id>.png``.
+
+    In another language than English the picture is ``out_dir/<id>-<language>.png``.
+    """
     values = yaml.safe_load(SAMPLE_PARAMS.read_text(encoding="utf-8"))
-    params = make_parameters(sample=True, channel_names=loader.load_channel_names(), **values)
-    folder = work / workbook_id
+    params = make_parameters(sample=True, channel_names=loader.load_channel_names(), language=language, **values)
+    name = workbook_id if language == "en" else f"{workbook_id}-{language}"
+    folder = work / name
     folder.mkdir(parents=True)
     workbook = generate(workbook_id, params, folder)
     printed = pdf(workbook, folder / "pdf")
-    prefix = out_dir / workbook_id
+    prefix = out_dir / name
     subprocess.run(
         ["pdftoppm", "-png", "-r", str(resolution), "-f", "1", "-l", "1", "-singlefile", str(printed), str(prefix)],
         check=True,
@@ -53,7 +58,8 @@ def render_picture(workbook_id: str, work: Path, out_dir: Path = DOCS, resolutio
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workbooks", nargs="*", default=DEFAULT_WORKBOOKS, metavar="WORKBOOK_ID", help="built-in blueprint ids (default: budget)")
+    parser.add_argument("workbooks", nargs="*", default=DEFAULT_WORKBOOKS, metavar="WORKBOOK_ID[:LANG]",
+                        help="built-in blueprint ids, each with a language if not English (default: the five, and budget:fi)")
     parser.add_argument("-r", "--resolution", type=int, default=RESOLUTION, help=f"dots per inch (default {RESOLUTION})")
     args = parser.parse_args(argv)
     missing = [tool for tool, found in (("LibreOffice (soffice)", soffice_path()), ("pdftoppm", shutil.which("pdftoppm"))) if not found]
@@ -61,11 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"render_pictures: needs {' and '.join(missing)}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="smm-sheets-docs-") as work:
-        for workbook_id in args.workbooks:
+        for name in args.workbooks:
+            workbook_id, _, language = name.partition(":")
             try:
-                picture = render_picture(workbook_id, Path(work), resolution=args.resolution)
+                picture = render_picture(workbook_id, Path(work), resolution=args.resolution, language=language or "en")
             except (LibreOfficeError, subprocess.SubprocessError) as error:
-                print(f"render_pictures: {workbook_id}: {error}", file=sys.stderr)
+                print(f"render_pictures: {name}: {error}", file=sys.stderr)
                 return 1
             print(f"wrote {picture.relative_to(ROOT)} ({picture.stat().st_size // 1024} KB)")
     return 0

@@ -181,6 +181,7 @@ def catalogs() -> dict[str, dict[str, dict[str, Text]]]:
     for stray in sorted(found - set(LANGUAGES)):
         raise BlueprintError(str(catalog_path(stray)), "", f"no such language {stray!r} (languages: {', '.join(LANGUAGES)})")
     tables: dict[str, dict[str, dict[str, Text]]] = {}
+    section_lines: dict[str, dict[str, int | None]] = {}  # where a missing key belongs
     for language in LANGUAGES:
         path = catalog_path(language)
         source = str(path)
@@ -207,6 +208,7 @@ def catalogs() -> dict[str, dict[str, dict[str, Text]]]:
                     raise BlueprintError(source, where, problem, line)
                 sections[name][key] = Text(value, source, where, line)
         tables[language] = sections
+        section_lines[language] = {name: lines.get((name,)) for name in data}
     english = tables["en"]
     if COMMON_SECTION not in english:
         raise BlueprintError(str(catalog_path("en")), COMMON_SECTION, "missing section (the furniture every workbook shares)")
@@ -221,7 +223,7 @@ def catalogs() -> dict[str, dict[str, dict[str, Text]]]:
             have = sections[name]
             for key, english_text in wanted.items():
                 if key not in have:
-                    raise BlueprintError(source, f"{name}.{key}", f"missing translation (en.yaml: {english_text!r})")
+                    raise BlueprintError(source, f"{name}.{key}", f"missing translation (en.yaml: {english_text!r})", section_lines[language].get(name))
                 if _placeholders(have[key]) != _placeholders(english_text):
                     shown = ", ".join("{%s}" % p for p in sorted(_placeholders(english_text))) or "none"
                     raise BlueprintError(source, have[key].path, f"placeholders differ from the English text's ({shown})", have[key].line)
