@@ -23,7 +23,8 @@ from smm_sheets import formula as fx
 from smm_sheets import layout, loader, reader
 from smm_sheets.cellmap import CellMap
 from smm_sheets.checks import (
-    OVERWRITTEN,
+    CHANGED,
+    COUNTS_INSERTED,
     Workbook,
     check_formulas,
     check_inputs,
@@ -105,9 +106,9 @@ def analyse_file(path: str | Path) -> FileReport:
 def analyse_data(data: reader.WorkbookData) -> FileReport:
     """Analyse a workbook already read (see :func:`smm_sheets.reader.read`)."""
     blueprint, params, how = recognise(data)
-    plan, cells = _place(blueprint, params, data)
+    plan, cells, resized = _place(blueprint, params, data)
     blueprint = plan.blueprint
-    book = Workbook(data, plan, cells)
+    book = Workbook(data, plan, cells, resized=resized)
     findings: list[Finding] = list(_file_findings(data, cells, how))
     findings.extend(check_formulas(book))
     inserted = inserted_rows(book)
@@ -204,17 +205,19 @@ def _params_from_meta(meta: dict[str, str], data: reader.WorkbookData) -> tuple[
         params = make_parameters(
             company=values["company"], year=values["year"], start_month=values["start_month"],
             currency=values["currency"], channels=[c.name for c in channels], team=values["team"],
-            goals=values.get("goals") or None, options=values.get("options") or {}, sample=bool(values.get("sample")),
+            options=values.get("options") or {}, sample=bool(values.get("sample")),
         )
+        # Goals are whatever the workbook's goal dropdown offers (a sample goal may be long).
+        goals = tuple(values.get("goals") or ())
         language = values.get("language", "en")
-        if not isinstance(language, str):
-            raise ValueError("language")
+        if not isinstance(language, str) or not all(isinstance(goal, str) for goal in goals):
+            raise ValueError("language or goals")
         rows = {str(k): int(v) for k, v in (values.get("rows") or {}).items()}
     except ParameterError as error:
         raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: {error}") from None
     except (ValueError, KeyError, TypeError) as error:
         raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: parameters unreadable ({error})") from None
-    return dataclasses.replace(params, channels=tuple(channels), language=language), rows
+    return dataclasses.replace(params, channels=tuple(channels), language=language, goals=goals), rows
 
 
 def _params_from_structure(blueprint: Blueprint, data: reader.WorkbookData) -> Parameters | None:
@@ -284,15 +287,16 @@ def _sized_blueprint(blueprint: Blueprint, rows: dict[str, int]) -> Blueprint:
 # --------------------------------------------------------------------------- place
 
 
-def _place(blueprint: Blueprint, params: Parameters, data: reader.WorkbookData) -> tuple[layout.WorkbookPlan, CellMap]:
-    """The plan's formula text and placement, and where its cells are in the file."""
+def _place(blueprint: Blueprint, params: Parameters, data: reader.WorkbookData) -> tuple[layout.WorkbookPlan, CellMap, set[str]]:
+    """The plan's formula text and placement, where its cells are in the file, and the tables
+    of blank rows that were resized to the rows the file has."""
     plan = layout.build(blueprint, params, values=False)
     cells = CellMap(plan, data)
     grown = _table_sizes(plan, cells)
     if grown:  # people added (or removed) rows of a table of blank rows: they are its rows
         plan = layout.build(_sized_blueprint(blueprint, grown), params, values=False)
         cells = CellMap(plan, data)
-    return plan, cells
+    return plan, cells, set(grown)
 
 
 def _table_sizes(plan: layout.WorkbookPlan, cells: CellMap) -> dict[str, int]:
@@ -323,7 +327,7 @@ class _FileSource(layout.CellSource):
         if state is None:
             return layout.COMPUTE
         value = self.book.value(sheet, row, col)
-        if state != OVERWRITTEN and value is None and not self.book.data.cached_values:
+        if state in (CHANGED, COUNTS_INSERTED) and value is None and not self.book.data.cached_values:
             return layout.COMPUTE  # nothing saved to go by: the blueprint's formula stands in
         return _formula_value(value)
 
@@ -381,7 +385,7 @@ def _list_codes(blueprint: Blueprint) -> dict[str, str]:
             codes[item.id] = "owner-not-on-team"
         elif item.source == "channels":
             codes[item.id] = "channel-not-in-plan"
-        elif item.id.endswith("status"):
+        elif item.id == "workflow" or item.id.endswith("status"):
             codes[item.id] = "status-not-in-workflow"
     return codes
 

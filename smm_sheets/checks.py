@@ -20,7 +20,7 @@ from smm_sheets.layout import META_SHEET, Placement, WorkbookPlan, serial
 from smm_sheets.model import NUMERIC_TYPES, Field
 from smm_sheets.reader import CellError, WorkbookData
 
-OVERWRITTEN, CHANGED, COUNTS_INSERTED = "overwritten", "changed", "counts inserted rows"
+OVERWRITTEN, CHANGED, COUNTS_INSERTED, MISSING = "overwritten", "changed", "counts inserted rows", "missing"
 # Google Sheets exports formulas it has and Excel lacks as IFERROR(__xludf.DUMMYFUNCTION("..."), value).
 _GOOGLE = re.compile(r'^IFERROR\(__xludf\.DUMMYFUNCTION\("((?:[^"]|"")*)"\),', re.IGNORECASE)
 _PREFIXES = re.compile(r"_xlfn\.|_xlws\.|_xludf\.", re.IGNORECASE)
@@ -41,6 +41,8 @@ class Workbook:
     broken: dict[tuple[int, int, int], str] = field(default_factory=dict)
     # Tables of blank rows: the row indexes people used (any input filled in).
     used_rows: dict[str, set[int]] = field(default_factory=dict)
+    # Tables of blank rows that people added rows to (their rows were counted again).
+    resized: set[str] = field(default_factory=set)
     # Planned sheets whose cells did not move: their file sheet (None: missing), else False.
     _unmoved: dict[int, Any] = field(default_factory=dict)
 
@@ -111,7 +113,10 @@ def check_formulas(book: Workbook) -> Iterator[Finding]:
     """``formula-overwritten`` and ``formula-changed``; records them in ``book.broken``."""
     if not any(s.formulas is not None for s in book.data.sheets.values()):
         return
+    yield from _rows_without_formulas(book)
     for s, row, col, owner, text in planned_formulas(book.plan):
+        if book.broken.get((s, row, col)) == MISSING:
+            continue
         sheet_name, r, c = book.file_cell(s, row, col)
         sheet = book.data.sheets.get(sheet_name)
         if sheet is None or sheet.formulas is None:
@@ -127,6 +132,28 @@ def check_formulas(book: Workbook) -> Iterator[Finding]:
         elif actual != expected[1:] and canonical(actual) != canonical(expected):
             book.broken[(s, row, col)] = CHANGED
             yield finding("formula-changed", f"{owner}: ={actual} differs from the blueprint's {expected}", sheet_name, where)
+
+
+def _rows_without_formulas(book: Workbook) -> Iterator[Finding]:
+    """Rows inserted into a table of blank rows get no formulas from the app: one warning per
+    row, and their formula cells count as blank (as the app shows them), not as overwritten."""
+    for sheet_plan in book.plan.sheets:
+        stores = {}
+        for store in sheet_plan.stores:
+            if store.kind == "formula" and store.block_id in book.resized:
+                stores.setdefault(store.block_id, []).append(store)
+        for columns in stores.values():
+            first = columns[0]
+            s = first.sheet
+            for i in range(len(first.values)):
+                cells = [(s, store.first_row + i, store.col) for store in columns]
+                if all(book.formula(*cell) is None and book.value(*cell) in (None, "") for cell in cells):
+                    for cell in cells:
+                        book.broken[cell] = MISSING
+                    name, where = book.ref(*cells[0])
+                    row = where.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                    names = ", ".join(store.field.id for store in columns)
+                    yield finding("formula-missing", f"row {row} was inserted without the table's formulas ({names}): copy them down from the row above", name, where)
 
 
 def check_stale_values(book: Workbook) -> Iterator[Finding]:

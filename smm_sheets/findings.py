@@ -16,6 +16,7 @@ CODES: dict[str, tuple[str, str]] = {
     # Formulas
     "formula-overwritten": (ERROR, "A formula cell now holds a constant (or nothing)"),
     "formula-changed": (WARNING, "A formula differs from the blueprint's"),
+    "formula-missing": (WARNING, "A row inserted into a table without the table's formulas"),
     "stale-value": (WARNING, "A formula's saved value differs from what the inputs give"),
     "no-cached-values": (INFO, "Saved by a tool that does not calculate; values recomputed"),
     "total-misses-rows": (ERROR, "Rows inserted below or above a total's range are not counted"),
