@@ -180,7 +180,7 @@ def time_formulas(path: Path, warmup: Path | None = None, timeout: float = PEER_
         # The child stops itself after `timeout` s of calculation; this bound adds imports and warm-up.
         done = subprocess.run(command, capture_output=True, text=True, timeout=2 * timeout + 60)
     except subprocess.TimeoutExpired:
-        return None, f"over {timeout:.0f} s"
+        return None, f"over {timeout:g} s"
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -210,9 +210,10 @@ def _formulas_in_this_process(path: str, warmup: str | None, timeout: float) -> 
         try:
             calculate(path)
         except TimeoutError:
-            return {"seconds": None, "note": f"over {timeout:.0f} s"}
+            return {"seconds": None, "note": f"over {timeout:g} s"}
         except Exception as error:  # noqa: BLE001 - a peer that fails is reported, not fatal
-            return {"seconds": None, "note": f"raised {type(error).__name__}: {str(error).splitlines()[0][:60] if str(error) else ''}"}
+            first_line = (str(error).splitlines() or [""])[0]
+            return {"seconds": None, "note": f"raised {type(error).__name__}: {first_line[:60]}"}
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         return {"seconds": time.perf_counter() - started}
