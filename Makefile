@@ -17,6 +17,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/smm-sheets generate all -o $(OUT) --params samples/nordic-knitwear.yaml --sample --force
 	@echo "Sample workbooks are in ./$(OUT)/"
+	@# Exit code 1 is a finding of severity error: the sample strategy leaves questions open.
+	$(BIN)/smm-sheets analyse $(OUT) --output $(OUT)/analysis.txt; test $$? -le 1
+	@echo "Their analysis is in ./$(OUT)/analysis.txt"
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -795,7 +795,6 @@ def test_one_clients_set_agrees(lo):
     assert not [f for r in report.reports for f in r.findings if f.code == "set-mismatch"]
 
 
-@pytest.mark.xfail(strict=True, reason="sample data bug: the calendar's sample initiatives (Customer stories, TikTok launch...) are in neither the roadmap's nor the strategy's samples")
 def test_one_clients_sample_set_names_known_initiatives(lo):
     report = analyse(lo["set_a"])
     assert not [(r.file, f.message) for r in report.reports for f in r.findings if f.code == "initiative-unknown"]
