@@ -57,7 +57,7 @@ import python_calamine  # noqa: E402
 import yaml  # noqa: E402
 
 from smm_sheets import layout, loader, render  # noqa: E402
-from smm_sheets.analyse import analyse_file  # noqa: E402
+from smm_sheets.analysis import analyse_file  # noqa: E402
 from smm_sheets.generate import generate_all  # noqa: E402
 from smm_sheets.params import Parameters, make_parameters  # noqa: E402
 

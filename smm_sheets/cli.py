@@ -142,7 +142,7 @@ def analyse_command(paths: tuple[Path, ...], output_format: str, output: Path | 
     if summary is not None:
         return _portfolio_command(paths, summary, jobs, scheduler, quiet, strict)
     from smm_sheets import report_text
-    from smm_sheets.analyse import analyse
+    from smm_sheets.analysis import analyse
 
     report = analyse(list(paths))
     if output_format == "json":

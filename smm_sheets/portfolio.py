@@ -101,7 +101,7 @@ def analyse_client(folder: str) -> ClientSummary:
     The first workbook of each blueprint (by file name) gives the figures; every workbook
     counts in ``workbooks``, ``errors`` and ``warnings``.
     """
-    from smm_sheets.analyse import analyse
+    from smm_sheets.analysis import analyse
 
     name = os.path.basename(folder)
     try:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from smm_sheets import analyse as A
+from smm_sheets import analysis as A
 from smm_sheets import layout, loader, reader
 from smm_sheets.cellmap import CellMap, parse_range
 from smm_sheets.checks import canonical, parse_date, parse_number
@@ -454,3 +454,12 @@ def test_user_text_is_shown_as_text(tmp_path):
 
     text = report_text.to_text(report)
     assert hostile in text and "'[/]Eve'" in text
+
+
+def test_the_package_offers_analyse(sample_set):
+    import smm_sheets
+    from smm_sheets.report import Report
+
+    report = smm_sheets.analyse(sample_set / "budget.xlsx")
+    assert isinstance(report, Report) and report.reports[0].blueprint_id == "budget"
+    assert report.flatten()[0] == ["file", "code", "severity", "sheet", "cell", "message"]

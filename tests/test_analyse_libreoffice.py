@@ -30,7 +30,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from smm_sheets import layout, loader
-from smm_sheets.analyse import analyse, analyse_file
+from smm_sheets.analysis import analyse, analyse_file
 from smm_sheets.cellmap import a1
 from smm_sheets.errors import SmmSheetsError
 from smm_sheets.generate import generate, with_sample_goals

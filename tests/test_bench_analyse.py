@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from smm_sheets import loader
-from smm_sheets.analyse import analyse_file
+from smm_sheets.analysis import analyse_file
 from smm_sheets.generate import generate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))

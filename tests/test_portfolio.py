@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from smm_sheets import analyse
+from smm_sheets import analysis
 from smm_sheets.cli import main
 from tests.libreoffice import recalculate
 
@@ -51,7 +51,7 @@ def expected_rows(batch_dir: Path) -> list[dict]:
     """Each client's figures straight from the analyser, folder by folder."""
     rows = []
     for folder in FOLDERS:
-        report = analyse.analyse(batch_dir / folder)
+        report = analysis.analyse(batch_dir / folder)
         by_id = {r.blueprint_id: r for r in report.reports}
         rows.append({
             "folder": folder,
