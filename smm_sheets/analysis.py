@@ -33,7 +33,7 @@ from smm_sheets.checks import (
     inserted_rows,
     mark_counting_formulas,
     placement_cells,
-    _shown,
+    shown,
 )
 from smm_sheets.errors import InputError, ParameterError, SmmSheetsError
 from smm_sheets.findings import Finding, finding
@@ -110,6 +110,9 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
     blueprint = plan.blueprint
     book = Workbook(data, plan, cells, resized=resized)
     findings: list[Finding] = list(_file_findings(data, cells, how))
+    made_with = data.properties.get("smm_blueprint_version") or (_meta_sheet(data) or {}).get("blueprint_version")
+    if made_with and made_with != blueprint.version:
+        findings.append(finding("blueprint-version", f"made with {blueprint.id} {made_with}, analysed against {blueprint.version}: cells may have moved"))
     findings.extend(check_formulas(book))
     inserted = inserted_rows(book)
     mark_counting_formulas(book, inserted)
@@ -430,7 +433,7 @@ def _message(template: str, evaluator: layout.Evaluator, coords: dict, sheet: in
     """A check's message with ``{field}`` filled in from the cell's row (dates as dates)."""
 
     def fill(found: re.Match) -> str:
-        value = _shown(evaluator.value(_reference(found.group(1)), coords, sheet))
+        value = shown(evaluator.value(_reference(found.group(1)), coords, sheet))
         item = fields.get(found.group(1))
         if item is not None and item.type == "date" and isinstance(value, (int, float)) and not isinstance(value, bool):
             return (layout.EXCEL_EPOCH + dt.timedelta(days=value)).date().isoformat()

@@ -127,8 +127,8 @@ def check_formulas(book: Workbook) -> Iterator[Finding]:
         if actual is None:
             value = sheet.value(r, c)
             book.broken[(s, row, col)] = OVERWRITTEN
-            shown = "nothing" if value is None or value == "" else repr(_shown(value))
-            yield finding("formula-overwritten", f"{owner}: the formula {expected} was replaced by {shown}", sheet_name, where)
+            now = "nothing" if value is None or value == "" else repr(shown(value))
+            yield finding("formula-overwritten", f"{owner}: the formula {expected} was replaced by {now}", sheet_name, where)
         elif actual != expected[1:] and canonical(actual) != canonical(expected):
             book.broken[(s, row, col)] = CHANGED
             yield finding("formula-changed", f"{owner}: ={actual} differs from the blueprint's {expected}", sheet_name, where)
@@ -178,7 +178,7 @@ def _stale(book: Workbook, s: int, row: int, col: int, owner: str, expected: Any
         return
     if not same_value(saved, expected):
         name, where = book.ref(s, row, col)
-        yield finding("stale-value", f"{owner}: saved value {_shown(saved)!r}, the inputs give {_shown(expected)!r}", name, where)
+        yield finding("stale-value", f"{owner}: saved value {shown(saved)!r}, the inputs give {shown(expected)!r}", name, where)
 
 
 def same_value(saved: Any, expected: Any) -> bool:
@@ -265,7 +265,7 @@ def _check_value(item: Field, value: Any, allowed: set[str] | None, list_code: s
                 number = parse_number(value)
                 hint = f"; did you mean {number:g}? Enter it as a number" if number is not None else "; enter a number"
                 return ("type-error", f"{value!r} is text, not a number{hint}")
-            return ("type-error", f"{_shown(value)!r} is not a number")
+            return ("type-error", f"{shown(value)!r} is not a number")
         if kind == "integer" and not float(value).is_integer():
             return ("type-error", f"{value:g} is not a whole number")
         if (item.min is not None and value < item.min) or (item.max is not None and value > item.max):
@@ -281,17 +281,17 @@ def _check_value(item: Field, value: Any, allowed: set[str] | None, list_code: s
                 day = parse_date(value)
                 hint = f"; did you mean {day.isoformat()}? Enter it as a date" if day else "; enter a date (YYYY-MM-DD)"
                 return ("type-error", f"{value!r} is text, not a date{hint}")
-            return ("type-error", f"{_shown(value)!r} is not a date")
+            return ("type-error", f"{shown(value)!r} is not a date")
         if not period[0] <= value <= period[1]:
             return ("date-out-of-period", f"{value.isoformat()} is outside the plan ({period[0].isoformat()} to {period[1].isoformat()})")
         return None
     if kind == "time":
         if not isinstance(value, (dt.time, dt.timedelta, dt.datetime)) and not (isinstance(value, float) and 0 <= value < 1):
-            return ("type-error", f"{_shown(value)!r} is not a time (HH:MM)")
+            return ("type-error", f"{shown(value)!r} is not a time (HH:MM)")
         return None
     if allowed is not None and str(value).casefold() not in allowed:
         code = list_code or "not-in-list"
-        return (code, f"{_shown(value)!r} is not in the list {item.list}")
+        return (code, f"{shown(value)!r} is not in the list {item.list}")
     return None
 
 
@@ -390,7 +390,8 @@ def check_inserted_rows(book: Workbook, inserted: dict[int, list[tuple[int, int]
                 yield finding("total-misses-rows", f"row {row + 1} holds amounts that no total counts (inserted next to a total's range)", name, a1(row, col))
 
 
-def _shown(value: Any) -> Any:
+def shown(value: Any) -> Any:
+    """A value as a message shows it: 3 not 3.0, dates in ISO form, error codes."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, (dt.date, dt.time)):

@@ -31,6 +31,7 @@ CODES: dict[str, tuple[str, str]] = {
     "out-of-range": (ERROR, "A number outside its allowed range"),
     "date-out-of-period": (WARNING, "A date outside the plan's twelve months"),
     # The file
+    "blueprint-version": (WARNING, "Made with another version of the blueprint"),
     "macros": (WARNING, "The file contains macros"),
     "external-links": (WARNING, "The file links to other workbooks"),
     "names-missing": (INFO, "Defined names were dropped; cells located by the blueprint's layout"),

@@ -24,7 +24,6 @@ Every failure is one line: ``<file>: <reason>``.
 
 from __future__ import annotations
 
-import codecs
 import functools
 import re
 import struct

@@ -463,3 +463,11 @@ def test_the_package_offers_analyse(sample_set):
     report = smm_sheets.analyse(sample_set / "budget.xlsx")
     assert isinstance(report, Report) and report.reports[0].blueprint_id == "budget"
     assert report.flatten()[0] == ["file", "code", "severity", "sheet", "cell", "message"]
+
+
+def test_a_workbook_made_with_another_blueprint_version_says_so(sample_set):
+    def edit(data):
+        data.properties["smm_blueprint_version"] = "0.9"
+
+    codes = {f.code: f.message for f in A.analyse_data(_edited(sample_set / "kpi-report.xlsx", edit)).findings}
+    assert "0.9" in codes["blueprint-version"]
