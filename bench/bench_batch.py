@@ -71,6 +71,7 @@ def measure(*args: str) -> dict:
         raise SystemExit(f"bench: smm-sheets {' '.join(args)} failed:\n{done.stderr}")
     figures = json.loads(lines[-1])
     figures["output"] = "\n".join(lines[:-1])
+    figures["load"] = os.getloadavg()[0]  # other work on the machine skews the times
     return figures
 
 
@@ -99,7 +100,7 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true")
     options = parser.parse_args()
     workbooks = 5 if options.workbooks == "all" else len(options.workbooks.split(","))
-    print(f"\nbatch: {options.clients} clients x {workbooks} workbooks (--sample), {os.cpu_count()} cores")
+    print(f"\nbatch: {options.clients} clients x {workbooks} workbooks (--sample), {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="smm-bench-batch-") as name:
         folder = Path(name)
         big, small = folder / "big.csv", folder / "small.csv"
@@ -111,9 +112,9 @@ def main() -> int:
         two = batch(folder, big, 2, options.workbooks)
         rate1, rate2 = one["clients"] / one["seconds"], two["clients"] / two["seconds"]
         efficiency = rate2 / (2 * rate1)
-        print(f"  {'':<34}{'seconds':>9}{'clients/s':>11}{'workbooks/s':>13}{'parent RSS':>12}")
+        print(f"  {'':<34}{'seconds':>9}{'clients/s':>11}{'workbooks/s':>13}{'parent RSS':>12}{'load after':>12}")
         for label, figures, rate in (("--jobs 1 (one process)", one, rate1), ("--jobs 2", two, rate2)):
-            print(f"  {label:<34}{figures['seconds']:9.1f}{rate:11.2f}{rate * workbooks:13.1f}{figures['rss_mb']:9.0f} MB")
+            print(f"  {label:<34}{figures['seconds']:9.1f}{rate:11.2f}{rate * workbooks:13.1f}{figures['rss_mb']:9.0f} MB{figures['load']:12.2f}")
         met_efficiency = efficiency >= EFFICIENCY_TARGET
         print(f"  parallel efficiency (2 processes vs 1): {efficiency:.2f}   target >= {EFFICIENCY_TARGET}: {'met' if met_efficiency else 'NOT met'}")
 

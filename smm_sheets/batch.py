@@ -579,12 +579,12 @@ class Runner:
     flight, so the parent holds no more than that whatever the number of items.
 
     Args:
-        jobs: local worker processes (default: the number of cores).
+        jobs: local worker processes (default: :func:`available_cores`).
         scheduler: address of a Dask scheduler (``tcp://host:8786``); then ``jobs`` is ignored.
     """
 
     def __init__(self, jobs: int | None = None, scheduler: str | None = None):
-        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.jobs = max(1, jobs or available_cores())
         self.scheduler = scheduler
 
     def map_unordered(self, function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
@@ -668,6 +668,14 @@ class Runner:
 
 
 _END = object()
+
+
+def available_cores() -> int:
+    """The cores this process may run on (fewer than the machine's in a container or under taskset)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _call(function: Callable[[Any], Any], item: Any) -> Any:
