@@ -11,11 +11,11 @@ from typing import Callable
 from smm_sheets.errors import FileError
 
 
-def write_text(target: str | Path, content: str | Callable[[io.TextIOBase], None], encoding: str = "utf-8") -> Path:
-    """Write text to ``target`` atomically, with the permissions of an ordinary new file.
+def write_file(target: str | Path, write: Callable[[str], None]) -> Path:
+    """Have ``write`` make the file at a temporary path beside ``target``, then rename it.
 
-    Args:
-        content: the text, or a function that writes it to the open stream.
+    The file gets the mode of the file it replaces, or what the umask gives a new file (mkstemp
+    makes temporary files private; a report or a workbook is an ordinary document).
 
     Returns:
         The target path.
@@ -26,15 +26,12 @@ def write_text(target: str | Path, content: str | Callable[[io.TextIOBase], None
     target = Path(target)
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(handle)
     except OSError as error:
         raise FileError(f"cannot write to {target.parent}: {error.strerror}") from None
     try:
-        with os.fdopen(handle, "w", encoding=encoding, newline="") as stream:
-            if callable(content):
-                content(stream)
-            else:
-                stream.write(content)
-        os.chmod(temporary, 0o666 & ~umask())
+        write(temporary)
+        os.chmod(temporary, file_mode(target))
         os.replace(temporary, target)
     except OSError as error:
         raise FileError(f"cannot write {target}: {error.strerror or error}") from None
@@ -44,8 +41,28 @@ def write_text(target: str | Path, content: str | Callable[[io.TextIOBase], None
     return target
 
 
-def umask() -> int:
-    """The process's umask (mkstemp makes private files; a report is an ordinary document)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def write_text(target: str | Path, content: str | Callable[[io.TextIOBase], None], encoding: str = "utf-8") -> Path:
+    """Write text to ``target`` atomically (see :func:`write_file`).
+
+    Args:
+        content: the text, or a function that writes it to the open stream.
+    """
+
+    def write(path: str) -> None:
+        with open(path, "w", encoding=encoding, newline="") as stream:
+            if callable(content):
+                content(stream)
+            else:
+                stream.write(content)
+
+    return write_file(target, write)
+
+
+def file_mode(target: Path) -> int:
+    """The replaced file's mode, or what the umask allows a new file."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask

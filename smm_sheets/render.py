@@ -16,6 +16,7 @@ from typing import Any
 
 import xlsxwriter
 
+from smm_sheets import atomic
 from smm_sheets import formula as fx
 from smm_sheets.errors import FileError
 from smm_sheets.layout import Cell, SheetPlan, WorkbookPlan
@@ -97,7 +98,7 @@ def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> lis
             temporaries.append(temporary)
             try:
                 render(plan, temporary)
-                os.chmod(temporary, _file_mode(target))
+                os.chmod(temporary, atomic.file_mode(target))
             except OSError as error:
                 raise FileError(f"cannot write {target}: {error.strerror or error}") from None
         for temporary, (_, target) in zip(temporaries, jobs):
@@ -112,17 +113,6 @@ def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> lis
     return [target for _, target in jobs]
 
 
-def _file_mode(target: Path) -> int:
-    """The mode the file should have: the replaced file's, or what the umask allows.
-
-    mkstemp makes the temporary file private (0600); a workbook is an ordinary document.
-    """
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def render(plan: WorkbookPlan, path: str | Path) -> None:
@@ -298,22 +288,7 @@ def write_table(
     Raises:
         FileError: the folder cannot be written to.
     """
-    target = Path(target)
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(handle)
-    except OSError as error:
-        raise FileError(f"cannot write to {target.parent}: {error.strerror}") from None
-    try:
-        _render_table(temporary, title, columns, rows, totals, chart)
-        os.chmod(temporary, _file_mode(target))
-        os.replace(temporary, target)
-    except OSError as error:
-        raise FileError(f"cannot write {target}: {error.strerror or error}") from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return target
+    return atomic.write_file(target, lambda path: _render_table(path, title, columns, rows, totals, chart))
 
 
 def _render_table(path: str, title: str, columns: list[tuple[str, str]], rows: Any, totals: Any, chart: dict[str, Any] | None) -> None:
