@@ -864,6 +864,16 @@ _EMPTY_VALUE = re.compile(rb"<(?:[\w.-]+:)?v\s*(?:/>|>\s*</(?:[\w.-]+:)?v>)")
 _STR_TYPE = re.compile(rb"\st\s*=\s*[\"']str[\"']")
 
 
+def _feed(parser, fail, part: str, data: bytes, final: bool = False) -> None:
+    """Parse a chunk with expat; a declaration we refuse or broken XML is one FileError line."""
+    try:
+        parser.Parse(data, final)
+    except _Refused as refused:
+        raise fail(f"{part}: XML with a {refused} declaration is refused (entity expansion bomb?)") from None
+    except expat.ExpatError as error:
+        raise fail(f"{part}: broken XML ({error})") from None
+
+
 class _SheetScan(_ScanResults):
     """One pass of expat over a worksheet part, for the parts :class:`_FastSheetScan` declines."""
 
@@ -883,18 +893,10 @@ class _SheetScan(_ScanResults):
         self.parser = parser
 
     def feed(self, data: bytes) -> None:
-        try:
-            self.parser.Parse(data, False)
-        except _Refused as refused:
-            raise self.fail(f"{self.part}: XML with a {refused} declaration is refused (entity expansion bomb?)") from None
-        except expat.ExpatError as error:
-            raise self.fail(f"{self.part}: broken XML ({error})") from None
+        _feed(self.parser, self.fail, self.part, data)
 
     def close(self) -> None:
-        try:
-            self.parser.Parse(b"", True)
-        except expat.ExpatError as error:
-            raise self.fail(f"{self.part}: broken XML ({error})") from None
+        _feed(self.parser, self.fail, self.part, b"", final=True)
         self.finish()
 
     def kind(self, name: str) -> str:
@@ -1058,12 +1060,7 @@ class _OdsScan:
         self.parser.CharacterDataHandler = self.data
 
     def feed(self, data: bytes, final: bool = False) -> None:
-        try:
-            self.parser.Parse(data, final)
-        except _Refused as refused:
-            raise self.fail(f"content.xml: XML with a {refused} declaration is refused (entity expansion bomb?)") from None
-        except expat.ExpatError as error:
-            raise self.fail(f"content.xml: broken XML ({error})") from None
+        _feed(self.parser, self.fail, "content.xml", data, final)
 
     def close(self) -> None:
         self.feed(b"", True)
