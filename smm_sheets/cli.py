@@ -55,7 +55,7 @@ def _fail(message: str, code: int) -> None:
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="smm-sheets")
 def main() -> None:
-    """Social media marketing workbooks: generate them from blueprints."""
+    """Social media marketing workbooks: generate them from blueprints, analyse them filled in."""
 
 
 @main.command("blueprints")
