@@ -29,6 +29,7 @@ from smm_sheets.checks import (
     check_formulas,
     check_inputs,
     check_inserted_rows,
+    check_rows_below_tables,
     check_stale_values,
     inserted_rows,
     mark_counting_formulas,
@@ -42,6 +43,7 @@ from smm_sheets.params import Channel, Parameters, make_parameters
 from smm_sheets.report import FileFailure, FileReport, Report
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+MAX_SERIAL = 2958466  # 9999-12-31 + 1, the last date spreadsheets know
 MAX_META_BYTES = 100_000
 _BUILTIN: dict[str, Blueprint] = {}
 
@@ -125,6 +127,7 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
     lists = book.computed.evaluator.lists
     findings.extend(check_inputs(book, lists, _list_codes(blueprint), _period(params)))
     findings.extend(check_inserted_rows(book, inserted))
+    findings.extend(check_rows_below_tables(book))
     findings.extend(_blueprint_checks(book))
     findings.extend(_chains(book))
     facts, fact_cells = _facts(book)
@@ -155,6 +158,10 @@ def recognise(data: reader.WorkbookData) -> tuple[Blueprint, Parameters, str]:
     if meta is not None and "blueprint_id" in meta:
         blueprint = _builtin(meta["blueprint_id"], data)
         params, rows = _params_from_meta(meta, data)
+        try:
+            layout.expand(blueprint, params)  # its options and language, checked here with the file named
+        except InputError as error:
+            raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: {error}") from None
         return _sized_blueprint(blueprint, rows), params, "metadata"
     blueprint_id = data.properties.get("smm_blueprint_id")
     candidates = [_builtin(blueprint_id, data)] if blueprint_id else _all_builtin()
@@ -209,18 +216,23 @@ def _params_from_meta(meta: dict[str, str], data: reader.WorkbookData) -> tuple[
             company=values["company"], year=values["year"], start_month=values["start_month"],
             currency=values["currency"], channels=[c.name for c in channels], team=values["team"],
             options=values.get("options") or {}, sample=bool(values.get("sample")),
+            language=values.get("language", "en"),
         )
         # Goals are whatever the workbook's goal dropdown offers (a sample goal may be long).
         goals = tuple(values.get("goals") or ())
-        language = values.get("language", "en")
-        if not isinstance(language, str) or not all(isinstance(goal, str) for goal in goals):
-            raise ValueError("language or goals")
-        rows = {str(k): int(v) for k, v in (values.get("rows") or {}).items()}
+        rows = values.get("rows") or {}
+        if not isinstance(rows, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in rows.values()):
+            raise ValueError("rows is not a mapping of table ids to row counts")
+        if len(goals) > 100 or not all(isinstance(goal, str) and len(goal) <= 200 for goal in goals):
+            raise ValueError("goals")
+        # A table is at most as long as the sheets are: the count cannot make work the file has not.
+        longest = max((len(sheet.rows) for sheet in data.sheets.values()), default=0)
+        rows = {str(k): min(v, longest) for k, v in rows.items()}
     except ParameterError as error:
         raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: {error}") from None
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: parameters unreadable ({error})") from None
-    return dataclasses.replace(params, channels=tuple(channels), language=language, goals=goals), rows
+    return dataclasses.replace(params, channels=tuple(channels), goals=goals), rows
 
 
 def _params_from_structure(blueprint: Blueprint, data: reader.WorkbookData) -> Parameters | None:
@@ -295,7 +307,8 @@ def _place(blueprint: Blueprint, params: Parameters, data: reader.WorkbookData) 
     of blank rows that were resized to the rows the file has."""
     plan = layout.build(blueprint, params, values=False)
     cells = CellMap(plan, data)
-    grown = _table_sizes(plan, cells)
+    longest = max((len(sheet.rows) for sheet in data.sheets.values()), default=0)
+    grown = {block: min(count, max(longest, 1)) for block, count in _table_sizes(plan, cells).items()}
     if grown:  # people added (or removed) rows of a table of blank rows: they are its rows
         plan = layout.build(_sized_blueprint(blueprint, grown), params, values=False)
         cells = CellMap(plan, data)
@@ -376,8 +389,15 @@ def _file_findings(data: reader.WorkbookData, cells: CellMap, how: str) -> Itera
     if cells.names_found == 0:
         yield finding("names-missing", "the file has none of the workbook's defined names: cells are taken where the blueprint put them")
     for sheet in cells.sheets:
+        if sheet.name not in data.sheets:
+            yield finding("sheet-missing", f"the sheet {sheet.planned_name!r} is gone: its inputs count as blank", sheet.planned_name)
+            continue
         for name in sheet.lost:
             yield finding("rows-deleted", f"the cells named {name} were deleted", sheet.name)
+        for row in sorted(sheet.deleted_rows):
+            yield finding("rows-deleted", f"planned row {row + 1} (its label is gone) was deleted: its figures count as blank", sheet.name)
+        if sheet.columns_changed:
+            yield finding("columns-changed", "columns were inserted into or deleted from a named range: months and measures may be read from the wrong columns", sheet.name)
 
 
 def _list_codes(blueprint: Blueprint) -> dict[str, str]:
@@ -412,7 +432,7 @@ def _blueprint_checks(book: Workbook) -> Iterator[Finding]:
         store = placement.column
         used = book.used_rows.get(store.block_id) if store is not None else None
         for coords, row, col in placement_cells(placement):
-            if used is not None and coords["row"][1] not in used:
+            if used is not None and coords["row"][1] not in used or book.gone(placement.sheet, row):
                 continue
             result = evaluator.value(check.when, coords, placement.sheet)
             if result is True or (isinstance(result, float) and result != 0 and not isinstance(result, bool)):
@@ -435,7 +455,7 @@ def _message(template: str, evaluator: layout.Evaluator, coords: dict, sheet: in
     def fill(found: re.Match) -> str:
         value = shown(evaluator.value(_reference(found.group(1)), coords, sheet))
         item = fields.get(found.group(1))
-        if item is not None and item.type == "date" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if item is not None and item.type == "date" and isinstance(value, (int, float)) and 0 <= value < MAX_SERIAL:
             return (layout.EXCEL_EPOCH + dt.timedelta(days=value)).date().isoformat()
         if isinstance(value, float):
             return f"{value:,.2f}"
@@ -540,17 +560,18 @@ def check_set(group: list[FileReport]) -> None:
                     "set-mismatch",
                     f"{key} is {_describe(mine)} here but {_describe(theirs)} in {Path(reference.file).name}",
                 ))
-    initiatives = {v for r in group for v in r.parameters.get("facts", {}).get("initiatives", [])}
-    team = {person for r in group for person in r.parameters.get("team", [])}
+    initiatives = {v.casefold() for r in group for v in r.parameters.get("facts", {}).get("initiatives", [])}
+    team = {person.casefold() for r in group for person in r.parameters.get("team", [])}
     for report in group:
         facts = report.parameters.get("facts", {})
+        already = {(f.code, f.sheet, f.cell) for f in report.findings}
         for name in facts.get("initiatives_used", []) if initiatives else ():
-            if name not in initiatives:
+            if name.casefold() not in initiatives:
                 sheet, cell = report.fact_cells["initiatives_used"][name]
                 report.findings.append(finding("initiative-unknown", f"initiative {name!r} is not in the roadmap or the strategy", sheet, cell))
         for name in facts.get("owners_used", []):
-            if name not in team:
-                sheet, cell = report.fact_cells["owners_used"][name]
+            sheet, cell = report.fact_cells["owners_used"][name]
+            if name.casefold() not in team and ("owner-not-on-team", sheet, cell) not in already:
                 report.findings.append(finding("owner-not-on-team", f"owner {name!r} is on no workbook's team", sheet, cell))
 
 

@@ -23,7 +23,7 @@ _RANGE = re.compile(
 )
 # A cell or a range in a formula, outside string literals; not a function name (LOG10).
 _REF = re.compile(
-    r"(?<![\w.$'!])(?P<sheet>'(?:[^']|'')+'!|[A-Za-z_][\w.]*!)?"
+    r"(?<![\w.$'!])(?P<sheet>'(?:[^']|'')+'!|[^\W\d][\w.]*!)?"
     r"(?P<a>\$?[A-Z]{1,3}\$?\d+)(?::(?P<b>\$?[A-Z]{1,3}\$?\d+))?(?![\w(!])"
 )
 _CELL = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+)$")
@@ -105,10 +105,14 @@ class SheetMap:
     lost: list[str] = field(default_factory=list)
     # Ranges that grew in the file (rows inserted inside them): planned -> file rectangle.
     grown: list[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = field(default_factory=list)
+    # Planned rows whose labels are gone from a range that shrank: deleted.
+    deleted_rows: set[int] = field(default_factory=set)
+    # A named range is wider or narrower than planned: columns were inserted or deleted in it.
+    columns_changed: bool = False
 
     @property
     def identity(self) -> bool:
-        return self.name == self.planned_name and self.rows.identity and self.cols.identity
+        return self.name == self.planned_name and self.rows.identity and self.cols.identity and not self.deleted_rows
 
     def locate(self, row: int, col: int) -> tuple[int, int]:
         return self.rows(row), self.cols(col)
@@ -127,7 +131,6 @@ class CellMap:
         self._identity: bool | None = None
         by_name = {s.name: i for i, s in enumerate(plan.sheets)}
         self.names_found = 0
-        renamed: dict[int, str] = {}
         pairs = []
         for name, planned_text in plan.names.items():
             planned = parse_range(planned_text)
@@ -139,11 +142,21 @@ class CellMap:
             if actual is None:  # '#REF!': the cells were deleted
                 self.sheets[index].lost.append(name)
                 continue
-            self.names_found += 1
-            renamed.setdefault(index, actual[0])
             pairs.append((index, planned[1], actual))
+        # Each planned sheet is the file's sheet most of its names point to (it may be renamed);
+        # a name edited to point elsewhere is ignored.
+        votes: dict[int, dict[str, int]] = {}
+        for index, _, (file_sheet, _) in pairs:
+            votes.setdefault(index, {}).setdefault(file_sheet, 0)
+            votes[index][file_sheet] += 1
+        for index, sheet in enumerate(self.sheets):
+            candidates = {k: v for k, v in votes.get(index, {}).items() if k in data.sheets}
+            if candidates:
+                sheet.name = max(candidates, key=candidates.get)
+        pairs = [p for p in pairs if p[2][0] == self.sheets[p[0]].name]
+        self.names_found = len(pairs)
         # Ranges that kept their size first: they place their rows for sure.
-        pairs.sort(key=lambda p: (p[1][2] - p[1][0], p[1][3] - p[1][1]) != (p[2][1][2] - p[2][1][0], p[2][1][3] - p[2][1][1]))
+        pairs.sort(key=lambda p: _size(p[1]) != _size(p[2][1]))
         for index, (r1, c1, r2, c2), (file_sheet, (R1, C1, R2, C2)) in pairs:
             sheet = self.sheets[index]
             if (r2 - r1, c2 - c1) == (R2 - R1, C2 - C1):
@@ -151,15 +164,19 @@ class CellMap:
                 _pair(sheet.cols, c1, c2, C1, C2)
                 continue
             sheet.grown.append(((r1, c1, r2, c2), (R1, C1, R2, C2)))
+            if c2 - c1 != C2 - C1:
+                sheet.columns_changed = True
             _pair(sheet.cols, c1, c2, C1, C2)
             found = data.sheets.get(file_sheet)
             aligned = _align_rows(plan.sheets[index], (r1, c1, r2), found, (R1, C1, R2)) if found is not None else None
-            for planned_row, file_row in aligned or ((r1, R1), (r2, R2)):
-                sheet.rows.add(planned_row, file_row)
-        present = set(data.sheets)
-        for index, sheet in enumerate(self.sheets):
-            name = renamed.get(index)
-            sheet.name = name if name in present else sheet.planned_name
+            if aligned is None:
+                aligned = [(r1, R1), (r2, R2)]
+            for planned_row, file_row in aligned:
+                if file_row is None:
+                    sheet.deleted_rows.add(planned_row)
+                else:
+                    sheet.rows.add(planned_row, file_row)
+        for sheet in self.sheets:
             sheet.rows.freeze()
             sheet.cols.freeze()
 
@@ -193,9 +210,14 @@ class CellMap:
         return _outside_strings(text, lambda part: _REF.sub(move, part))
 
 
-def _align_rows(plan: SheetPlan, planned: tuple[int, int, int], found: SheetData, actual: tuple[int, int, int]) -> list[tuple[int, int]] | None:
-    """Planned rows of a range that grew, paired with the file's rows by their labels (the text
-    cells left of the range); None when the rows have no labels to tell them apart."""
+def _size(rect: tuple[int, int, int, int]) -> tuple[int, int]:
+    return rect[2] - rect[0], rect[3] - rect[1]
+
+
+def _align_rows(plan: SheetPlan, planned: tuple[int, int, int], found: SheetData, actual: tuple[int, int, int]) -> list[tuple[int, int | None]] | None:
+    """Planned rows of a range that grew or shrank, paired with the file's rows by their labels
+    (the text cells left of the range): None for a row that was deleted. None when the rows
+    have no labels to tell them apart."""
     r1, c1, r2 = planned
     R1, C1, R2 = actual
     shift = C1 - c1
@@ -207,15 +229,16 @@ def _align_rows(plan: SheetPlan, planned: tuple[int, int, int], found: SheetData
     keys = [planned_key(row) for row in range(r1, r2 + 1)]
     if len(set(keys)) != len(keys) or not any(any(k) for k in keys):
         return None
-    pairs = []
-    file_row = R1
+    rows = {tuple(found.value(row, c + shift) for c in range(c1)): row for row in range(R2, R1 - 1, -1)}
+    pairs: list[tuple[int, int | None]] = []
+    last = R1 - 1
     for row, key in zip(range(r1, r2 + 1), keys):
-        while file_row <= R2 and tuple(found.value(file_row, c + shift) for c in range(c1)) != key:
-            file_row += 1
-        if file_row > R2:
-            return None
-        pairs.append((row, file_row))
-        file_row += 1
+        file_row = rows.get(key)
+        if file_row is None or file_row <= last:
+            pairs.append((row, None))  # its label is gone: the row was deleted
+        else:
+            pairs.append((row, file_row))
+            last = file_row
     return pairs
 
 

@@ -60,11 +60,20 @@ class Workbook:
             fast = self._unmoved[sheet] = self.data.sheets.get(where.name) if where.identity else False
         if fast is not False:
             return fast.value(row, col) if fast is not None else None
+        if row in self.cells.sheets[sheet].deleted_rows:
+            return None
         name, r, c = self.file_cell(sheet, row, col)
         found = self.data.sheets.get(name)
         return None if found is None else found.value(r, c)
 
+    def gone(self, sheet: int, row: int) -> bool:
+        """Is a planned row deleted, or its sheet missing from the file?"""
+        where = self.cells.sheets[sheet]
+        return row in where.deleted_rows or where.name not in self.data.sheets
+
     def formula(self, sheet: int, row: int, col: int) -> str | None:
+        if row in self.cells.sheets[sheet].deleted_rows:
+            return None
         name, r, c = self.file_cell(sheet, row, col)
         found = self.data.sheets.get(name)
         if found is None or found.formulas is None:
@@ -104,7 +113,7 @@ def planned_formulas(plan: WorkbookPlan) -> Iterator[tuple[int, int, int, str, s
             if cell.kind == "formula" and cell.formula is not None:
                 yield s, row, col, cell.owner or "", cell.formula
         for store in sheet.stores:
-            if store.kind == "formula":
+            if store.kind == "formula" and store.texts is not None:  # None: freed after the comparison
                 for i, text in enumerate(store.texts):
                     yield s, store.first_row + i, store.col, store.field.id, text
 
@@ -115,7 +124,7 @@ def check_formulas(book: Workbook) -> Iterator[Finding]:
         return
     yield from _rows_without_formulas(book)
     for s, row, col, owner, text in planned_formulas(book.plan):
-        if book.broken.get((s, row, col)) == MISSING:
+        if book.broken.get((s, row, col)) == MISSING or book.gone(s, row):
             continue
         sheet_name, r, c = book.file_cell(s, row, col)
         sheet = book.data.sheets.get(sheet_name)
@@ -150,10 +159,9 @@ def _rows_without_formulas(book: Workbook) -> Iterator[Finding]:
                 if all(book.formula(*cell) is None and book.value(*cell) in (None, "") for cell in cells):
                     for cell in cells:
                         book.broken[cell] = MISSING
-                    name, where = book.ref(*cells[0])
-                    row = where.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                    name, r, c = book.file_cell(*cells[0])
                     names = ", ".join(store.field.id for store in columns)
-                    yield finding("formula-missing", f"row {row} was inserted without the table's formulas ({names}): copy them down from the row above", name, where)
+                    yield finding("formula-missing", f"row {r + 1} was inserted without the table's formulas ({names}): copy them down from the row above", name, a1(r, c))
 
 
 def check_stale_values(book: Workbook) -> Iterator[Finding]:
@@ -163,12 +171,12 @@ def check_stale_values(book: Workbook) -> Iterator[Finding]:
         if sheet.name == META_SHEET:
             continue
         for (row, col), cell in dict.items(sheet.cells):
-            if cell.kind == "formula" and (s, row, col) not in book.broken:
+            if cell.kind == "formula" and (s, row, col) not in book.broken and not book.gone(s, row):
                 yield from _stale(book, s, row, col, cell.owner or "", cell.value)
         for store in sheet.stores:
             if store.kind == "formula":
                 for i, value in enumerate(store.values):
-                    if (s, store.first_row + i, store.col) not in book.broken:
+                    if (s, store.first_row + i, store.col) not in book.broken and not book.gone(s, store.first_row + i):
                         yield from _stale(book, s, store.first_row + i, store.col, store.field.id, value)
 
 
@@ -231,7 +239,7 @@ def check_inputs(book: Workbook, lists: dict[str, list[str]], list_codes: dict[s
             allowed = allowed if allowed is not None else fields_lists.get(item.list)
             allowed = {str(v).casefold() for v in allowed} if allowed is not None else None
         for coords, row, col in placement_cells(placement):
-            if used is not None and coords["row"][1] not in used:
+            if used is not None and coords["row"][1] not in used or book.gone(placement.sheet, row):
                 continue
             value = book.value(placement.sheet, row, col)
             if value is None or value == "":
@@ -346,13 +354,40 @@ def inserted_rows(book: Workbook) -> dict[int, list[tuple[int, int]]]:
             continue
         images = set(where.rows.known.values())
         formulas = sheet.formulas or {}
+        below = _table_end(book, s)
         for row in range(min(images), min(max(images) + 2, len(sheet.rows))):
-            if row in images:
+            if row in images or (below is not None and row > below):
                 continue
             numbers = [c for c, v in enumerate(sheet.rows[row]) if isinstance(v, (int, float)) and not isinstance(v, bool) and (row, c) not in formulas]
             if numbers:
                 found.setdefault(s, []).append((row, numbers[0]))
     return found
+
+
+def _table_end(book: Workbook, s: int) -> int | None:
+    """The file row of the last row of the sheet's table of blank rows, if it has one."""
+    ends = [store.last_row for store in book.plan.sheets[s].stores]
+    if not ends:
+        return None
+    return book.file_cell(s, max(ends), 0)[1]
+
+
+def check_rows_below_tables(book: Workbook) -> Iterator[Finding]:
+    """``rows-below-table``: posts or tasks typed below their table count nowhere."""
+    for s, plan_sheet in enumerate(book.plan.sheets):
+        if not plan_sheet.stores or book.gone(s, plan_sheet.stores[0].first_row):
+            continue
+        name = book.cells.sheets[s].name
+        sheet = book.data.sheets[name]
+        # Below everything the plan put on the sheet (blocks may follow a table).
+        end = max([_table_end(book, s)] + list(book.cells.sheets[s].rows.known.values()))
+        columns = [book.file_cell(s, store.first_row, store.col)[2] for store in plan_sheet.stores]
+        first_col, last_col = min(columns), max(columns)
+        rows = [r for r in range(end + 1, len(sheet.rows)) if any(v not in (None, "") for v in sheet.rows[r][first_col:last_col + 1])]
+        if rows:
+            where = a1(rows[0], first_col)
+            more = f" and {len(rows) - 1} more row{'s' if len(rows) > 2 else ''}" if len(rows) > 1 else ""
+            yield finding("rows-below-table", f"row {rows[0] + 1}{more} below the table hold data that nothing counts: insert rows inside the table instead", name, where)
 
 
 def mark_counting_formulas(book: Workbook, inserted: dict[int, list[tuple[int, int]]]) -> None:

@@ -21,6 +21,9 @@ CODES: dict[str, tuple[str, str]] = {
     "no-cached-values": (INFO, "Saved by a tool that does not calculate; values recomputed"),
     "total-misses-rows": (ERROR, "Rows inserted below or above a total's range are not counted"),
     "rows-deleted": (ERROR, "Rows or cells of the plan were deleted"),
+    "sheet-missing": (ERROR, "A sheet of the plan is gone"),
+    "columns-changed": (ERROR, "Columns inserted into or deleted from the plan's ranges"),
+    "rows-below-table": (WARNING, "Data typed below a table of blank rows, outside the table"),
     # Inputs
     "type-error": (ERROR, "A value of the wrong type (e.g. a number typed as text)"),
     "missing-value": (ERROR, "A required answer is blank"),

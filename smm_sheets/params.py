@@ -10,6 +10,8 @@ from smm_sheets.errors import ParameterError
 from smm_sheets.locale_data import LANGUAGES, known_currency
 
 DEFAULT_CHANNELS = ("instagram", "facebook")
+# A workbook has a row or a column per channel and per team member: keep them to what a plan has.
+MAX_NAMES = {"channels": 30, "team": 100, "goals": 100}
 DEFAULT_TEAM = ("Owner",)  # Parameters made directly; make_parameters takes the language's
 # make_parameters without a company: the language's default name ("Your company", "Oma yritys").
 DEFAULT_COMPANY: str = type("_DefaultCompany", (str,), {})()
@@ -134,6 +136,8 @@ def _names(what: str, values: list[str] | tuple[str, ...] | str) -> list[str]:
     names = [_text(what, item, 60) for item in items if not isinstance(item, str) or item.strip()]
     if not names:
         raise ParameterError(f"{what} must name at least one entry")
+    if len(names) > MAX_NAMES[what]:
+        raise ParameterError(f"{what} may name at most {MAX_NAMES[what]} entries, not {len(names)}")
     seen: set[str] = set()
     for name in names:
         if name.casefold() in seen:

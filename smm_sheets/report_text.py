@@ -90,11 +90,12 @@ def _file(console: Console, report: FileReport) -> None:
     console.print()
 
 
-def _number(value: Any) -> str:
+def _number(value: Any) -> Text:
+    """A figure as a cell of a table (a Text: a total may be text someone typed, not markup)."""
     if value is None or (isinstance(value, float) and value != value):
-        return ""
+        return Text("")
     if isinstance(value, float):
         if abs(value) < 10 and not value.is_integer():
-            return f"{value:.4g}"
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}"
-    return str(value)
+            return Text(f"{value:.4g}")
+        return Text(f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}")
+    return Text(str(value))

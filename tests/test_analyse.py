@@ -471,3 +471,98 @@ def test_a_workbook_made_with_another_blueprint_version_says_so(sample_set):
 
     codes = {f.code: f.message for f in A.analyse_data(_edited(sample_set / "kpi-report.xlsx", edit)).findings}
     assert "0.9" in codes["blueprint-version"]
+
+
+# --------------------------------------------------------------------------- what the review found
+
+
+def _save_edited(source: Path, target: Path, edit) -> Path:
+    book = openpyxl.load_workbook(source)
+    edit(book)
+    book.save(target)
+    return target
+
+
+def test_a_deleted_line_is_reported_and_the_lines_below_stay_in_place(sample_set, tmp_path):
+    plan = layout.build(loader.load("budget"), params(sample=True, year=YEAR))
+    sheet_name, row, _ = _cell(plan, "planned", 12 * 2)  # the third line's January
+    path = _save_edited(sample_set / "budget.xlsx", tmp_path / "budget.xlsx",
+                        lambda book: book[sheet_name].delete_rows(row + 1))
+    # openpyxl moves no names and no formulas: shrink the name as an app would.
+    book = openpyxl.load_workbook(path)
+    name = book.defined_names["smm_planned"]
+    first, last = name.attr_text.split("!")[1].replace("$", "").split(":")
+    name.attr_text = f"'{sheet_name}'!$D${first[1:]}:$O${int(last[1:]) - 1}"
+    book.save(path)
+    report = A.analyse_file(path)
+    codes = {f.code for f in report.findings}
+    assert "rows-deleted" in codes
+    expected = A.analyse_file(sample_set / "budget.xlsx").totals["by_line"]
+    lines = report.totals["by_line"]
+    third = expected.index[2]
+    assert lines.loc[third, "planned"] == 0  # gone
+    for line in expected.index[3:]:  # the lines below keep their own figures
+        assert lines.loc[line, "planned"] == expected.loc[line, "planned"], line
+
+
+def test_a_missing_sheet_is_an_error(sample_set, tmp_path):
+    def drop(book):
+        del book["Summary"]
+
+    path = _save_edited(sample_set / "budget.xlsx", tmp_path / "budget.xlsx", drop)
+    report = A.analyse_file(path)
+    assert ("sheet-missing", None) in _codes(report) and not report.valid
+
+
+def test_posts_typed_below_the_table_are_reported(sample_set):
+    plan = _plan("calendar", sample=True)
+    store = plan.items["post_date"].column
+    sheet = plan.sheets[plan.items["post_date"].sheet].name
+
+    def edit(data):
+        _set(data, sheet, store.last_row + 1, store.col, dt.date(YEAR, 3, 3))
+
+    codes = _codes(A.analyse_data(_edited(sample_set / "calendar.xlsx", edit)))
+    assert ("rows-below-table", _a1(store.last_row + 1, store.col)) in codes
+
+
+def test_hostile_values_in_totals_and_dates_do_not_break_the_report(sample_set):
+    from smm_sheets import report_text
+
+    plan = layout.build(loader.load("roadmap"), params(sample=True, year=YEAR))
+    start = _cell(plan, "start", 0)
+
+    def edit(data):
+        _set(data, *start, 1e9)
+
+    report = A.analyse_data(_edited(sample_set / "roadmap.xlsx", edit))
+    report.totals["markup"] = "[/oops] [link=http://x]y[/link]"
+    text = report_text.to_text(A.Report(reports=[report]))
+    assert "[/oops]" in text
+
+
+@pytest.mark.parametrize("rows", ['[1]', '"abc"', '{"posts": "many"}'])
+def test_damaged_row_counts_are_one_line(sample_set, tmp_path, rows):
+    path = tmp_path / "calendar.xlsx"
+    book = openpyxl.load_workbook(sample_set / "calendar.xlsx")
+    for row in book[layout.META_SHEET].iter_rows():
+        if row[0].value == "parameters":
+            values = json.loads(row[1].value)
+            values["rows"] = json.loads(rows)
+            row[1].value = json.dumps(values)
+    book.save(path)
+    report = A.analyse(path)
+    assert "damaged _smm sheet" in report.failures[0].message
+
+
+def test_a_huge_row_count_costs_only_the_rows_the_file_has(sample_set, tmp_path):
+    path = tmp_path / "calendar.xlsx"
+    book = openpyxl.load_workbook(sample_set / "calendar.xlsx")
+    for row in book[layout.META_SHEET].iter_rows():
+        if row[0].value == "parameters":
+            values = json.loads(row[1].value)
+            values["rows"] = {"posts": 1_000_000}
+            row[1].value = json.dumps(values)
+    book.save(path)
+    report = A.analyse_file(path)
+    assert report.cells_checked < 50_000
