@@ -112,6 +112,7 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
     blueprint = plan.blueprint
     book = Workbook(data, plan, cells, resized=resized)
     findings: list[Finding] = list(_file_findings(data, cells, how))
+    # The properties, else the _smm sheet (some apps drop custom properties).
     made_with = data.properties.get("smm_blueprint_version") or (_meta_sheet(data) or {}).get("blueprint_version")
     if made_with and made_with != blueprint.version:
         findings.append(finding("blueprint-version", f"made with {blueprint.id} {made_with}, analysed against {blueprint.version}: cells may have moved"))

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from smm_sheets import formula as fx
 from smm_sheets.cellmap import CellMap, a1, formula_ranges
 from smm_sheets.findings import Finding, finding
-from smm_sheets.layout import META_SHEET, Placement, WorkbookPlan, serial
+from smm_sheets.layout import EXCEL_EPOCH, META_SHEET, Placement, WorkbookPlan, serial
 from smm_sheets.model import NUMERIC_TYPES, Field
 from smm_sheets.reader import CellError, WorkbookData
 
@@ -289,6 +289,9 @@ def _check_value(item: Field, value: Any, allowed: set[str] | None, list_code: s
                 day = parse_date(value)
                 hint = f"; did you mean {day.isoformat()}? Enter it as a date" if day else "; enter a date (YYYY-MM-DD)"
                 return ("type-error", f"{value!r} is text, not a date{hint}")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 2958466:
+                day = (EXCEL_EPOCH + dt.timedelta(days=value)).date()
+                return ("type-error", f"the number {shown(value)} where a date is expected (the date format was lost?); as a date it is {day.isoformat()}")
             return ("type-error", f"{shown(value)!r} is not a date")
         if not period[0] <= value <= period[1]:
             return ("date-out-of-period", f"{value.isoformat()} is outside the plan ({period[0].isoformat()} to {period[1].isoformat()})")

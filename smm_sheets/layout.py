@@ -377,7 +377,7 @@ class _Planner:
         # The analyser's recomputation needs values only: the text comes from its first plan.
         self.with_text = source is None
         self.lenient = False
-        self._row_memo: dict[int, Any] = {}
+        self._row_memo: dict[tuple[int, str], Any] = {}  # (id of the tree, block) -> memo or False
         params = expanded.params
         bp = expanded.blueprint
         self.plan = WorkbookPlan(

@@ -566,3 +566,16 @@ def test_a_huge_row_count_costs_only_the_rows_the_file_has(sample_set, tmp_path)
     book.save(path)
     report = A.analyse_file(path)
     assert report.cells_checked < 50_000
+
+
+def test_a_date_cell_holding_a_plain_number_says_which_date_it_means(blank_set):
+    plan = _plan("roadmap")
+    start = _cell(plan, "start", 0)
+    initiative = _cell(plan, "initiative", 0)
+
+    def edit(data):
+        _set(data, *initiative, "Launch")
+        _set(data, *start, 62000.0)  # 2069-09-29 as a serial number
+
+    codes = _codes(A.analyse_data(_edited(blank_set / "roadmap.xlsx", edit)))
+    assert "2069-09-29" in codes[("type-error", _a1(*start[1:]))]
