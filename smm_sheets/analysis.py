@@ -22,6 +22,7 @@ import pandas as pd
 from smm_sheets import formula as fx
 from smm_sheets import layout, loader, reader
 from smm_sheets.cellmap import CellMap
+from smm_sheets.layout import column_letter
 from smm_sheets.checks import (
     CHANGED,
     COUNTS_INSERTED,
@@ -399,6 +400,9 @@ def _file_findings(data: reader.WorkbookData, cells: CellMap, how: str) -> Itera
             yield finding("rows-deleted", f"planned row {row + 1} (its label is gone) was deleted: its figures count as blank", sheet.name)
         if sheet.columns_changed:
             yield finding("columns-changed", "columns were inserted into or deleted from a named range: months and measures may be read from the wrong columns", sheet.name)
+        for col in sheet.inserted_cols:
+            yield finding("columns-changed", f"column {column_letter(col)} was inserted among the months: its figures belong to no month (the sheet's own year totals may count them)",
+                          sheet.name, f"{column_letter(col)}1", severity="warning")
 
 
 def _list_codes(blueprint: Blueprint) -> dict[str, str]:

@@ -10,6 +10,7 @@ data.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -109,6 +110,8 @@ class SheetMap:
     deleted_rows: set[int] = field(default_factory=set)
     # A named range is wider or narrower than planned: columns were inserted or deleted in it.
     columns_changed: bool = False
+    # Columns inserted among the months of a grid (found again by their header dates).
+    inserted_cols: list[int] = field(default_factory=list)
 
     @property
     def identity(self) -> bool:
@@ -176,9 +179,11 @@ class CellMap:
                     sheet.deleted_rows.add(planned_row)
                 else:
                     sheet.rows.add(planned_row, file_row)
-        for sheet in self.sheets:
+        for index, sheet in enumerate(self.sheets):
             sheet.rows.freeze()
             sheet.cols.freeze()
+            if sheet.columns_changed:
+                _align_months(plan, index, sheet, data.sheets.get(sheet.name))
 
     @property
     def identity(self) -> bool:
@@ -208,6 +213,39 @@ class CellMap:
             return out
 
         return _outside_strings(text, lambda part: _REF.sub(move, part))
+
+
+def _align_months(plan: WorkbookPlan, index: int, sheet: SheetMap, found: SheetData | None) -> None:
+    """Columns inserted into or deleted from a month grid: each month is found again by the
+    date in its header cell. A month that is gone stays ``columns_changed``."""
+    header = plan.items.get("month_start")
+    if header is None or header.sheet != index or found is None:
+        return
+    dates = {}
+    for _, row, col in header._cells:
+        cell = dict.get(plan.sheets[index].cells, (row, col))
+        if cell is not None and isinstance(cell.value, dt.date):
+            dates[col] = (row, cell.value)
+    if not dates:
+        return
+    row = sheet.rows(next(iter(dates.values()))[0])
+    if row >= len(found.rows):
+        return
+    where = {}
+    for col, value in enumerate(found.rows[row]):
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if isinstance(day, dt.date):
+            where.setdefault(day, col)
+    if not all(day in where for _, day in dates.values()):
+        return  # a month was deleted: reading the grid would take the wrong columns
+    known = dict(sheet.cols.known)
+    for col, (_, day) in dates.items():
+        known[col] = where[day]
+    months = set(where[day] for _, day in dates.values())
+    sheet.inserted_cols = [c for c in range(min(months), max(months) + 1) if c not in months]
+    sheet.cols = AxisMap(known)
+    sheet.cols.freeze()
+    sheet.columns_changed = False
 
 
 def _size(rect: tuple[int, int, int, int]) -> tuple[int, int]:

@@ -579,3 +579,32 @@ def test_a_date_cell_holding_a_plain_number_says_which_date_it_means(blank_set):
 
     codes = _codes(A.analyse_data(_edited(blank_set / "roadmap.xlsx", edit)))
     assert "2069-09-29" in codes[("type-error", _a1(*start[1:]))]
+
+
+def test_a_column_inserted_among_the_months_is_followed_by_the_header_dates(sample_set):
+    plan = _plan("budget", sample=True)
+    sheet_name = plan.sheets[plan.items["planned"].sheet].name
+    at = layout.GRID_LABEL_COLUMNS + 2  # before March
+
+    def insert_column(data):
+        sheet = data.sheets[sheet_name]
+        for row in sheet.rows:
+            if len(row) > at:
+                row.insert(at, 7777.0 if row[at - 1].__class__ is float else None)
+        for book_sheet in data.sheets.values():  # values only, as from an .ods
+            book_sheet.formulas = None
+        for name, text in list(data.defined_names.items()):
+            found = parse_range(text)
+            if found is None or found[0] != sheet_name:
+                continue
+            r1, c1, r2, c2 = found[1]
+            c1, c2 = c1 + (c1 >= at), c2 + (c2 >= at)
+            data.defined_names[name] = f"'{sheet_name}'!${layout.column_letter(c1)}${r1 + 1}:${layout.column_letter(c2)}${r2 + 1}"
+
+    before = A.analyse_file(sample_set / "budget.xlsx")
+    after = A.analyse_data(_edited(sample_set / "budget.xlsx", insert_column))
+    inserted = [f for f in after.findings if f.code == "columns-changed"]
+    assert [(f.severity, f.cell) for f in inserted] == [("warning", f"{layout.column_letter(at)}1")]
+    for key in ("planned", "actual", "remaining"):
+        assert after.totals[key] == before.totals[key], key
+    pd.testing.assert_frame_equal(after.totals["by_month"], before.totals["by_month"])
