@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: demo test bench docs clean
+.PHONY: demo test test-fast lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,17 @@ demo: $(VENV)/.installed
 	$(BIN)/smm-sheets analyse $(OUT) --output $(OUT)/analysis.txt; test $$? -le 1
 	@echo "Their analysis is in ./$(OUT)/analysis.txt"
 
+# Everything, LibreOffice included (CI requires it: SMM_SHEETS_REQUIRE_LIBREOFFICE=1).
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+# The inner loop: no LibreOffice, no slow tests.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -m "not libreoffice and not slow"
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench.py && $(BIN)/python bench/bench_batch.py

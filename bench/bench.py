@@ -41,14 +41,17 @@ import tempfile
 import time
 import tracemalloc
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import xlsxwriter
 
-from smm_sheets import layout, loader, render
-from smm_sheets.params import make_parameters
+from smm_sheets import plan as layout
+from smm_sheets.blueprint import loader
+from smm_sheets.blueprint.params import make_parameters
+from smm_sheets.generator import xlsx as render
 
 TARGET_RATIO = 1.3
 
@@ -94,7 +97,14 @@ def generate(blueprint_id: str, params: dict[str, Any], path: str) -> dict[str, 
     t3 = time.perf_counter()
     render.render(plan, path)
     t4 = time.perf_counter()
-    return {"load": t1 - t0, "params": t2 - t1, "build": t3 - t2, "render": t4 - t3, "generate": t4 - t0, "workbook": t4 - t1}
+    return {
+        "load": t1 - t0,
+        "params": t2 - t1,
+        "build": t3 - t2,
+        "render": t4 - t3,
+        "generate": t4 - t0,
+        "workbook": t4 - t1,
+    }
 
 
 # --------------------------------------------------------------------------- recording xlsxwriter
@@ -114,7 +124,7 @@ class _Proxy:
 
     __slots__ = ("_real", "_name", "_recorder")
 
-    def __init__(self, real: Any, name: str, recorder: "_Recorder"):
+    def __init__(self, real: Any, name: str, recorder: _Recorder):
         self._real, self._name, self._recorder = real, name, recorder
 
     def __getattr__(self, attr: str):
@@ -357,7 +367,9 @@ def _peak(action: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
-def bench_workbook(blueprint_id: str, params: dict[str, Any], runs: int = 15, warmup: int = WARMUP, label: str | None = None) -> Figures:
+def bench_workbook(
+    blueprint_id: str, params: dict[str, Any], runs: int = 15, warmup: int = WARMUP, label: str | None = None
+) -> Figures:
     """Time generating one workbook and its bare-xlsxwriter floor.
 
     Args:
@@ -385,7 +397,9 @@ def bench_workbook(blueprint_id: str, params: dict[str, Any], runs: int = 15, wa
         first = generate(blueprint_id, params, reference)["generate"]
 
         # Record the xlsxwriter calls of the same plan, then replay them; all three files must agree.
-        plan = layout.build(loader.load(blueprint_id), make_parameters(**params, channel_names=loader.load_channel_names()))
+        plan = layout.build(
+            loader.load(blueprint_id), make_parameters(**params, channel_names=loader.load_channel_names())
+        )
         recorded = fresh()
         log = record_render(plan, recorded)
         replay, _ = compile_replay(log)
@@ -457,13 +471,17 @@ def report(figures: Figures) -> bool:
     sheets = {k: v for k, v in figures.parts.items() if k.startswith("xl/worksheets/sheet")}
     print(f"\n{figures.label}: {figures.runs} timed runs after {WARMUP} warm-up runs (milliseconds)")
     sizes = ", ".join(f"{name.rsplit('/', 1)[1]} {size} B" for name, size in sheets.items())
-    print(f"  floor = {figures.calls} bare xlsxwriter calls; replay verified: {len(figures.parts)} parts byte-identical")
+    print(
+        f"  floor = {figures.calls} bare xlsxwriter calls; replay verified: {len(figures.parts)} parts byte-identical"
+    )
     print(f"  (apart from core.xml timestamps; sheet XML: {sizes})")
     print(f"  {'stage':<24}{'median':>9}{'min':>10}{'max':>10}")
     rows = [(f"  {s}", figures.stages[s]) for s in ("load", "params", "build", "render")]
-    rows += [("generate (all stages)", figures.stages["generate"]),
-             ("per workbook (no load)", figures.stages["workbook"]),
-             ("bare xlsxwriter floor", figures.floor)]
+    rows += [
+        ("generate (all stages)", figures.stages["generate"]),
+        ("per workbook (no load)", figures.stages["workbook"]),
+        ("bare xlsxwriter floor", figures.floor),
+    ]
     for name, values in rows:
         print(f"  {name:<24}{ms(statistics.median(values))} {ms(min(values))} {ms(max(values))}")
     print(f"  {'first run, cold caches':<24}{ms(figures.first_run)}")
@@ -471,9 +489,13 @@ def report(figures: Figures) -> bool:
     print(f"  ratio generate / floor  {figures.ratio:9.2f}   target <= {TARGET_RATIO}: {'met' if met else 'NOT met'}")
     # Batch generation loads a blueprint once and writes many workbooks from it.
     per_workbook = figures.median("workbook") / figures.median("floor")
-    print(f"  ratio per workbook / floor {per_workbook:6.2f}   target <= {TARGET_RATIO}: {'met' if per_workbook <= TARGET_RATIO else 'NOT met'}")
+    print(
+        f"  ratio per workbook / floor {per_workbook:6.2f}   target <= {TARGET_RATIO}: {'met' if per_workbook <= TARGET_RATIO else 'NOT met'}"
+    )
     print(f"  ratio render / floor    {figures.median('render') / figures.median('floor'):9.2f}")
-    print(f"  peak traced memory: generate {figures.peak_generate / 2**20:.1f} MiB, floor {figures.peak_floor / 2**20:.1f} MiB")
+    print(
+        f"  peak traced memory: generate {figures.peak_generate / 2**20:.1f} MiB, floor {figures.peak_floor / 2**20:.1f} MiB"
+    )
     return met
 
 
@@ -484,7 +506,7 @@ def big_calendar(posts: int):
     """The calendar blueprint with ``posts`` rows, all filled: its sample repeated, dates over the year."""
     import dataclasses
 
-    from smm_sheets.model import Rows
+    from smm_sheets.blueprint.model import Rows
 
     blueprint = loader.load("calendar")
 
@@ -509,8 +531,11 @@ def big_calendar(posts: int):
 def run_big_calendar(posts: int) -> dict[str, float]:
     """One generation of a calendar of ``posts`` posts in this process: seconds and peak RSS."""
     blueprint = big_calendar(posts)
-    params = make_parameters(**SAMPLE, team=["Aino (owner)", "Mikko (copy and ads)", "Sara (photos and video)"],
-                             channel_names=loader.load_channel_names())
+    params = make_parameters(
+        **SAMPLE,
+        team=["Aino (owner)", "Mikko (copy and ads)", "Sara (photos and video)"],
+        channel_names=loader.load_channel_names(),
+    )
     with tempfile.TemporaryDirectory(prefix="smm-bench-") as folder:
         t0 = time.perf_counter()
         plan = layout.build(blueprint, params)
@@ -530,16 +555,22 @@ def report_big_calendar() -> bool:
     print("\nbig calendar: every post row filled, one run per size in a fresh process")
     results = {}
     for posts in CALENDAR_POSTS:
-        done = subprocess.run([sys.executable, __file__, "--calendar-posts", str(posts)], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--calendar-posts", str(posts)], capture_output=True, text=True, check=True
+        )
         results[posts] = json.loads(done.stdout.strip().splitlines()[-1])
         r = results[posts]
-        print(f"  {posts:>7} posts: build {r['build']:7.2f} s, render {r['render']:7.2f} s, total {r['total']:7.2f} s, "
-              f"peak RSS {r['peak_mb']:6.1f} MB, file {r['bytes'] / 2**20:5.1f} MiB")
+        print(
+            f"  {posts:>7} posts: build {r['build']:7.2f} s, render {r['render']:7.2f} s, total {r['total']:7.2f} s, "
+            f"peak RSS {r['peak_mb']:6.1f} MB, file {r['bytes'] / 2**20:5.1f} MiB"
+        )
     small, big = (results[n]["total"] for n in CALENDAR_POSTS)
     growth = big / small
     linear = growth <= 11
     fits = all(r["peak_mb"] < MEMORY_LIMIT_MB for r in results.values())
-    print(f"  time {CALENDAR_POSTS[1]:,} / {CALENDAR_POSTS[0]:,}: {growth:5.2f}x   target <= 11: {'met' if linear else 'NOT met'}")
+    print(
+        f"  time {CALENDAR_POSTS[1]:,} / {CALENDAR_POSTS[0]:,}: {growth:5.2f}x   target <= 11: {'met' if linear else 'NOT met'}"
+    )
     print(f"  peak memory under {MEMORY_LIMIT_MB} MB: {'met' if fits else 'NOT met'}")
     return linear and fits
 
@@ -551,9 +582,13 @@ def report_set(all_figures: dict[str, Figures]) -> bool:
     workbook_ms = sum(f.median("workbook") for f in figures) * 1000
     floor_ms = sum(f.median("floor") for f in figures) * 1000
     ratio = generate_ms / floor_ms
-    print(f"\nthe set of {len(figures)} workbooks (generate all): generate {generate_ms:.1f} ms, "
-          f"per workbook (no load) {workbook_ms:.1f} ms, floor {floor_ms:.1f} ms")
-    print(f"  ratio generate / floor {ratio:6.2f}   target <= {TARGET_RATIO}: {'met' if ratio <= TARGET_RATIO else 'NOT met'}")
+    print(
+        f"\nthe set of {len(figures)} workbooks (generate all): generate {generate_ms:.1f} ms, "
+        f"per workbook (no load) {workbook_ms:.1f} ms, floor {floor_ms:.1f} ms"
+    )
+    print(
+        f"  ratio generate / floor {ratio:6.2f}   target <= {TARGET_RATIO}: {'met' if ratio <= TARGET_RATIO else 'NOT met'}"
+    )
     print(f"  ratio per workbook / floor {workbook_ms / floor_ms:6.2f}")
     return ratio <= TARGET_RATIO
 

@@ -44,22 +44,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 for _folder in (REPO, REPO / "bench"):  # tests.libreoffice, and bench.py's big_calendar
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
-import python_calamine  # noqa: E402
-import yaml  # noqa: E402
+import python_calamine
+import yaml
 
-from smm_sheets import layout, loader, render  # noqa: E402
-from smm_sheets.analysis import analyse_file  # noqa: E402
-from smm_sheets.generate import generate_all  # noqa: E402
-from smm_sheets.params import Parameters, make_parameters  # noqa: E402
+from smm_sheets import plan as layout
+from smm_sheets.analyser.pipeline import analyse_file
+from smm_sheets.blueprint import loader
+from smm_sheets.blueprint.params import Parameters, make_parameters
+from smm_sheets.generator import xlsx as render
+from smm_sheets.generator.pipeline import generate_all
 
 SAMPLE_PARAMS = REPO / "samples" / "nordic-knitwear.yaml"
 RUNS = 9
@@ -95,8 +98,11 @@ def write_big_calendar(posts: int, path: Path) -> float:
     from bench import SAMPLE, big_calendar  # bench/bench.py
 
     started = time.perf_counter()
-    params = make_parameters(**SAMPLE, team=["Aino (owner)", "Mikko (copy and ads)", "Sara (photos and video)"],
-                             channel_names=loader.load_channel_names())
+    params = make_parameters(
+        **SAMPLE,
+        team=["Aino (owner)", "Mikko (copy and ads)", "Sara (photos and video)"],
+        channel_names=loader.load_channel_names(),
+    )
     render.write(layout.build(big_calendar(posts), params), path, force=True)
     return time.perf_counter() - started
 
@@ -202,7 +208,7 @@ def _formulas_in_this_process(path: str, warmup: str | None, timeout: float) -> 
         if warmup:
             try:
                 calculate(warmup)  # its first model pays one-off set-up costs; a user's next file does not
-            except Exception:  # noqa: BLE001 - the timed run below says what fails
+            except Exception:
                 pass
         signal.signal(signal.SIGALRM, stop)
         signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -211,7 +217,7 @@ def _formulas_in_this_process(path: str, warmup: str | None, timeout: float) -> 
             calculate(path)
         except TimeoutError:
             return {"seconds": None, "note": f"over {timeout:g} s"}
-        except Exception as error:  # noqa: BLE001 - a peer that fails is reported, not fatal
+        except Exception as error:
             first_line = (str(error).splitlines() or [""])[0]
             return {"seconds": None, "note": f"raised {type(error).__name__}: {first_line[:60]}"}
         finally:
@@ -275,7 +281,11 @@ def _measure_in_this_process(what: str, path: str) -> dict[str, Any]:
     if what == "analyse":
         started = time.perf_counter()
         report = analyse_file(path)
-        result = {"seconds": time.perf_counter() - started, "findings": len(report.findings), "cells": report.cells_checked}
+        result = {
+            "seconds": time.perf_counter() - started,
+            "findings": len(report.findings),
+            "cells": report.cells_checked,
+        }
     else:
         started = time.perf_counter()
         rows = read_with_calamine(Path(path))
@@ -350,15 +360,29 @@ def report_set(title: str, results: list[Figures], runs: int, peers: bool) -> li
     print(f"\n{title}: median of {runs} runs after 1 warm-up; analyse and floor in milliseconds, peers in seconds")
     header = ["workbook", "KiB", "findings", "analyse ms", "floor ms", f"/floor (<= {FLOOR_TARGET:g})"]
     if peers:
-        header += ["formulas s", f"x faster (>= {FORMULAS_TARGET:g})", "LibreOffice s", f"x faster (>= {LIBREOFFICE_TARGET:g})"]
+        header += [
+            "formulas s",
+            f"x faster (>= {FORMULAS_TARGET:g})",
+            "LibreOffice s",
+            f"x faster (>= {LIBREOFFICE_TARGET:g})",
+        ]
     rows = []
     for f in results:
         met = f.floor_ratio <= FLOOR_TARGET
         verdicts.append(met)
-        row = [f.name, f"{f.size / 1024:.0f}", str(f.findings), f"{f.analyse_median * 1000:.1f}", f"{f.floor_median * 1000:.2f}",
-               f"{f.floor_ratio:.1f}x {_verdict(met)}"]
+        row = [
+            f.name,
+            f"{f.size / 1024:.0f}",
+            str(f.findings),
+            f"{f.analyse_median * 1000:.1f}",
+            f"{f.floor_median * 1000:.2f}",
+            f"{f.floor_ratio:.1f}x {_verdict(met)}",
+        ]
         if peers:
-            for peer, note, target in ((f.formulas, f.formulas_note, FORMULAS_TARGET), (f.libreoffice, f.libreoffice_note, LIBREOFFICE_TARGET)):
+            for peer, note, target in (
+                (f.formulas, f.formulas_note, FORMULAS_TARGET),
+                (f.libreoffice, f.libreoffice_note, LIBREOFFICE_TARGET),
+            ):
                 seconds, ratio, met = _ratio(peer, note, f.analyse_median, target)
                 row += [seconds, ratio]
                 if met is not None:
@@ -366,8 +390,14 @@ def report_set(title: str, results: list[Figures], runs: int, peers: bool) -> li
         rows.append(row)
     analysed = sum(f.analyse_median for f in results)
     floor = sum(f.floor_median for f in results)
-    total = ["the set", f"{sum(f.size for f in results) / 1024:.0f}", str(sum(f.findings for f in results)),
-             f"{analysed * 1000:.1f}", f"{floor * 1000:.2f}", f"{analysed / floor:.1f}x {_verdict(analysed / floor <= FLOOR_TARGET)}"]
+    total = [
+        "the set",
+        f"{sum(f.size for f in results) / 1024:.0f}",
+        str(sum(f.findings for f in results)),
+        f"{analysed * 1000:.1f}",
+        f"{floor * 1000:.2f}",
+        f"{analysed / floor:.1f}x {_verdict(analysed / floor <= FLOOR_TARGET)}",
+    ]
     if peers:
         for attribute, target in (("formulas", FORMULAS_TARGET), ("libreoffice", LIBREOFFICE_TARGET)):
             both = [(getattr(f, attribute), f.analyse_median) for f in results if getattr(f, attribute) is not None]
@@ -375,13 +405,19 @@ def report_set(title: str, results: list[Figures], runs: int, peers: bool) -> li
                 peer = sum(p for p, _ in both)
                 ratio = peer / sum(a for _, a in both)
                 skipped = len(results) - len(both)
-                total += [f"{peer:.2f}", f"{ratio:.0f}x {_verdict(ratio >= target)}" + (f" ({skipped} skipped)" if skipped else "")]
+                total += [
+                    f"{peer:.2f}",
+                    f"{ratio:.0f}x {_verdict(ratio >= target)}" + (f" ({skipped} skipped)" if skipped else ""),
+                ]
             else:
                 total += ["skipped", ""]
     rows.append(total)
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for i, row in enumerate([header, *rows]):
-        print("  " + " | ".join(str(c).ljust(w) if j == 0 else str(c).rjust(w) for j, (c, w) in enumerate(zip(row, widths))))
+        print(
+            "  "
+            + " | ".join(str(c).ljust(w) if j == 0 else str(c).rjust(w) for j, (c, w) in enumerate(zip(row, widths)))
+        )
         if i == 0:
             print("  " + "-+-".join("-" * w for w in widths))
     return verdicts
@@ -390,25 +426,35 @@ def report_set(title: str, results: list[Figures], runs: int, peers: bool) -> li
 def report_big_calendars(results: dict[int, dict[str, Any]]) -> list[bool]:
     """Print the big calendars' table; return whether the memory target was met."""
     print("\nbig calendars: every post row filled; analysis and the calamine floor each in a fresh process (one run)")
-    print(f"  {'posts':>8} | {'file MiB':>8} | {'generate s':>10} | {'analyse s':>9} | {'peak RSS MB':>11} | {'floor s':>7} | "
-          f"{'floor RSS MB':>12} | {'/floor':>6} | {'findings':>8}")
+    print(
+        f"  {'posts':>8} | {'file MiB':>8} | {'generate s':>10} | {'analyse s':>9} | {'peak RSS MB':>11} | {'floor s':>7} | "
+        f"{'floor RSS MB':>12} | {'/floor':>6} | {'findings':>8}"
+    )
     verdicts = []
     for posts, r in results.items():
         a, f = r["analyse"], r["floor"]
-        print(f"  {posts:>8,} | {r['bytes'] / 2**20:8.1f} | {r['generate']:10.1f} | {a['seconds']:9.2f} | {a['peak_mb']:11.0f} | "
-              f"{f['seconds']:7.2f} | {f['peak_mb']:12.0f} | {a['seconds'] / f['seconds']:5.1f}x | {a['findings']:>8}")
+        print(
+            f"  {posts:>8,} | {r['bytes'] / 2**20:8.1f} | {r['generate']:10.1f} | {a['seconds']:9.2f} | {a['peak_mb']:11.0f} | "
+            f"{f['seconds']:7.2f} | {f['peak_mb']:12.0f} | {a['seconds'] / f['seconds']:5.1f}x | {a['findings']:>8}"
+        )
     if len(results) >= 2:
         (small, s), (big, b) = list(results.items())[0], list(results.items())[-1]
-        print(f"  analysis time {big:,} / {small:,} posts: {b['analyse']['seconds'] / s['analyse']['seconds']:.1f}x "
-              f"(linear would be {big / small:.0f}x)")
+        print(
+            f"  analysis time {big:,} / {small:,} posts: {b['analyse']['seconds'] / s['analyse']['seconds']:.1f}x "
+            f"(linear would be {big / small:.0f}x)"
+        )
     biggest = max(results)
     peak = results[biggest]["analyse"]["peak_mb"]
     met = peak < MEMORY_LIMIT_MB
-    print(f"  peak RSS analysing {biggest:,} posts: {peak:.0f} MB   target < {MEMORY_LIMIT_MB} MB: {_verdict(met)}"
-          f"   (of which {results[biggest]['analyse']['imports_mb']:.0f} MB before it starts: Python and its imports)")
+    print(
+        f"  peak RSS analysing {biggest:,} posts: {peak:.0f} MB   target < {MEMORY_LIMIT_MB} MB: {_verdict(met)}"
+        f"   (of which {results[biggest]['analyse']['imports_mb']:.0f} MB before it starts: Python and its imports)"
+    )
     for posts, r in results.items():
         ratio = r["analyse"]["seconds"] / r["floor"]["seconds"]
-        print(f"  analysis / floor, {posts:,} posts: {ratio:.1f}x   target <= {FLOOR_TARGET:g}: {_verdict(ratio <= FLOOR_TARGET)}")
+        print(
+            f"  analysis / floor, {posts:,} posts: {ratio:.1f}x   target <= {FLOOR_TARGET:g}: {_verdict(ratio <= FLOOR_TARGET)}"
+        )
         verdicts.append(ratio <= FLOOR_TARGET)
     return [met, *verdicts]
 
@@ -416,11 +462,15 @@ def report_big_calendars(results: dict[int, dict[str, Any]]) -> list[bool]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=RUNS, help=f"timed runs per workbook (default {RUNS})")
-    parser.add_argument("--profile", action="store_true", help="also print a cProfile of analysing the sample budget and calendar")
+    parser.add_argument(
+        "--profile", action="store_true", help="also print a cProfile of analysing the sample budget and calendar"
+    )
     parser.add_argument("--skip-peers", action="store_true", help="leave out formulas and LibreOffice")
     parser.add_argument("--skip-libreoffice-set", action="store_true", help="leave out the set saved by LibreOffice")
     parser.add_argument("--skip-calendar", action="store_true", help="leave out the big calendars")
-    parser.add_argument("--calendar-posts", type=int, nargs="+", default=list(CALENDAR_POSTS), help="sizes of the big calendars")
+    parser.add_argument(
+        "--calendar-posts", type=int, nargs="+", default=list(CALENDAR_POSTS), help="sizes of the big calendars"
+    )
     # Internal: one measurement in this (fresh) process, printed as a JSON line.
     parser.add_argument("--measure", nargs=2, metavar=("WHAT", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--formulas-one", help=argparse.SUPPRESS)
@@ -437,7 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     from tests.libreoffice import recalculate_many, soffice_path
 
     started = time.perf_counter()
-    print(f"smm-sheets analysis bench: Python {sys.version.split()[0]}, python-calamine {importlib.metadata.version('python-calamine')}")
+    print(
+        f"smm-sheets analysis bench: Python {sys.version.split()[0]}, python-calamine {importlib.metadata.version('python-calamine')}"
+    )
     verdicts: list[bool] = []
     with tempfile.TemporaryDirectory(prefix="smm-bench-analyse-") as scratch:
         folder = Path(scratch)
@@ -455,11 +507,15 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 saved = recalculate_many(generated, folder / "saved")
                 results = bench_set(saved, options.runs, peers, folder)
-                verdicts += report_set("sample set, after LibreOffice recalculated and saved it", results, options.runs, peers)
+                verdicts += report_set(
+                    "sample set, after LibreOffice recalculated and saved it", results, options.runs, peers
+                )
         if not options.skip_calendar:
             verdicts += report_big_calendars(bench_big_calendars(tuple(options.calendar_posts), folder))
-    print(f"\ntargets met: {sum(verdicts)} of {len(verdicts)}; process peak RSS "
-          f"{peak_rss_mb():.0f} MiB; bench took {time.perf_counter() - started:.0f} s")
+    print(
+        f"\ntargets met: {sum(verdicts)} of {len(verdicts)}; process peak RSS "
+        f"{peak_rss_mb():.0f} MiB; bench took {time.perf_counter() - started:.0f} s"
+    )
     return 0
 
 

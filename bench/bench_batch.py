@@ -77,7 +77,9 @@ def measure(*args: str) -> dict:
 
 def batch(folder: Path, clients: Path, jobs: int, workbooks: str) -> dict:
     out = folder / f"batch-{clients.stem}-j{jobs}"
-    figures = measure("batch", str(clients), "-o", str(out), "--sample", "--quiet", "--jobs", str(jobs), "--blueprints", workbooks)
+    figures = measure(
+        "batch", str(clients), "-o", str(out), "--sample", "--quiet", "--jobs", str(jobs), "--blueprints", workbooks
+    )
     if figures["code"] != 0:
         raise SystemExit(f"bench: the batch failed: {figures['output']}")
     counts = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]
@@ -86,7 +88,9 @@ def batch(folder: Path, clients: Path, jobs: int, workbooks: str) -> dict:
 
 
 def portfolio(folder: Path, out: Path, jobs: int) -> dict:
-    figures = measure("analyse", str(out), "--summary", str(folder / f"summary-{out.name}.xlsx"), "--quiet", "--jobs", str(jobs))
+    figures = measure(
+        "analyse", str(out), "--summary", str(folder / f"summary-{out.name}.xlsx"), "--quiet", "--jobs", str(jobs)
+    )
     if figures["code"] not in (0, 1):  # 1: the sample workbooks have findings of severity error
         raise SystemExit(f"bench: the portfolio analysis failed: {figures['output']}")
     return figures
@@ -100,7 +104,9 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true")
     options = parser.parse_args()
     workbooks = 5 if options.workbooks == "all" else len(options.workbooks.split(","))
-    print(f"\nbatch: {options.clients} clients x {workbooks} workbooks (--sample), {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+    print(
+        f"\nbatch: {options.clients} clients x {workbooks} workbooks (--sample), {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
+    )
     with tempfile.TemporaryDirectory(prefix="smm-bench-batch-") as name:
         folder = Path(name)
         big, small = folder / "big.csv", folder / "small.csv"
@@ -114,13 +120,19 @@ def main() -> int:
         efficiency = rate2 / (2 * rate1)
         print(f"  {'':<34}{'seconds':>9}{'clients/s':>11}{'workbooks/s':>13}{'parent RSS':>12}{'load after':>12}")
         for label, figures, rate in (("--jobs 1 (one process)", one, rate1), ("--jobs 2", two, rate2)):
-            print(f"  {label:<34}{figures['seconds']:9.1f}{rate:11.2f}{rate * workbooks:13.1f}{figures['rss_mb']:9.0f} MB{figures['load']:12.2f}")
+            print(
+                f"  {label:<34}{figures['seconds']:9.1f}{rate:11.2f}{rate * workbooks:13.1f}{figures['rss_mb']:9.0f} MB{figures['load']:12.2f}"
+            )
         met_efficiency = efficiency >= EFFICIENCY_TARGET
-        print(f"  parallel efficiency (2 processes vs 1): {efficiency:.2f}   target >= {EFFICIENCY_TARGET}: {'met' if met_efficiency else 'NOT met'}")
+        print(
+            f"  parallel efficiency (2 processes vs 1): {efficiency:.2f}   target >= {EFFICIENCY_TARGET}: {'met' if met_efficiency else 'NOT met'}"
+        )
 
         analysed = portfolio(folder, two["out"], 2)
-        print(f"\nportfolio analysis of the same {two['clients']} clients, --jobs 2: {analysed['seconds']:.1f} s, "
-              f"{two['clients'] / analysed['seconds']:.2f} clients/s, parent RSS {analysed['rss_mb']:.0f} MB")
+        print(
+            f"\nportfolio analysis of the same {two['clients']} clients, --jobs 2: {analysed['seconds']:.1f} s, "
+            f"{two['clients'] / analysed['seconds']:.2f} clients/s, parent RSS {analysed['rss_mb']:.0f} MB"
+        )
 
         few = batch(folder, small, 2, options.workbooks)
         few_analysed = portfolio(folder, few["out"], 2)

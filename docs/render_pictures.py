@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from libreoffice import LibreOfficeError, pdf, soffice_path  # noqa: E402 - tests/ is not a package
 
-from smm_sheets import loader  # noqa: E402
-from smm_sheets.generate import generate  # noqa: E402
-from smm_sheets.params import make_parameters  # noqa: E402
+from smm_sheets.blueprint import loader  # noqa: E402
+from smm_sheets.blueprint.params import make_parameters  # noqa: E402
+from smm_sheets.generator.pipeline import generate  # noqa: E402
 
 DEFAULT_WORKBOOKS = ["budget", "strategy", "roadmap", "calendar", "kpi-report", "budget:fi"]
 SAMPLE_PARAMS = ROOT / "samples" / "nordic-knitwear.yaml"
@@ -35,7 +35,9 @@ DOCS = ROOT / "docs"
 RESOLUTION = 110
 
 
-def render_picture(workbook_id: str, work: Path, out_dir: Path = DOCS, resolution: int = RESOLUTION, language: str = "en") -> Path:
+def render_picture(
+    workbook_id: str, work: Path, out_dir: Path = DOCS, resolution: int = RESOLUTION, language: str = "en"
+) -> Path:
     """Generate the sample ``workbook_id``, print it, and write page 1 to ``out_dir/<id>.png``.
 
     In another language than English the picture is ``out_dir/<id>-<language>.png``.
@@ -58,11 +60,22 @@ def render_picture(workbook_id: str, work: Path, out_dir: Path = DOCS, resolutio
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workbooks", nargs="*", default=DEFAULT_WORKBOOKS, metavar="WORKBOOK_ID[:LANG]",
-                        help="built-in blueprint ids, each with a language if not English (default: the five, and budget:fi)")
-    parser.add_argument("-r", "--resolution", type=int, default=RESOLUTION, help=f"dots per inch (default {RESOLUTION})")
+    parser.add_argument(
+        "workbooks",
+        nargs="*",
+        default=DEFAULT_WORKBOOKS,
+        metavar="WORKBOOK_ID[:LANG]",
+        help="built-in blueprint ids, each with a language if not English (default: the five, and budget:fi)",
+    )
+    parser.add_argument(
+        "-r", "--resolution", type=int, default=RESOLUTION, help=f"dots per inch (default {RESOLUTION})"
+    )
     args = parser.parse_args(argv)
-    missing = [tool for tool, found in (("LibreOffice (soffice)", soffice_path()), ("pdftoppm", shutil.which("pdftoppm"))) if not found]
+    missing = [
+        tool
+        for tool, found in (("LibreOffice (soffice)", soffice_path()), ("pdftoppm", shutil.which("pdftoppm")))
+        if not found
+    ]
     if missing:
         print(f"render_pictures: needs {' and '.join(missing)}", file=sys.stderr)
         return 2

@@ -1,21 +1,57 @@
 """smm-sheets: social media marketing workbooks from declarative blueprints.
 
-``smm_sheets.analyse(path)`` analyses filled-in workbooks (see :mod:`smm_sheets.analysis`);
-it is imported on first use, so that generating does not load pandas.
+Two directions share one core. ``smm_sheets.generate(...)`` writes workbooks (blueprint →
+plan → xlsx); ``smm_sheets.analyse(...)`` reads filled-in ones back against the same plan
+(file → plan → checks → report). Each is imported on first use, so that generating does not
+load the analyser's pandas and analysing does not load xlsxwriter.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from smm_sheets.report import Report
+    from smm_sheets.analyser.report import Report
 
 
-def analyse(paths: Any) -> "Report":
-    """Analyse workbooks (files, or folders searched for spreadsheets); see :func:`smm_sheets.analysis.analyse`."""
-    from smm_sheets.analysis import analyse as run
+def generate(
+    blueprint: str | Path = "all",
+    out_dir: str | Path = ".",
+    *,
+    sample: bool = False,
+    force: bool = False,
+    **parameters: Any,
+) -> list[Path]:
+    """Write one workbook, or the set of five, into a folder.
+
+    Args:
+        blueprint: a built-in id ("budget", "calendar", ...), a blueprint YAML file, or "all".
+        out_dir: the folder to write ``<blueprint id>.xlsx`` into (created if missing).
+        sample: fill in realistic example data.
+        force: replace a file that exists.
+        **parameters: company, year, start_month, currency, channels, team, goals, language
+            and options, as the command line takes them.
+
+    Returns:
+        The paths written.
+    """
+    from smm_sheets.generator.pipeline import generate_files
+
+    return generate_files(blueprint, out_dir, sample=sample, force=force, **parameters)
+
+
+def analyse(paths: Any) -> Report:
+    """Analyse workbooks: files, or folders searched for spreadsheets.
+
+    Args:
+        paths: a path or an iterable of paths.
+
+    Returns:
+        A :class:`~smm_sheets.analyser.report.Report` (``valid``, ``stats``, ``flatten()``, ``to_dict()``).
+    """
+    from smm_sheets.analyser.pipeline import analyse as run
 
     return run(paths)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from smm_sheets.errors import FileError
 

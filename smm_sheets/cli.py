@@ -14,10 +14,10 @@ from typing import Any
 import click
 import yaml
 
-from smm_sheets import __version__, atomic, loader
-from smm_sheets.errors import FileError, ParameterError, SmmSheetsError
-from smm_sheets.generate import ALL, generate, generate_all
-from smm_sheets.params import make_parameters
+from smm_sheets import __version__, atomic
+from smm_sheets.blueprint import loader
+from smm_sheets.errors import ParameterError, SmmSheetsError
+from smm_sheets.generator.pipeline import generate_files
 
 EXIT_INPUT = 2
 EXIT_BUG = 70
@@ -27,7 +27,7 @@ PARAMS_KEYS = ("company", "year", "start_month", "currency", "channels", "team",
 class _Cli(click.Group):
     """A group that turns every failure into one line and an exit code."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click's entry point
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
@@ -64,13 +64,27 @@ def list_blueprints() -> None:
     for path in loader.builtin_blueprints():
         blueprint = loader.load(path)
         labels = blueprint.labels["en"]
-        click.echo(f"{blueprint.id:<12} {blueprint.version:<6} {labels[blueprint.title]} - {labels[blueprint.description]}")
+        click.echo(
+            f"{blueprint.id:<12} {blueprint.version:<6} {labels[blueprint.title]} - {labels[blueprint.description]}"
+        )
 
 
 @main.command("generate")
 @click.argument("blueprint", metavar="BLUEPRINT|FILE")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write BLUEPRINT_ID.xlsx into (created if missing).")
-@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of parameters; options below override it.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write BLUEPRINT_ID.xlsx into (created if missing).",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML file of parameters; options below override it.",
+)
 @click.option("--company", help="Company name shown in the workbook.")
 @click.option("--year", type=int, help="Year the plan starts in (default: this year).")
 @click.option("--start-month", type=int, help="First month of the plan, 1-12 (default 1).")
@@ -79,10 +93,20 @@ def list_blueprints() -> None:
 @click.option("--team", help="Comma-separated people or roles.")
 @click.option("--goals", help="Comma-separated goals for goal dropdowns (default with --sample: the strategy's).")
 @click.option("--lang", "language", metavar="en|fi|lv|mk|nb", help="Language of the workbook (default en).")
-@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Set a blueprint option, e.g. carry_over=positive.")
+@click.option(
+    "--option", "options", multiple=True, metavar="KEY=VALUE", help="Set a blueprint option, e.g. carry_over=positive."
+)
 @click.option("--sample", is_flag=True, help="Fill in realistic example data.")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
-def generate_command(blueprint: str, out_dir: Path, params_file: Path | None, options: tuple[str, ...], sample: bool, force: bool, **flags: Any) -> None:
+def generate_command(
+    blueprint: str,
+    out_dir: Path,
+    params_file: Path | None,
+    options: tuple[str, ...],
+    sample: bool,
+    force: bool,
+    **flags: Any,
+) -> None:
     """Write the workbook of BLUEPRINT (a built-in id, a YAML file, or "all") into a folder.
 
     "all" writes every built-in workbook from the same parameters, so that channels, team and
@@ -95,13 +119,7 @@ def generate_command(blueprint: str, out_dir: Path, params_file: Path | None, op
         if not sep or not key.strip():
             raise ParameterError(f"--option wants KEY=VALUE, not {item!r}")
         values.setdefault("options", {})[key.strip()] = value.strip()
-    params = make_parameters(sample=sample, channel_names=loader.load_channel_names(), **values)
-    blueprint_model = None if blueprint == ALL else loader.load(blueprint)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise FileError(f"cannot create {out_dir}: {error.strerror}") from None
-    paths = generate_all(params, out_dir, force) if blueprint_model is None else [generate(blueprint_model, params, out_dir, force=force)]
+    paths = generate_files(blueprint, out_dir, sample=sample, force=force, **values)
     for path in paths:
         click.echo(f"wrote {path}")
 
@@ -125,15 +143,43 @@ def _read_params(path: Path) -> dict[str, Any]:
 
 @main.command("analyse")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Text for people, JSON for scripts.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file instead of standard output.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Text for people, JSON for scripts.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
 @click.option("--strict", is_flag=True, help="Exit with 1 on warnings too.")
-@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), help="Portfolio of a batch folder: one row per client, written to FILE.xlsx and FILE.json.")
-@click.option("--jobs", type=click.IntRange(min=1), help="With --summary: worker processes (default: the number of cores).")
-@click.option("--scheduler", metavar="ADDRESS", help="With --summary: run on this Dask scheduler instead of local processes.")
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Portfolio of a batch folder: one row per client, written to FILE.xlsx and FILE.json.",
+)
+@click.option(
+    "--jobs", type=click.IntRange(min=1), help="With --summary: worker processes (default: the number of cores)."
+)
+@click.option(
+    "--scheduler", metavar="ADDRESS", help="With --summary: run on this Dask scheduler instead of local processes."
+)
 @click.option("--quiet", is_flag=True, help="With --summary: no progress bar.")
-def analyse_command(paths: tuple[Path, ...], output_format: str, output: Path | None, strict: bool,
-                    summary: Path | None = None, jobs: int | None = None, scheduler: str | None = None, quiet: bool = False) -> int:
+def analyse_command(
+    paths: tuple[Path, ...],
+    output_format: str,
+    output: Path | None,
+    strict: bool,
+    summary: Path | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    quiet: bool = False,
+) -> int:
     """Check filled-in workbooks (files or folders) and report their totals.
 
     Exit code 0: no errors; 1: a finding of severity error (with --strict: or a warning);
@@ -141,8 +187,8 @@ def analyse_command(paths: tuple[Path, ...], output_format: str, output: Path | 
     """
     if summary is not None:
         return _portfolio_command(paths, summary, jobs, scheduler, quiet, strict)
-    from smm_sheets import report_text
-    from smm_sheets.analysis import analyse
+    from smm_sheets.analyser import report_text
+    from smm_sheets.analyser.pipeline import analyse
 
     report = analyse(list(paths))
     if output_format == "json":
@@ -160,53 +206,99 @@ def analyse_command(paths: tuple[Path, ...], output_format: str, output: Path | 
 
 @main.command("batch")
 @click.argument("clients", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Batch folder: DIR/<client>/<blueprint id>.xlsx and DIR/manifest.json.")
-@click.option("--blueprints", "selection", default="all", show_default=True, metavar="all|ID,ID", help="The workbooks of each client: all, or comma-separated blueprint ids or files.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Batch folder: DIR/<client>/<blueprint id>.xlsx and DIR/manifest.json.",
+)
+@click.option(
+    "--blueprints",
+    "selection",
+    default="all",
+    show_default=True,
+    metavar="all|ID,ID",
+    help="The workbooks of each client: all, or comma-separated blueprint ids or files.",
+)
 @click.option("--sample", is_flag=True, help="Fill in realistic example data.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: the number of cores).")
-@click.option("--scheduler", metavar="ADDRESS", help="Run on this Dask scheduler (tcp://host:8786) instead of local processes.")
+@click.option(
+    "--scheduler", metavar="ADDRESS", help="Run on this Dask scheduler (tcp://host:8786) instead of local processes."
+)
 @click.option("--force", is_flag=True, help="Regenerate clients whose files are up to date.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def batch_command(clients: Path, out_dir: Path, selection: str, sample: bool, jobs: int | None, scheduler: str | None, force: bool, quiet: bool) -> int:
+def batch_command(
+    clients: Path,
+    out_dir: Path,
+    selection: str,
+    sample: bool,
+    jobs: int | None,
+    scheduler: str | None,
+    force: bool,
+    quiet: bool,
+) -> int:
     """Write the workbooks of every client in CLIENTS (a .csv or .xlsx file, one row each).
 
     A bad row is reported with its row number and skipped; the exit status is then 1. Running
     again skips clients whose files are up to date and resumes an interrupted run.
     """
-    from smm_sheets import batch
+    from smm_sheets.agency import batch
 
     with _Progress(quiet) as progress:
+
         def on_result(result: Any, total: int) -> None:
             if result.status == "failed":
                 progress.say(f"smm-sheets: row {result.row}: {' '.join(str(result.error).split())}")
             progress.advance(total)
 
         try:
-            summary = batch.run_batch(clients, out_dir, selection, sample=sample, jobs=jobs, scheduler=scheduler, force=force, on_result=on_result)
+            summary = batch.run_batch(
+                clients,
+                out_dir,
+                selection,
+                sample=sample,
+                jobs=jobs,
+                scheduler=scheduler,
+                force=force,
+                on_result=on_result,
+            )
         except KeyboardInterrupt:
-            progress.say("smm-sheets: interrupted; the manifest lists the clients finished so far; run the same command again to resume")
+            progress.say(
+                "smm-sheets: interrupted; the manifest lists the clients finished so far; run the same command again to resume"
+            )
             raise
-    click.echo(f"{summary.clients} clients: {summary.generated} generated, {summary.unchanged} unchanged, {summary.failed} failed; manifest {summary.manifest_json}")
+    click.echo(
+        f"{summary.clients} clients: {summary.generated} generated, {summary.unchanged} unchanged, {summary.failed} failed; manifest {summary.manifest_json}"
+    )
     return 1 if summary.failed else 0
 
 
-def _portfolio_command(paths: tuple[Path, ...], summary: Path, jobs: int | None, scheduler: str | None, quiet: bool, strict: bool) -> int:
+def _portfolio_command(
+    paths: tuple[Path, ...], summary: Path, jobs: int | None, scheduler: str | None, quiet: bool, strict: bool
+) -> int:
     """``analyse DIR --summary FILE``: the portfolio of a batch folder."""
-    from smm_sheets import portfolio
+    from smm_sheets.agency import portfolio
 
     if len(paths) != 1:
         raise click.UsageError("--summary takes one batch folder")
     folder = paths[0]
     total = sum(1 for _ in portfolio.client_folders(folder)) if folder.is_dir() else 0
     with _Progress(quiet) as progress:
+
         def on_result(row: Any) -> None:
             if row.problem:
                 progress.say(f"smm-sheets: {row.folder}: {' '.join(row.problem.split())}")
             progress.advance(total)
 
-        result = portfolio.run_portfolio(folder, summary, jobs=jobs, scheduler=scheduler, strict=strict, on_result=on_result)
-    click.echo(f"{result.clients} clients: {result.with_errors} with errors, {result.with_warnings} with warnings, "
-               f"{result.unreadable} with unreadable files; summary {result.xlsx} and {result.json}")
+        result = portfolio.run_portfolio(
+            folder, summary, jobs=jobs, scheduler=scheduler, strict=strict, on_result=on_result
+        )
+    click.echo(
+        f"{result.clients} clients: {result.with_errors} with errors, {result.with_warnings} with warnings, "
+        f"{result.unreadable} with unreadable files; summary {result.xlsx} and {result.json}"
+    )
     return result.exit_code
 
 
@@ -219,12 +311,26 @@ class _Progress:
         self.task = None
         if not quiet and sys.stderr.isatty():
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
-            self.bar = Progress(TextColumn("clients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                                console=Console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("clients"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         import signal
 
         def terminate(signum: int, frame: Any) -> None:

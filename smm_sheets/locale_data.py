@@ -11,12 +11,11 @@ The only module that imports babel.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from babel import Locale
 from babel.dates import get_date_format, get_month_names
 from babel.numbers import get_currency_precision, get_currency_symbol, is_currency
-
 
 # The languages workbooks are written in (a catalog blueprints/i18n/<code>.yaml each).
 LANGUAGES = ("en", "fi", "lv", "mk", "nb")
@@ -30,7 +29,7 @@ def locale_tag(language: str) -> str:
     return f"[$-{_LCID[language]:X}]" if language in _LCID else ""
 
 
-@lru_cache(maxsize=None)
+@cache
 def date_format(language: str = "en") -> str:
     """Excel number format for a date: ISO in English, else the language's short date, 4-digit year.
 
@@ -48,7 +47,7 @@ def known_currency(code: str) -> bool:
     return is_currency(code)
 
 
-@lru_cache(maxsize=None)
+@cache
 def money_format(currency: str, language: str = "en") -> str:
     """Excel number format for amounts in ``currency``, as the language writes them.
 
@@ -67,7 +66,7 @@ def money_format(currency: str, language: str = "en") -> str:
     return f"{locale_tag(language)}{positive};[Red]-{positive}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def month_names(language: str = "en") -> tuple[str, ...]:
     """Abbreviated month names as they stand alone (in a heading: "jan 2027"), January first."""
     names = get_month_names("abbreviated", context="stand-alone", locale=language)

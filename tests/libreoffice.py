@@ -24,9 +24,10 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import openpyxl
 import pytest
@@ -34,7 +35,9 @@ import pytest
 REQUIRE_ENV = "SMM_SHEETS_REQUIRE_LIBREOFFICE"
 DEFAULT_TIMEOUT = 180.0
 # Every error value a spreadsheet can show: Excel's, and LibreOffice's own "Err:5xx".
-ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"})
+ERROR_VALUES = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+)
 _LO_ERROR = re.compile(r"^Err:\d{3}$")
 
 # Load settings of Calc: 0 = always recalculate, 1 = never, 2 = ask.
@@ -143,7 +146,13 @@ def _convert(sources: list[Path], out_dir: Path, convert_to: str, suffix: str, t
 def _run(command: list[str], timeout: float, cwd: str) -> tuple[str, str, int]:
     """Run ``command``; on timeout kill its whole process group (soffice starts soffice.bin)."""
     process = subprocess.Popen(
-        command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
@@ -174,10 +183,19 @@ def _system_python_has_uno() -> bool:
 
 def _system_env() -> dict[str, str]:
     """This environment without the venv's Python settings, for the system Python."""
-    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSAFEPATH")}
+    return {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSAFEPATH")
+    }
 
 
-def edit(src: Path, out: Path, actions: list[dict], fmt: str = "xlsx", timeout: float = DEFAULT_TIMEOUT, locale: str = "en-US") -> Path:
+def edit(
+    src: Path,
+    out: Path,
+    actions: list[dict],
+    fmt: str = "xlsx",
+    timeout: float = DEFAULT_TIMEOUT,
+    locale: str = "en-US",
+) -> Path:
     """Fill in ``src`` with LibreOffice as a person would and save the result as ``out``.
 
     One job of :func:`edit_many`; see there for the actions.
@@ -256,14 +274,35 @@ def edit_many(jobs: list[dict], timeout: float = DEFAULT_TIMEOUT, locale: str = 
         jobs_file.write_text(json.dumps(jobs), encoding="utf-8")
         pipe = f"smm-sheets-{uuid.uuid4().hex}"
         office_command = [
-            soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible", "--nologo", "--norestore",
-            "--nodefault", "--nolockcheck", f"--accept=pipe,name={pipe};urp;",
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--invisible",
+            "--nologo",
+            "--norestore",
+            "--nodefault",
+            "--nolockcheck",
+            f"--accept=pipe,name={pipe};urp;",
         ]
-        script_command = [SYSTEM_PYTHON, str(LO_EDIT), "--pipe", pipe, "--jobs", str(jobs_file), "--connect-timeout", str(timeout)]
+        script_command = [
+            SYSTEM_PYTHON,
+            str(LO_EDIT),
+            "--pipe",
+            pipe,
+            "--jobs",
+            str(jobs_file),
+            "--connect-timeout",
+            str(timeout),
+        ]
         office_log = Path(scratch) / "soffice.log"
         with office_log.open("w+", encoding="utf-8", errors="replace") as log:
             office = subprocess.Popen(
-                office_command, cwd=scratch, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                office_command,
+                cwd=scratch,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             try:
                 # Files, not pipes: nobody reads a pipe while we wait, and a long batch would fill it.
@@ -271,8 +310,13 @@ def edit_many(jobs: list[dict], timeout: float = DEFAULT_TIMEOUT, locale: str = 
                 err = (Path(scratch) / "stderr").open("w+", encoding="utf-8")
                 with out, err:
                     script = subprocess.Popen(
-                        script_command, cwd=scratch, env=_system_env(), stdin=subprocess.DEVNULL,
-                        stdout=out, stderr=err, start_new_session=True,
+                        script_command,
+                        cwd=scratch,
+                        env=_system_env(),
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=err,
+                        start_new_session=True,
                     )
                     problem = _wait_for_script(script, office, deadline, timeout)
                     script.wait()
@@ -296,7 +340,9 @@ def edit_many(jobs: list[dict], timeout: float = DEFAULT_TIMEOUT, locale: str = 
     outs = [Path(job["out"]) for job in jobs]
     missing = [out for out in outs if not out.is_file() or out.stat().st_size == 0]
     if missing:
-        raise LibreOfficeError(f"LibreOffice did not write {', '.join(map(str, missing))}\nlo_edit.py stdout: {stdout.strip()}")
+        raise LibreOfficeError(
+            f"LibreOffice did not write {', '.join(map(str, missing))}\nlo_edit.py stdout: {stdout.strip()}"
+        )
     return outs
 
 
@@ -372,7 +418,9 @@ def error_cells(path: Path) -> dict[tuple[str, str], Any]:
         for row in ws.iter_rows():
             for cell in row:
                 value = cell.value
-                if cell.data_type == "e" or (isinstance(value, str) and (value.strip() in ERROR_VALUES or _LO_ERROR.match(value.strip()))):
+                if cell.data_type == "e" or (
+                    isinstance(value, str) and (value.strip() in ERROR_VALUES or _LO_ERROR.match(value.strip()))
+                ):
                     found[(ws.title, cell.coordinate)] = value
     return found
 
@@ -425,7 +473,7 @@ def recalculate_plans(plans: dict, tmp_path_factory) -> dict:
     Returns:
         Case name -> (plan, generated workbook, the same recalculated by LibreOffice).
     """
-    from smm_sheets import render
+    from smm_sheets.generator import xlsx as render
 
     folder = tmp_path_factory.mktemp("generated")
     generated = {name: render.write(plan, folder / f"{name}.xlsx") for name, plan in plans.items()}

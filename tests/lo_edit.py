@@ -95,12 +95,12 @@ def check_action(action: object, where: str) -> None:
     elif "type" in action:
         _cell_ref(action["type"], where)
         if set(action) != {"type", "text"} or not isinstance(action["text"], str):
-            raise JobError(f"{where}: a type action is {{\"type\": \"Sheet!A1\", \"text\": \"...\"}}")
+            raise JobError(f'{where}: a type action is {{"type": "Sheet!A1", "text": "..."}}')
     elif any(k in action for k in ("insert_rows", "delete_rows", "insert_columns", "delete_columns")):
         verb = next(k for k in ("insert_rows", "delete_rows", "insert_columns", "delete_columns") if k in action)
         position = "before" if verb.startswith("insert") else "at"
         if set(action) - {verb, position, "count"} or position not in action:
-            raise JobError(f"{where}: {verb} is {{\"{verb}\": \"Sheet\", \"{position}\": N, \"count\": N}}")
+            raise JobError(f'{where}: {verb} is {{"{verb}": "Sheet", "{position}": N, "count": N}}')
         if not isinstance(action[verb], str):
             raise JobError(f"{where}: {verb} names a sheet")
         _index(action[position], verb.endswith("columns"), where)
@@ -109,8 +109,12 @@ def check_action(action: object, where: str) -> None:
             raise JobError(f"{where}: count must be a whole number >= 1, not {count!r}")
     elif "unprotect" in action or "protect" in action:
         verb = "unprotect" if "unprotect" in action else "protect"
-        if set(action) - {verb, "password"} or not isinstance(action[verb], str) or not isinstance(action.get("password", ""), str):
-            raise JobError(f"{where}: {verb} is {{\"{verb}\": \"Sheet\", \"password\": \"\"}}")
+        if (
+            set(action) - {verb, "password"}
+            or not isinstance(action[verb], str)
+            or not isinstance(action.get("password", ""), str)
+        ):
+            raise JobError(f'{where}: {verb} is {{"{verb}": "Sheet", "password": ""}}')
     else:
         raise JobError(f"{where}: unknown action {json.dumps(action)}")
 
@@ -197,7 +201,9 @@ def run_job(desktop, job: dict, number: int) -> None:
             try:
                 editor.apply(action)
             except JobError as error:
-                raise JobError(f"job {number} ({os.path.basename(src)}) action {index} {json.dumps(action)}: {error}") from None
+                raise JobError(
+                    f"job {number} ({os.path.basename(src)}) action {index} {json.dumps(action)}: {error}"
+                ) from None
             except Exception as error:  # a UNO exception: say which action caused it
                 raise JobError(
                     f"job {number} ({os.path.basename(src)}) action {index} {json.dumps(action)}: "
@@ -241,7 +247,9 @@ class _Editor:
             for col in range(area.EndColumn - area.StartColumn + 1):
                 if target.getCellByPosition(col, row).CellProtection.IsLocked:
                     name = sheet.Name
-                    raise JobError(f"{ref} is locked and sheet {name!r} is protected: add {{\"unprotect\": \"{name}\"}} first")
+                    raise JobError(
+                        f'{ref} is locked and sheet {name!r} is protected: add {{"unprotect": "{name}"}} first'
+                    )
 
     def apply(self, action: dict) -> None:
         if "set" in action:
@@ -275,7 +283,7 @@ class _Editor:
         verb = next(k for k in ("insert_rows", "delete_rows", "insert_columns", "delete_columns") if k in action)
         sheet = self.sheet(action[verb])
         if sheet.isProtected():
-            raise JobError(f"sheet {sheet.Name!r} is protected: add {{\"unprotect\": \"{sheet.Name}\"}} first")
+            raise JobError(f'sheet {sheet.Name!r} is protected: add {{"unprotect": "{sheet.Name}"}} first')
         columns = verb.endswith("columns")
         index = _index(action["before" if verb.startswith("insert") else "at"], columns, "")
         count = action.get("count", 1)
@@ -325,9 +333,13 @@ class _Editor:
         parser = self.doc.createInstance("com.sun.star.sheet.FormulaParser")
         parser.setPropertyValue("FormulaConvention", XL_A1)
         parser.setPropertyValue("CompileEnglish", True)
-        mapping = self.doc.createInstance("com.sun.star.sheet.FormulaOpCodeMapper").getAvailableMappings(XL_ENGLISH, ALL_EXCEPT_SPECIAL)
+        mapping = self.doc.createInstance("com.sun.star.sheet.FormulaOpCodeMapper").getAvailableMappings(
+            XL_ENGLISH, ALL_EXCEPT_SPECIAL
+        )
         # pyuno cannot guess the element type of the sequence: name it.
-        uno.invoke(parser, "setPropertyValue", ("OpCodeMap", uno.Any("[]com.sun.star.sheet.FormulaOpCodeMapEntry", mapping)))
+        uno.invoke(
+            parser, "setPropertyValue", ("OpCodeMap", uno.Any("[]com.sun.star.sheet.FormulaOpCodeMapEntry", mapping))
+        )
         cell.setTokens(parser.parseFormula(text, cell.CellAddress))
 
 
@@ -355,7 +367,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lo_edit: {error}".replace("\n", " "), file=sys.stderr)
         return 2
     except Exception as error:  # LibreOffice itself failed (a crash, a lost connection)
-        print(f"lo_edit: LibreOffice failed: {type(error).__name__} {str(error).strip()}".replace("\n", " "), file=sys.stderr)
+        print(
+            f"lo_edit: LibreOffice failed: {type(error).__name__} {str(error).strip()}".replace("\n", " "),
+            file=sys.stderr,
+        )
         return 2
     finally:
         if desktop is not None:

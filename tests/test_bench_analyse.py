@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from smm_sheets import loader
-from smm_sheets.analysis import analyse_file
-from smm_sheets.generate import generate
+from smm_sheets.analyser.pipeline import analyse_file
+from smm_sheets.blueprint import loader
+from smm_sheets.generator.pipeline import generate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-import bench_analyse  # noqa: E402
+import bench_analyse
 
 
 def test_measures_one_workbook_and_prints_its_table(tmp_path, capsys):

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from smm_sheets import __version__, loader, render
+from smm_sheets import __version__
+from smm_sheets.blueprint import loader
 from smm_sheets.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
+from smm_sheets.generator import xlsx as render
+from tests.helpers import ROOT
 
 
 def run(*args):
@@ -39,8 +40,23 @@ def test_blueprints_lists_one_line_each():
 
 
 def test_generate_writes_the_budget_named_by_its_id(tmp_path):
-    code, out, err = run("generate", "budget", "-o", str(tmp_path / "new"), "--company", "Acme", "--year", "2027",
-                         "--start-month", "4", "--currency", "nok", "--channels", "instagram,tiktok", "--sample")
+    code, out, err = run(
+        "generate",
+        "budget",
+        "-o",
+        str(tmp_path / "new"),
+        "--company",
+        "Acme",
+        "--year",
+        "2027",
+        "--start-month",
+        "4",
+        "--currency",
+        "nok",
+        "--channels",
+        "instagram,tiktok",
+        "--sample",
+    )
     assert code == 0, err
     path = tmp_path / "new" / "budget.xlsx"
     assert out.strip() == f"wrote {path}"
@@ -55,7 +71,10 @@ def test_params_file_and_flags(tmp_path):
     params.write_text("company: From File\nyear: 2030\nchannels: [linkedin]\noptions: {carry_over: positive}\n")
     code, _, err = run("generate", "budget", "-o", str(tmp_path), "--params", str(params), "--company", "From Flag")
     assert code == 0, err
-    meta = dict(row[:2] for row in openpyxl.load_workbook(tmp_path / "budget.xlsx")["_smm"].iter_rows(max_row=16, values_only=True))
+    meta = dict(
+        row[:2]
+        for row in openpyxl.load_workbook(tmp_path / "budget.xlsx")["_smm"].iter_rows(max_row=16, values_only=True)
+    )
     assert meta["company"] == "From Flag" and meta["year"] == "2030" and meta["channels"] == "LinkedIn"
     assert meta["option.carry_over"] == "positive"
 
@@ -82,7 +101,10 @@ def test_refuses_to_overwrite_without_force(tmp_path):
         (["generate", "budget", "--channels", "=cmd|x"], "channel '=cmd|x' must start with a letter or digit"),
         (["generate", "budget", "--channels", "instagram,Instagram"], "channels names 'Instagram' twice"),
         (["generate", "budget", "--company", " "], "company must not be empty"),
-        (["generate", "budget", "--option", "carry_over=sometimes"], "option carry_over must be one of signed, positive, none"),
+        (
+            ["generate", "budget", "--option", "carry_over=sometimes"],
+            "option carry_over must be one of signed, positive, none",
+        ),
         (["generate", "budget", "--option", "nonsense"], "--option wants KEY=VALUE"),
         (["generate", "budget", "--bogus"], "No such option '--bogus'"),
     ],
@@ -137,14 +159,20 @@ def test_a_failed_write_leaves_neither_a_partial_file_nor_the_old_one_damaged(tm
 
 
 def test_module_entry_point_and_console_script_agree(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "smm_sheets", "generate", "budget", "-o", str(tmp_path), "--start-month", "0"],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "smm_sheets", "generate", "budget", "-o", str(tmp_path), "--start-month", "0"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 2 and result.stderr == "smm-sheets: error: start month must be 1-12, not 0\n"
     assert "Traceback" not in result.stderr
 
 
 def test_generate_all_writes_every_built_in_workbook_with_the_same_lists(tmp_path):
-    code, out, err = run("generate", "all", "-o", str(tmp_path), "--team", "Aino,Mikko", "--channels", "instagram,tiktok", "--sample")
+    code, out, err = run(
+        "generate", "all", "-o", str(tmp_path), "--team", "Aino,Mikko", "--channels", "instagram,tiktok", "--sample"
+    )
     assert code == 0, err
     ids = sorted(p.stem for p in loader.builtin_blueprints())
     assert sorted(p.stem for p in tmp_path.glob("*.xlsx")) == ids
@@ -213,7 +241,11 @@ def test_a_params_file_that_is_not_utf8_or_missing_is_one_line(tmp_path):
 def test_generate_all_gives_an_option_to_the_workbooks_that_have_it(tmp_path):
     code, _, err = run("generate", "all", "-o", str(tmp_path), "--option", "carry_over=positive")
     assert code == 0, err
-    meta = dict(row[:2] for row in openpyxl.load_workbook(tmp_path / "budget.xlsx")["_smm"].iter_rows(values_only=True) if row[0])
+    meta = dict(
+        row[:2]
+        for row in openpyxl.load_workbook(tmp_path / "budget.xlsx")["_smm"].iter_rows(values_only=True)
+        if row[0]
+    )
     assert meta["option.carry_over"] == "positive"
     code, _, err = run("generate", "all", "-o", str(tmp_path / "x"), "--option", "colour=red")
     assert code == 2 and "no built-in blueprint has an option 'colour'" in err

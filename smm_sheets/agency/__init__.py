@@ -1,0 +1,1 @@
+"""Agencies: the same workbooks for many clients (``batch``), and their analysis (``portfolio``)."""

@@ -1,0 +1,162 @@
+"""Generation parameters: what fills a blueprint (company, year, months, currency, channels...)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from smm_sheets.errors import ParameterError
+from smm_sheets.locale_data import LANGUAGES, known_currency
+
+DEFAULT_CHANNELS = ("instagram", "facebook")
+# A workbook has a row or a column per channel and per team member: keep them to what a plan has.
+MAX_NAMES = {"channels": 30, "team": 100, "goals": 100}
+DEFAULT_TEAM = ("Owner",)  # Parameters made directly; make_parameters takes the language's
+# make_parameters without a company: the language's default name ("Your company", "Oma yritys").
+DEFAULT_COMPANY: str = type("_DefaultCompany", (str,), {})()
+_CHANNEL_NAME = re.compile(r"^[^\W_][\w .&+'-]{0,29}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A social channel: ``id`` names things in the workbook, ``name`` is shown to people."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Parameters:
+    company: str
+    year: int
+    start_month: int
+    currency: str
+    channels: tuple[Channel, ...]
+    team: tuple[str, ...] = DEFAULT_TEAM
+    language: str = "en"
+    sample: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+    # The strategy's goals, so that other workbooks offer them in dropdowns.
+    goals: tuple[str, ...] = ()
+
+    def months(self) -> list[tuple[int, int]]:
+        """The twelve (year, month) pairs of the plan, from the start month on."""
+        return [(self.year + (self.start_month - 1 + i) // 12, (self.start_month - 1 + i) % 12 + 1) for i in range(12)]
+
+
+def make_parameters(
+    company: str = DEFAULT_COMPANY,
+    year: int | None = None,
+    start_month: int = 1,
+    currency: str = "EUR",
+    channels: list[str] | tuple[str, ...] | str | None = None,
+    team: list[str] | tuple[str, ...] | str | None = None,
+    sample: bool = False,
+    options: dict[str, str] | None = None,
+    channel_names: dict[str, str] | None = None,
+    goals: list[str] | tuple[str, ...] | str | None = None,
+    language: str = "en",
+) -> Parameters:
+    """Check and normalise generation parameters.
+
+    Args:
+        channels: names or a comma-separated string; well-known ids (``instagram``) get their
+            display name from ``channel_names``, any other name is used as given.
+        team: people or roles, the same way.
+        language: the workbook's language (``en``, ``fi``, ``lv``, ``mk``, ``nb``); without a
+            company or team, their defaults are in that language ("Oma yritys").
+
+    Raises:
+        ParameterError: one clear line saying which value is wrong.
+    """
+    if not isinstance(language, str) or language.strip().lower() not in LANGUAGES:
+        raise ParameterError(f"unknown language {language!r}: use one of {', '.join(LANGUAGES)}")
+    language = language.strip().lower()
+    if company is DEFAULT_COMPANY or team is None:
+        from smm_sheets.blueprint.loader import default_texts  # the catalogs hold the default names
+
+        defaults = default_texts(language)
+        company = defaults["company"] if company is DEFAULT_COMPANY else company
+        team = (defaults["team"],) if team is None else team
+    company = _text("company", company, 100)
+    year = date.today().year if year is None else year
+    if not _is_int(year):
+        raise ParameterError(f"year must be a whole number such as 2027, not {year!r}")
+    if not 2000 <= year <= 2100:
+        raise ParameterError(f"year must be between 2000 and 2100, not {year!r}")
+    if not _is_int(start_month) or not 1 <= start_month <= 12:
+        raise ParameterError(f"start month must be 1-12, not {start_month!r}")
+    if not isinstance(currency, str):
+        raise ParameterError(f"currency must be a code such as EUR, not {currency!r}")
+    if options is not None and (
+        not isinstance(options, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in options.items())
+    ):
+        raise ParameterError("options must map option names to values, e.g. carry_over: positive")
+    code = currency.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code) or not known_currency(code):
+        raise ParameterError(f"unknown currency {currency!r}: use an ISO 4217 code such as EUR, USD or NOK")
+    return Parameters(
+        company=company,
+        year=year,
+        start_month=start_month,
+        currency=code,
+        channels=_channels(DEFAULT_CHANNELS if channels is None else channels, channel_names or {}),
+        team=tuple(_names("team", team)),
+        language=language,
+        sample=bool(sample),
+        options=dict(options or {}),
+        goals=tuple(_names("goals", goals)) if goals else (),
+    )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(what: str, value: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise ParameterError(f"{what} must be text, not {value!r}")
+    value = value.strip()
+    if not value:
+        raise ParameterError(f"{what} must not be empty")
+    if len(value) > limit or _CONTROL.search(value):
+        raise ParameterError(f"{what} must be at most {limit} printable characters")
+    return value
+
+
+def _names(what: str, values: list[str] | tuple[str, ...] | str) -> list[str]:
+    if not isinstance(values, (str, list, tuple)):
+        raise ParameterError(f"{what} must be a list of names or a comma-separated text, not {values!r}")
+    items = values.split(",") if isinstance(values, str) else list(values)
+    names = [_text(what, item, 60) for item in items if not isinstance(item, str) or item.strip()]
+    if not names:
+        raise ParameterError(f"{what} must name at least one entry")
+    if len(names) > MAX_NAMES[what]:
+        raise ParameterError(f"{what} may name at most {MAX_NAMES[what]} entries, not {len(names)}")
+    seen: set[str] = set()
+    for name in names:
+        if name.casefold() in seen:
+            raise ParameterError(f"{what} names {name!r} twice")
+        seen.add(name.casefold())
+    return names
+
+
+def slug(name: str) -> str:
+    """A lower-case identifier made of a display name: ``"X (Twitter)"`` -> ``"x_twitter"``."""
+    return re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_")
+
+
+def _channels(values: list[str] | tuple[str, ...] | str, known: dict[str, str]) -> tuple[Channel, ...]:
+    channels = []
+    for name in _names("channels", values):
+        if not _CHANNEL_NAME.match(name):
+            raise ParameterError(
+                f"channel {name!r} must start with a letter or digit and use at most 30 letters, digits, spaces or .&+'-"
+            )
+        key = slug(name)
+        channels.append(Channel(key, known.get(key, name)))
+    if len({c.id for c in channels}) != len(channels):
+        raise ParameterError("channels name the same channel twice")
+    return tuple(channels)

@@ -1,0 +1,401 @@
+"""Write a workbook plan to an .xlsx file. The only module that uses xlsxwriter.
+
+Every formula is written with the value the planner computed, so readers that do not
+recalculate (openpyxl, pandas, calamine, LibreOffice with default settings) see real
+numbers. Text is always written as text: a company called ``=HYPERLINK(...)`` stays text.
+The file appears atomically: it is written next to its target and renamed into place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from smm_sheets import atomic
+from smm_sheets import formula as fx
+from smm_sheets.errors import FileError
+from smm_sheets.plan import Cell, SheetPlan, WorkbookPlan
+
+_BASE = {"font_name": "Arial", "font_size": 10, "valign": "vcenter"}
+_ROLES: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 14},
+    "subtitle": {"italic": True, "font_color": "#555555"},
+    "section": {"bold": True, "font_size": 11, "font_color": "#1F4E79"},
+    "header": {
+        "bold": True,
+        "bg_color": "#1F4E79",
+        "font_color": "#FFFFFF",
+        "border": 1,
+        "text_wrap": True,
+        "align": "center",
+    },
+    "group": {"font_color": "#555555"},
+    "label": {},
+    "question": {"text_wrap": True, "bold": True},
+    "hint": {"italic": True, "font_color": "#666666", "text_wrap": True},
+    "total_label": {"bold": True, "top": 1},
+    "text": {},
+    "constant": {"text_wrap": True, "font_color": "#333333", "border": 1, "border_color": "#D9D9D9"},
+    "input": {"bg_color": "#FFF9E6", "border": 1, "border_color": "#D9D9D9", "locked": False},
+    "formula": {"bg_color": "#F2F2F2", "border": 1, "border_color": "#D9D9D9"},
+    "total": {"bg_color": "#E7EEF7", "bold": True, "border": 1, "border_color": "#BFBFBF"},
+    "year": {"bg_color": "#E7EEF7", "bold": True, "border": 1, "border_color": "#BFBFBF"},
+    "header_month": {
+        "bold": True,
+        "bg_color": "#1F4E79",
+        "font_color": "#FFFFFF",
+        "border": 1,
+        "align": "center",
+        "num_format": "mmm yyyy",
+    },
+    "header_week": {
+        "bold": True,
+        "bg_color": "#1F4E79",
+        "font_color": "#FFFFFF",
+        "border": 1,
+        "rotation": 90,
+        "font_size": 8,
+        "num_format": "d mmm",
+    },
+    "timeline": {"border": 1, "border_color": "#E0E0E0"},
+    "example": {"italic": True, "font_color": "#2E7D32", "text_wrap": True},
+    "na": {"bg_color": "#D9D9D9", "font_color": "#808080", "border": 1, "border_color": "#BFBFBF", "locked": False},
+    "na_formula": {"bg_color": "#D9D9D9", "font_color": "#808080", "border": 1, "border_color": "#BFBFBF"},
+}
+# Conditional formats of highlights and timelines.
+_HIGHLIGHTS: dict[str, dict[str, Any]] = {
+    "good": {"bg_color": "#C6EFCE", "font_color": "#006100"},
+    "bad": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+    "warn": {"bg_color": "#FFEB9C", "font_color": "#9C5700"},
+    "muted": {"font_color": "#808080"},
+    "info": {"bg_color": "#DDEBF7"},
+    "bar": {"bg_color": "#5B9BD5"},
+}
+
+
+def write(plan: WorkbookPlan, target: Path, force: bool = False) -> Path:
+    """Write the plan to ``target`` atomically.
+
+    Args:
+        plan: from :func:`smm_sheets.layout.build`.
+        target: the .xlsx path to create.
+        force: replace an existing file.
+
+    Returns:
+        The path written.
+
+    Raises:
+        FileError: the target exists (without ``force``) or cannot be written.
+    """
+    return write_all([(plan, Path(target))], force)[0]
+
+
+def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> list[Path]:
+    """Write several plans, all or none: each to a temporary file, then all renamed into place.
+
+    Raises:
+        FileError: a target exists (without ``force``), is a folder, or cannot be written;
+            then no target has been touched.
+    """
+    for _, target in jobs:
+        if target.is_dir():
+            raise FileError(f"{target} is a folder")
+        if target.exists() and not force:
+            raise FileError(f"{target} exists; use --force to replace it")
+        if not target.parent.is_dir():
+            raise FileError(f"{target.parent} is not a folder")
+    temporaries: list[str] = []
+    try:
+        for plan, target in jobs:
+            try:
+                handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                os.close(handle)
+            except OSError as error:
+                raise FileError(f"cannot write to {target.parent}: {error.strerror}") from None
+            temporaries.append(temporary)
+            try:
+                render(plan, temporary)
+                os.chmod(temporary, atomic.file_mode(target))
+            except OSError as error:
+                raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+        for temporary, (_, target) in zip(temporaries, jobs):
+            try:
+                os.replace(temporary, target)
+            except OSError as error:
+                raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+    finally:
+        for temporary in temporaries:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    return [target for _, target in jobs]
+
+
+def render(plan: WorkbookPlan, path: str | Path) -> None:
+    """Write the plan to ``path`` (not atomically; see :func:`write`)."""
+    # constant_memory: rows go to disk as they are written, so 100,000 posts fit in memory.
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "constant_memory": True},
+    )
+    formats = _Formats(workbook, plan.number_formats)
+    workbook.set_properties({"title": plan.sheets[0].cells[(0, 0)].value, "company": plan.params.company})
+    for name, value in plan.properties.items():
+        workbook.set_custom_property(name, value)
+    sheets = {}
+    for sheet in plan.sheets:
+        sheets[sheet.name] = _write_sheet(workbook, sheet, formats)
+    for name, reference in plan.names.items():
+        workbook.define_name(name, reference)
+    for sheet in plan.sheets:
+        for chart in sheet.charts:
+            _write_chart(workbook, sheets[sheet.name], chart)
+    workbook.close()
+
+
+class _Formats:
+    def __init__(self, workbook: xlsxwriter.Workbook, number_formats: dict[str, str]):
+        self.workbook, self.number_formats, self.cache = workbook, number_formats, {}
+
+    def get(self, style: str):
+        found = self.cache.get(style)
+        if found is None:
+            role, _, kind = style.partition(":")
+            props = dict(_BASE, **_ROLES[role])
+            if kind:
+                props["num_format"] = self.number_formats[kind]
+            elif role in self.number_formats:  # month and week headers, in the workbook's language
+                props["num_format"] = self.number_formats[role]
+
+            found = self.cache[style] = self.workbook.add_format(props)
+        return found
+
+    def highlight(self, style: str):
+        key = "highlight:" + style
+        if key not in self.cache:
+            self.cache[key] = self.workbook.add_format(_HIGHLIGHTS[style])
+        return self.cache[key]
+
+
+def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Formats):
+    ws = workbook.add_worksheet(sheet.name)
+    for col, width in sheet.widths.items():
+        ws.set_column(col, col, width)
+    _write_rows(ws, sheet, formats)
+    for r1, c1, r2, c2, options in sheet.validations:
+        ws.data_validation(r1, c1, r2, c2, options)
+    for r1, c1, r2, c2, formula, style in sheet.highlights:
+        ws.conditional_format(
+            r1, c1, r2, c2, {"type": "formula", "criteria": "=" + formula, "format": formats.highlight(style)}
+        )
+    if sheet.freeze:
+        ws.freeze_panes(*sheet.freeze)
+    if not sheet.hidden:  # LibreOffice prints hidden sheets that have a print area
+        if sheet.landscape:
+            ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+        if sheet.repeat_rows:
+            ws.repeat_rows(*sheet.repeat_rows)
+        last_row = max(
+            max((row for row, _ in sheet.cells), default=0), sheet.print_rows - 1, *(s.last_row for s in sheet.stores)
+        )
+        ws.print_area(0, 0, last_row, max(sheet.last_col, 11 if sheet.charts else 0))
+    if sheet.protect:
+        ws.protect(
+            "",
+            {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True},
+        )
+    if sheet.hidden:
+        ws.hide()
+    return ws
+
+
+def _write_rows(ws, sheet: SheetPlan, formats: _Formats) -> None:
+    """Every cell, row by row (constant_memory mode drops a row once the next one starts)."""
+    by_row: dict[int, list[tuple[int, Cell]]] = {}
+    for (row, col), cell in dict.items(sheet.cells):  # the stores' rows are written below
+        by_row.setdefault(row, []).append((col, cell))
+    rows = set(by_row) | set(sheet.heights)
+    stores = sorted(sheet.stores, key=lambda store: store.col)
+    for store in stores:
+        rows.update(range(store.first_row, store.last_row + 1))
+    store_formats = [formats.get(store.style) for store in stores]
+    for row in sorted(rows):
+        if row in sheet.heights:
+            ws.set_row(row, sheet.heights[row])
+        for col, cell in sorted(by_row.get(row, ())):
+            _write_cell(ws, row, col, cell, formats.get(cell.style))
+        for store, fmt in zip(stores, store_formats):
+            index = row - store.first_row
+            if 0 <= index < len(store.values):
+                value = store.values[index]
+                if store.texts is not None:
+                    ws.write_formula(
+                        row,
+                        store.col,
+                        "=" + store.texts[index],
+                        fmt,
+                        value.code if isinstance(value, fx.ExcelError) else value,
+                    )
+                else:
+                    _write_value(ws, row, store.col, value, fmt)
+
+
+def _write_value(ws, row: int, col: int, value: Any, fmt) -> None:
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, fmt)
+    elif isinstance(value, (dt.date, dt.time)):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def _write_cell(ws, row: int, col: int, cell: Cell, fmt) -> None:
+    value = cell.value
+    if cell.kind == "formula":
+        if isinstance(value, fx.ExcelError):
+            value = value.code
+        ws.write_formula(row, col, "=" + cell.formula, fmt, value)
+    else:
+        _write_value(ws, row, col, value, fmt)
+
+
+def _write_chart(workbook: xlsxwriter.Workbook, ws, chart) -> None:
+    figure = workbook.add_chart({"type": chart.type})
+    for name, values in chart.series:
+        figure.add_series({"name": name, "categories": "=" + chart.categories, "values": "=" + values})
+    figure.set_title({"name": chart.title})
+    figure.set_legend({"position": "bottom"})
+    # Month headers are dates: LibreOffice shows their serial numbers unless told the format.
+    figure.set_x_axis({"num_format": chart.x_format, "num_format_linked": False})
+    y_axis = {"num_format": chart.y_format, "num_format_linked": False} if chart.y_format else {}
+    if chart.y_axis:
+        y_axis["name"] = chart.y_axis
+    if y_axis:
+        figure.set_y_axis(y_axis)
+    figure.set_size({"width": 760, "height": 340})
+    ws.insert_chart(chart.row, chart.col, figure)
+
+
+# --------------------------------------------------------------------------- a plain table workbook
+
+# Number formats of write_table's column kinds.
+_TABLE_FORMATS = {"text": None, "integer": "#,##0", "number": "#,##0.00", "percent": "0.0%"}
+
+
+def write_table(
+    target: Path,
+    title: str,
+    columns: list[tuple[str, str]],
+    rows: Any,
+    totals: list[tuple[str, dict[int, tuple]]] = (),
+    chart: dict[str, Any] | None = None,
+) -> Path:
+    """Write a one-sheet table workbook atomically: a title, a header, one row per item (text
+    always as text), total rows by formula with their values, and a column chart.
+
+    Args:
+        target: the .xlsx path (replaced if it exists).
+        title: the sheet's title line; the sheet is named after it (cut to 31 characters).
+        columns: (header, kind) pairs; kind is text, integer, number or percent.
+        rows: an iterable of rows (lists of values, one per column), written as they come.
+        totals: rows below the table: (label, {column index: spec}); a spec is
+            ``("sum", value)`` or ``("sumif", criteria column index, text, value)``, the value
+            being what the formula gives, stored with it.
+        chart: ``{"title": str, "categories": column index, "values": [column indexes]}``.
+
+    Returns:
+        The path written.
+
+    Raises:
+        FileError: the folder cannot be written to.
+    """
+    return atomic.write_file(target, lambda path: _render_table(path, title, columns, rows, totals, chart))
+
+
+def _render_table(
+    path: str, title: str, columns: list[tuple[str, str]], rows: Any, totals: Any, chart: dict[str, Any] | None
+) -> None:
+    import re
+
+    from xlsxwriter.utility import xl_range_abs
+
+    workbook = xlsxwriter.Workbook(
+        path,
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "constant_memory": True},
+    )
+    base = dict(_BASE)
+    title_format = workbook.add_format({**base, **_ROLES["title"]})
+    header_format = workbook.add_format({**base, **_ROLES["header"]})
+    body = [
+        workbook.add_format({**base, **({"num_format": _TABLE_FORMATS[kind]} if _TABLE_FORMATS[kind] else {})})
+        for _, kind in columns
+    ]
+    total = [
+        workbook.add_format(
+            {**base, **_ROLES["total"], **({"num_format": _TABLE_FORMATS[kind]} if _TABLE_FORMATS[kind] else {})}
+        )
+        for _, kind in columns
+    ]
+    name = "".join(c for c in title if c not in "[]:*?/\\")[:31].strip("' ") or "Table"
+    ws = workbook.add_worksheet(name)
+    for col, (header, kind) in enumerate(columns):
+        ws.set_column(col, col, max(10, min(40, len(header) + 2)) if kind != "text" else 28)
+    ws.write_string(0, 0, title, title_format)
+    first = 2
+    ws.set_row(first, 30)
+    for col, (header, _) in enumerate(columns):
+        ws.write_string(first, col, header, header_format)
+    ws.freeze_panes(first + 1, 1)
+    last = first
+    for values in rows:
+        last += 1
+        for col, value in enumerate(values):
+            _write_value(ws, last, col, value, body[col])
+    if last > first:
+        ws.autofilter(first, 0, last, len(columns) - 1)
+    row = last
+    for label, specs in totals:
+        row += 1
+        ws.write_string(row, 0, label, total[0])
+        for col in range(1, len(columns)):
+            spec = specs.get(col)
+            if spec is None:
+                ws.write_blank(row, col, None, total[col])
+            elif last == first:  # no rows: no range to sum
+                ws.write_number(row, col, spec[-1], total[col])
+            elif spec[0] == "sum":
+                ws.write_formula(row, col, f"=SUM({xl_range_abs(first + 1, col, last, col)})", total[col], spec[-1])
+            else:
+                _, criteria_col, text, value = spec
+                criterion = '"=' + re.sub(r"([~*?])", r"~\1", text).replace('"', '""') + '"'
+                where = xl_range_abs(first + 1, criteria_col, last, criteria_col)
+                ws.write_formula(
+                    row,
+                    col,
+                    f"=SUMIF({where},{criterion},{xl_range_abs(first + 1, col, last, col)})",
+                    total[col],
+                    value,
+                )
+    if chart and last > first:
+        figure = workbook.add_chart({"type": "column"})
+        categories = [name, first + 1, chart["categories"], last, chart["categories"]]
+        for col in chart["values"]:
+            figure.add_series(
+                {"name": [name, first, col], "categories": categories, "values": [name, first + 1, col, last, col]}
+            )
+        figure.set_title({"name": chart["title"]})
+        figure.set_legend({"position": "bottom"})
+        figure.set_size({"width": 900, "height": 380})
+        ws.insert_chart(row + 2, 0, figure)
+    workbook.close()

@@ -1,0 +1,615 @@
+"""Batch generation: clients files, bad rows, folder names, manifest, resume, processes, Dask."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smm_sheets import __version__
+from smm_sheets.agency import batch
+from smm_sheets.cli import main
+from smm_sheets.errors import FileError
+from tests.helpers import ROOT
+from tests.libreoffice import recalculate_many
+
+SAMPLE = ROOT / "samples" / "clients.csv"
+HOSTILE = '=HYPERLINK("http://example.com","Click me")'
+HEADER = "company,year,start_month,currency,channels,team,option.carry_over\n"
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write_clients(path: Path, rows: list[str], header: str = HEADER) -> Path:
+    path.write_text(header + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def temporaries(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+
+
+def parts_but_timestamps(path: Path) -> dict[str, bytes]:
+    """The parts of an .xlsx file apart from docProps/core.xml, which holds the creation time."""
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"}
+
+
+def without_hashes(data: dict) -> dict:
+    """A manifest without the things that differ between two generations of the same files:
+    file hashes (the creation time inside each file) and where the clients file was."""
+    data = json.loads(json.dumps(data))
+    data.pop("clients_file")
+    for client in data["clients"]:
+        for entry in client.get("files", ()):
+            entry.pop("sha256")
+            entry.pop("bytes")
+    return data
+
+
+# --------------------------------------------------------------------------- the sample batch
+
+
+@pytest.fixture(scope="module")
+def sample_batch(tmp_path_factory):
+    out = tmp_path_factory.mktemp("batch") / "out"
+    code, stdout, stderr = run("batch", SAMPLE, "-o", out, "--jobs", "2")
+    return out, code, stdout, stderr
+
+
+@pytest.mark.slow
+def test_sample_batch_writes_every_client_and_a_manifest(sample_batch):
+    out, code, stdout, stderr = sample_batch
+    assert code == 0, stderr
+    assert (
+        stdout.strip() == f"20 clients: 20 generated, 0 unchanged, 0 failed; manifest {out.resolve() / 'manifest.json'}"
+    )
+    data = manifest(out)
+    assert data["generator_version"] == __version__ and data["complete"] is True
+    assert data["counts"] == {"clients": 20, "generated": 20, "unchanged": 0, "failed": 0}
+    assert [b["id"] for b in data["blueprints"]] == ["budget", "calendar", "kpi-report", "roadmap", "strategy"]
+    assert all(b["version"] and len(b["sha256"]) == 64 for b in data["blueprints"])
+    with open(SAMPLE, encoding="utf-8") as handle:
+        companies = [row["company"] for row in csv.DictReader(handle)]
+    assert [c["company"] for c in data["clients"]] == companies
+    assert [c["row"] for c in data["clients"]] == list(range(2, 22))
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert folders == sorted(c["folder"] for c in data["clients"])
+    for client in data["clients"]:
+        assert client["status"] == "generated"
+        assert [f["blueprint"] for f in client["files"]] == ["budget", "calendar", "kpi-report", "roadmap", "strategy"]
+        for entry in client["files"]:
+            path = out / entry["path"]
+            assert path.parent.name == client["folder"] and path.name == f"{entry['blueprint']}.xlsx"
+            assert sha256(path) == entry["sha256"] and path.stat().st_size == entry["bytes"]
+    assert temporaries(out) == []
+
+
+def test_sample_folders_are_readable_and_distinct(sample_batch):
+    out = sample_batch[0]
+    folders = {c["company"] + f"#{c['row']}": c["folder"] for c in manifest(out)["clients"]}
+    assert folders["Ziemeļu Adījumi SIA#6"] == "ziemeļu-adījumi-sia"
+    assert folders["Македонски Вез ДООЕЛ#9"] == "македонски-вез-дооел"
+    assert folders["Lapin Revontuliretket Oy#4"] == "lapin-revontuliretket-oy"
+    # The same company twice: the first keeps the plain name, in row order.
+    assert folders["Kahvila Mustikka Oy#3"] == "kahvila-mustikka-oy"
+    assert folders["Kahvila Mustikka Oy#21"] == "kahvila-mustikka-oy-2"
+    assert folders[f"{HOSTILE}#19"] == "hyperlink-http-example-com-click-me"
+    assert len(set(folders.values())) == 20
+
+
+def test_the_language_column_chooses_each_clients_language(sample_batch, tmp_path):
+    out = sample_batch[0]
+    for folder, language in (
+        ("ziemeļu-adījumi-sia", "lv"),
+        ("bergen-bakeri-as", "nb"),
+        ("harbour-lane-books-ltd", "en"),
+    ):
+        meta = dict(
+            row[:2]
+            for row in openpyxl.load_workbook(out / folder / "budget.xlsx")["_smm"].iter_rows(
+                max_row=20, values_only=True
+            )
+        )
+        assert meta["language"] == language
+    clients = write_clients(tmp_path / "clients.csv", ["Alpha Oy,fi", "Beta Oy,klingon"], header="company,language\n")
+    code, _, stderr = run("batch", clients, "-o", tmp_path / "out", "--jobs", "1", "--blueprints", "budget")
+    assert code == 1 and stderr.startswith("smm-sheets: row 3: unknown language 'klingon'")
+
+
+def test_manifest_csv_lists_each_file_and_keeps_names_as_text(sample_batch):
+    out = sample_batch[0]
+    raw = (out / "manifest.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # spreadsheets read it as UTF-8
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert len(rows) == 100
+    by_path = {f["path"]: f for c in manifest(out)["clients"] for f in c["files"]}
+    for row in rows:
+        assert row["sha256"] == by_path[row["file"]]["sha256"] and row["generator_version"] == __version__
+        assert row["blueprint_version"] == by_path[row["file"]]["version"]
+        assert not row["company"].startswith(("=", "+", "-", "@"))
+    assert {row["company"] for row in rows} >= {"'" + HOSTILE, "'+1 Agency", "Македонски Вез ДООЕЛ"}
+
+
+def test_a_hostile_name_stays_text_in_every_cell(sample_batch):
+    out = sample_batch[0]
+    folder = out / "hyperlink-http-example-com-click-me"
+    for path in sorted(folder.glob("*.xlsx")):
+        book = openpyxl.load_workbook(path)
+        texts = []
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        assert "HYPERLINK" not in str(cell.value), (path.name, cell.coordinate)
+                    elif isinstance(cell.value, str) and "HYPERLINK" in cell.value:
+                        texts.append(cell.value)
+        assert any(HOSTILE in text for text in texts), path.name
+
+
+def test_a_hostile_name_stays_text_after_libreoffice_recalculates(sample_batch, soffice, tmp_path):
+    out = sample_batch[0]
+    sources = sorted((out / "hyperlink-http-example-com-click-me").glob("*.xlsx"))
+    recalculated = recalculate_many(sources, tmp_path)
+    for source, again in zip(sources, recalculated):
+        before = openpyxl.load_workbook(source)
+        after = openpyxl.load_workbook(again)
+        found = 0
+        for sheet in before.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str) and HOSTILE in cell.value and cell.data_type != "f":
+                        assert after[sheet.title][cell.coordinate].value == cell.value
+                        found += 1
+        assert found, source.name
+
+
+def test_second_run_skips_every_client_and_keeps_the_files(sample_batch, tmp_path):
+    out = tmp_path / "copy"
+    code, _, err = run("batch", SAMPLE, "-o", out, "--jobs", "2", "--blueprints", "budget")
+    assert code == 0, err
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.xlsx")}
+    code, stdout, err = run("batch", SAMPLE, "-o", out, "--jobs", "2", "--blueprints", "budget")
+    assert code == 0, err
+    assert stdout.startswith("20 clients: 0 generated, 20 unchanged, 0 failed")
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.xlsx")} == stamps
+    assert manifest(out)["counts"]["unchanged"] == 20
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_bad_rows_are_reported_skipped_and_exit_1(tmp_path):
+    clients = write_clients(
+        tmp_path / "clients.csv",
+        [
+            "Good One Oy,2027,1,EUR,instagram,Aino,",
+            "Old Times Oy,1999,1,EUR,instagram,Aino,",
+            "Thirteen Oy,2027,13,EUR,instagram,Aino,",
+            "Money Oy,2027,1,EURO,instagram,Aino,",
+            ",2027,1,EUR,instagram,Aino,",
+            "",
+            'Twice Oy,2027,1,EUR,"instagram,Instagram",Aino,',
+            "Carry Oy,2027,1,EUR,instagram,Aino,sideways",
+            "Extra Oy,2027,1,EUR,instagram,Aino,,surplus",
+            "Good Two Oy,2028,,nok,,,positive",
+        ],
+    )
+    out = tmp_path / "out"
+    code, stdout, stderr = run("batch", clients, "-o", out, "--jobs", "1", "--blueprints", "budget")
+    assert code == 1
+    assert stderr.splitlines() == [
+        "smm-sheets: row 3: year must be between 2000 and 2100, not 1999",
+        "smm-sheets: row 4: start month must be 1-12, not 13",
+        "smm-sheets: row 5: unknown currency 'EURO': use an ISO 4217 code such as EUR, USD or NOK",
+        "smm-sheets: row 6: company must not be empty",
+        "smm-sheets: row 8: channels names 'Instagram' twice",
+        "smm-sheets: row 9: option carry_over must be one of signed, positive, none, not 'sideways'",
+        "smm-sheets: row 10: 8 values but only 7 columns",
+    ]
+    assert stdout.startswith("9 clients: 2 generated, 0 unchanged, 7 failed")
+    data = manifest(out)
+    assert [(c["row"], c["status"]) for c in data["clients"]] == [
+        (2, "generated"),
+        (3, "failed"),
+        (4, "failed"),
+        (5, "failed"),
+        (6, "failed"),
+        (8, "failed"),
+        (9, "failed"),
+        (10, "failed"),
+        (11, "generated"),
+    ]
+    assert data["clients"][1]["error"] == "year must be between 2000 and 2100, not 1999"
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["good-one-oy", "good-two-oy"]
+    budget = openpyxl.load_workbook(out / "good-two-oy" / "budget.xlsx")
+    assert "NOK" in budget["Budget"]["D6"].number_format
+    meta = dict(row[:2] for row in budget["_smm"].iter_rows(max_row=20, values_only=True))
+    assert meta["option.carry_over"] == "positive" and meta["year"] == "2028"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("company,colour\nAcme,blue\n", "unknown column 'colour'"),
+        ("year,currency\n2027,EUR\n", "no company column"),
+        ("company,option.sparkle\nAcme,yes\n", "unknown column 'option.sparkle'"),
+        ("company,Year,year\nAcme,2027,2027\n", "column 'year' appears twice"),
+        ("\n\n", "no header row"),
+    ],
+)
+def test_a_bad_header_stops_the_batch_with_exit_2(tmp_path, content, message):
+    clients = tmp_path / "clients.csv"
+    clients.write_text(content, encoding="utf-8")
+    code, _, stderr = run("batch", clients, "-o", tmp_path / "out")
+    assert code == 2 and message in stderr and len(stderr.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_unreadable_clients_files_exit_2(tmp_path):
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("company\nKahvila Äijä\n".encode("latin-1"))
+    code, _, stderr = run("batch", latin1, "-o", tmp_path / "out")
+    assert code == 2 and "line 2: not UTF-8 text" in stderr
+    code, _, stderr = run("batch", tmp_path / "missing.csv", "-o", tmp_path / "out")
+    assert code == 2 and "missing.csv: cannot read" in stderr
+    (tmp_path / "clients.json").write_text("[]")
+    code, _, stderr = run("batch", tmp_path / "clients.json", "-o", tmp_path / "out")
+    assert code == 2 and "must be a .csv, .xlsx or .ods file" in stderr
+    code, _, stderr = run("batch", SAMPLE, "-o", tmp_path / "out", "--blueprints", "budget,nonsense")
+    assert code == 2 and "nonsense" in stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_excel_style_csv_semicolons_bom_crlf_and_utf16(tmp_path):
+    text = "Company;Start Month;Currency;Channels\r\nMākslas Studija SIA;4;eur;instagram,facebook\r\n"
+    for name, data in (
+        ("semicolons.csv", b"\xef\xbb\xbf" + text.encode("utf-8")),
+        ("utf16.csv", text.encode("utf-16")),
+    ):
+        (tmp_path / name).write_bytes(data)
+        out = tmp_path / name.replace(".csv", "")
+        code, _, err = run("batch", tmp_path / name, "-o", out, "--jobs", "1", "--blueprints", "budget")
+        assert code == 0, err
+        meta = dict(
+            row[:2]
+            for row in openpyxl.load_workbook(out / "mākslas-studija-sia" / "budget.xlsx")["_smm"].iter_rows(
+                max_row=20, values_only=True
+            )
+        )
+        assert (
+            meta["company"] == "Mākslas Studija SIA"
+            and meta["start_month"] == "4"
+            and meta["channels"] == "Instagram,Facebook"
+        )
+
+
+def test_clients_from_an_xlsx_file(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([None])
+    sheet.append(["Company", "Year", "Currency", "option.carry_over"])
+    sheet.append(["Fjord Fiskeutstyr AS", 2027, "NOK", "none"])
+    sheet.append(["+47 Media AS", 2027.0, "NOK", None])
+    sheet["A4"].data_type = "s"  # openpyxl would otherwise not treat "+47..." as a formula anyway
+    sheet.append(["Bad Year AS", "soon", "NOK", None])
+    book.save(tmp_path / "clients.xlsx")
+    out = tmp_path / "out"
+    code, stdout, stderr = run("batch", tmp_path / "clients.xlsx", "-o", out, "--jobs", "1", "--blueprints", "budget")
+    assert code == 1
+    assert stderr.strip() == "smm-sheets: row 5: year must be a whole number such as 2027, not 'soon'"
+    assert [(c["row"], c["folder"]) for c in manifest(out)["clients"]] == [
+        (3, "fjord-fiskeutstyr-as"),
+        (4, "47-media-as"),
+        (5, None),
+    ]
+
+
+# --------------------------------------------------------------------------- folder names
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Nordic Knitwear Oy", "nordic-knitwear-oy"),
+        ("Rīgas Kafija SIA", "rīgas-kafija-sia"),
+        ("Охридски Бисер ДООЕЛ", "охридски-бисер-дооел"),
+        ("Trollstigen Turisthytte AS", "trollstigen-turisthytte-as"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("..", "client"),
+        ("CON", "con-client"),
+        ("lpt¹", "lpt1-client"),
+        ("Ｆｕｌｌｗｉｄｔｈ　Ｃｏ", "fullwidth-co"),
+        ("Straße", "strasse"),
+        ("A" * 80, "a" * 60),
+    ],
+)
+def test_client_slug_examples(name, expected):
+    assert batch.client_slug(name) == expected
+
+
+def _is_safe(slug: str) -> bool:
+    return (
+        1 <= len(slug) <= batch.SLUG_MAX
+        and slug == slug.strip("-.")
+        and slug not in batch.RESERVED_NAMES
+        and unicodedata.normalize("NFC", slug) == slug
+        and slug.casefold() == slug
+        and len(slug.encode("utf-8")) <= 240
+        and all(c == "-" or unicodedata.category(c)[0] in "LNM" for c in slug)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120))
+def test_every_slug_is_safe(name):
+    slug = batch.client_slug(name)
+    assert _is_safe(slug), slug
+    assert "/" not in slug and "\\" not in slug and "." not in slug and "\x00" not in slug
+    assert batch.client_slug(slug) == slug  # a slug names itself
+    assert batch.client_slug(unicodedata.normalize("NFD", name)) == slug  # how macOS hands names back
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Acme", "ACME", "acme 2", "Acme-2", "Ａｃｍｅ", "Ácme", "Ácme", "CON", "", "..", "x" * 70, "x" * 71]
+        ),
+        max_size=30,
+    )
+    | st.lists(st.text(max_size=70), max_size=30)
+)
+def test_claimed_slugs_never_collide(names):
+    with tempfile.TemporaryDirectory() as folder:
+        state = batch.State(Path(folder))
+        try:
+            slugs = [state.claim(batch.client_slug(name)) for name in names]
+        finally:
+            state.close()
+    assert all(_is_safe(slug) for slug in slugs), slugs
+    folded = {unicodedata.normalize("NFD", s).casefold() for s in slugs}  # case-insensitive, normalising file systems
+    assert len(folded) == len(slugs), slugs
+    with tempfile.TemporaryDirectory() as folder:  # the same names in the same order: the same folders
+        state = batch.State(Path(folder))
+        try:
+            assert [state.claim(batch.client_slug(name)) for name in names] == slugs
+        finally:
+            state.close()
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def test_changed_row_regenerates_only_that_client_and_force_all(tmp_path):
+    rows = [
+        "Alpha Oy,2027,1,EUR,instagram,Aino,",
+        "Beta AS,2027,1,NOK,facebook,Ola,",
+        "Gamma SIA,2027,1,EUR,tiktok,Ilze,",
+    ]
+    clients = write_clients(tmp_path / "clients.csv", rows)
+    out = tmp_path / "out"
+    assert run("batch", clients, "-o", out, "--jobs", "1", "--blueprints", "budget,roadmap")[0] == 0
+    first = manifest(out)
+    rows[1] = "Beta AS,2028,1,NOK,facebook,Ola,"
+    write_clients(clients, rows)
+    code, stdout, _ = run("batch", clients, "-o", out, "--jobs", "1", "--blueprints", "budget,roadmap")
+    assert code == 0 and stdout.startswith("3 clients: 1 generated, 2 unchanged, 0 failed")
+    second = manifest(out)
+    assert [c["status"] for c in second["clients"]] == ["unchanged", "generated", "unchanged"]
+    assert second["clients"][0]["files"] == first["clients"][0]["files"]
+    assert second["clients"][1]["fingerprint"] != first["clients"][1]["fingerprint"]
+    # A damaged file is noticed by its sha256 and written again.
+    with open(out / "gamma-sia" / "roadmap.xlsx", "ab") as handle:
+        handle.write(b"junk")
+    code, stdout, _ = run("batch", clients, "-o", out, "--jobs", "1", "--blueprints", "budget,roadmap")
+    assert stdout.startswith("3 clients: 1 generated, 2 unchanged")
+    assert sha256(out / "gamma-sia" / "roadmap.xlsx") == manifest(out)["clients"][2]["files"][1]["sha256"]
+    # Another selection of blueprints is another fingerprint; --force regenerates everything.
+    code, stdout, _ = run("batch", clients, "-o", out, "--jobs", "1", "--blueprints", "budget")
+    assert stdout.startswith("3 clients: 3 generated, 0 unchanged")
+    code, stdout, _ = run("batch", clients, "-o", out, "--jobs", "1", "--blueprints", "budget", "--force")
+    assert stdout.startswith("3 clients: 3 generated, 0 unchanged")
+
+
+def test_resume_after_a_crash_left_temporary_files_and_a_half_manifest(tmp_path):
+    rows = [f"Client {i} Oy,2027,1,EUR,instagram,Aino," for i in range(4)]
+    out = tmp_path / "out"
+    assert (
+        run(
+            "batch",
+            write_clients(tmp_path / "clients.csv", rows[:2]),
+            "-o",
+            out,
+            "--jobs",
+            "1",
+            "--blueprints",
+            "budget",
+        )[0]
+        == 0
+    )
+    # What a kill in the middle of the next run leaves: a half-written workbook under its
+    # temporary name, a half-written manifest under its temporary name.
+    (out / "client-2-oy").mkdir()
+    (out / "client-2-oy" / ".budget.xlsx.k1l2m3.tmp").write_bytes(b"PK\x03\x04half")
+    (out / ".manifest.json.a1b2c3.tmp").write_text('{"generator": "smm-sheets", "clients": [{"row"')
+    (out / "client-0-oy" / ".budget.xlsx.zzz.tmp").write_bytes(b"PK")
+    code, stdout, err = run(
+        "batch", write_clients(tmp_path / "clients.csv", rows), "-o", out, "--jobs", "2", "--blueprints", "budget"
+    )
+    assert code == 0, err
+    assert stdout.startswith("4 clients: 2 generated, 2 unchanged, 0 failed")
+    assert temporaries(out) == []
+    data = manifest(out)
+    assert data["complete"] is True and [c["folder"] for c in data["clients"]] == [f"client-{i}-oy" for i in range(4)]
+    for client in data["clients"]:
+        assert sha256(out / client["files"][0]["path"]) == client["files"][0]["sha256"]
+
+
+def test_interrupt_writes_the_manifest_so_far_and_the_next_run_resumes(tmp_path):
+    clients = write_clients(tmp_path / "clients.csv", [f"Client {i} Oy,2027,1,EUR,instagram,Aino," for i in range(5)])
+    out = tmp_path / "out"
+    seen = []
+
+    def interrupt_after_two(result, total):
+        seen.append(result.row)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_batch(clients, out, "budget", jobs=1, on_result=interrupt_after_two)
+    data = manifest(out)
+    assert data["complete"] is False and [c["row"] for c in data["clients"]] == [2, 3]
+    summary = batch.run_batch(clients, out, "budget", jobs=1)
+    assert (summary.generated, summary.unchanged, summary.failed) == (3, 2, 0)
+    assert manifest(out)["complete"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_run_resumes_where_it_stopped(tmp_path, how):
+    rows = [f'Client {i:02d} AS,2027,1,NOK,"instagram,facebook",Kari,' for i in range(24)]
+    clients = write_clients(tmp_path / "clients.csv", rows)
+    out = tmp_path / "out"
+    args = [
+        sys.executable,
+        "-m",
+        "smm_sheets",
+        "batch",
+        str(clients),
+        "-o",
+        str(out),
+        "--jobs",
+        "2",
+        "--blueprints",
+        "budget,calendar",
+    ]
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while sum(1 for _ in out.glob("*/calendar.xlsx")) < 6:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.3)  # let the parent note what it has been handed back
+        if how == signal.SIGKILL:
+            os.killpg(process.pid, signal.SIGKILL)  # the parent and its workers, with no chance to tidy up
+        else:
+            process.send_signal(signal.SIGTERM)  # `kill`: the parent stops like Ctrl-C
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode != 0
+    if how == signal.SIGTERM:
+        assert b"run the same command again to resume" in stderr
+        stopped = manifest(out)
+        assert stopped["complete"] is False and 4 <= len(stopped["clients"]) < 24
+    code, stdout, err = run("batch", clients, "-o", out, "--jobs", "2", "--blueprints", "budget,calendar")
+    assert code == 0, err
+    data = manifest(out)
+    assert data["complete"] is True and data["counts"]["failed"] == 0
+    assert data["counts"]["unchanged"] >= 4 and data["counts"]["generated"] >= 1
+    assert data["counts"]["unchanged"] + data["counts"]["generated"] == 24
+    assert temporaries(out) == []
+    for client in data["clients"]:
+        for entry in client["files"]:
+            assert sha256(out / entry["path"]) == entry["sha256"]
+
+
+def test_one_batch_folder_one_run_at_a_time(tmp_path):
+    state = batch.State(tmp_path)
+    try:
+        with pytest.raises(FileError, match="in use by another batch run"):
+            batch.State(tmp_path)
+    finally:
+        state.close()
+
+
+# --------------------------------------------------------------------------- processes and Dask
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=40
+    ) as local:
+        yield local
+
+
+@pytest.mark.slow
+def test_dask_gives_the_same_output_manifest_and_resume_as_local(tmp_path, cluster):
+    rows = [
+        "Alpha Oy,2027,1,EUR,instagram,Aino,",
+        f'"{HOSTILE.replace(chr(34), chr(34) * 2)}",2027,1,EUR,instagram,Aino,',
+        "Скопска Пекара ДОО,2027,3,MKD,facebook,Ивана,positive",
+        "Alpha Oy,2027,6,EUR,tiktok,Mikko,",
+        "Broken Oy,2027,0,EUR,x,Y,",
+    ]
+    clients = write_clients(tmp_path / "clients.csv", rows)
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    code_local, _, err_local = run("batch", clients, "-o", local, "--jobs", "2", "--blueprints", "budget,roadmap")
+    code_remote, stdout, err_remote = run(
+        "batch", clients, "-o", remote, "--scheduler", cluster.scheduler_address, "--blueprints", "budget,roadmap"
+    )
+    assert (code_local, code_remote) == (
+        1,
+        1,
+    ) and err_local == err_remote == "smm-sheets: row 6: start month must be 1-12, not 0\n"
+    assert stdout.startswith("5 clients: 4 generated, 0 unchanged, 1 failed")
+    assert without_hashes(manifest(local)) == without_hashes(manifest(remote))
+    for entry in (f for c in manifest(remote)["clients"] for f in c.get("files", ())):
+        assert sha256(remote / entry["path"]) == entry["sha256"]
+        assert parts_but_timestamps(remote / entry["path"]) == parts_but_timestamps(local / entry["path"])
+    code, stdout, _ = run(
+        "batch", clients, "-o", remote, "--scheduler", cluster.scheduler_address, "--blueprints", "budget,roadmap"
+    )
+    assert code == 1 and stdout.startswith("5 clients: 0 generated, 4 unchanged, 1 failed")
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path):
+    dask = pytest.importorskip("dask")
+    clients = write_clients(tmp_path / "clients.csv", ["Alpha Oy,2027,1,EUR,instagram,Aino,"])
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        code, _, stderr = run(
+            "batch", clients, "-o", tmp_path / "out", "--scheduler", "tcp://127.0.0.1:9", "--blueprints", "budget"
+        )
+    assert (
+        code == 2
+        and stderr.startswith("smm-sheets: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+        and len(stderr.splitlines()) == 1
+    )
+
+
+def test_help_lists_the_batch_options():
+    code, stdout, _ = run("batch", "--help")
+    assert code == 0 and all(
+        option in stdout for option in ("--blueprints", "--jobs", "--scheduler", "--force", "--quiet", "--sample")
+    )
