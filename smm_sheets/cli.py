@@ -69,16 +69,21 @@ def list_blueprints() -> None:
         )
 
 
+def _out_dir_option(help_text: str):
+    """``-o/--output DIR``: the folder a command writes into."""
+    return click.option(
+        "-o",
+        "--output",
+        "out_dir",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
 @main.command("generate")
 @click.argument("blueprint", metavar="BLUEPRINT|FILE")
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write BLUEPRINT_ID.xlsx into (created if missing).",
-)
+@_out_dir_option("Folder to write BLUEPRINT_ID.xlsx into (created if missing).")
 @click.option(
     "--params",
     "params_file",
@@ -206,14 +211,7 @@ def analyse_command(
 
 @main.command("batch")
 @click.argument("clients", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Batch folder: DIR/<client>/<blueprint id>.xlsx and DIR/manifest.json.",
-)
+@_out_dir_option("Batch folder: DIR/<client>/<blueprint id>.xlsx and DIR/manifest.json.")
 @click.option(
     "--blueprints",
     "selection",

@@ -7,7 +7,6 @@ new import that breaks the layering fails here rather than in a review.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
