@@ -6,7 +6,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smm_sheets import formula as fx
+from smm_sheets import plan as layout
+from smm_sheets.blueprint import loader
 from smm_sheets.formula.evaluator import COMPILED_CACHE_SIZE
+from tests.conftest import params
 from tests.formula.tree_walk import guarded_walk, walk
 
 CELLS = {
@@ -47,6 +50,17 @@ def test_the_compiled_cache_is_bounded():
     for i in range(COMPILED_CACHE_SIZE + 10):
         fx.compiled(fx.parse(f"{i}+1"))
     assert fx.compiled.cache_info().currsize == COMPILED_CACHE_SIZE
+
+
+def test_building_a_plan_again_adds_no_compiled_forms():
+    # Keyed by id(tree), the cache grew with every build (each build parses its templates anew).
+    blueprint = loader.load("budget")
+    fx.compiled.cache_clear()
+    layout.build(blueprint, params(sample=True))
+    size = fx.compiled.cache_info().currsize
+    for _ in range(3):
+        layout.build(blueprint, params(sample=True))
+    assert 0 < size == fx.compiled.cache_info().currsize
 
 
 def test_evaluate_runs_the_compiled_form():
