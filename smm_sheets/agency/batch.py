@@ -42,11 +42,12 @@ from typing import Any
 
 from smm_sheets import __version__, atomic
 from smm_sheets import plan as layout
-from smm_sheets.analyser.reader import CellError, read_table
+from smm_sheets.analyser.reader import read_table
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters, make_parameters
 from smm_sheets.errors import FileError, InputError, ParameterError, SmmSheetsError
+from smm_sheets.formula import ExcelError
 from smm_sheets.generator import xlsx as render
 from smm_sheets.generator.pipeline import with_sample_goals
 
@@ -105,7 +106,7 @@ class ClientsTable:
             named = {}
             for i, name in enumerate(self.columns):
                 value = cells[i] if i < len(cells) else None
-                if isinstance(value, CellError) and problem is None:
+                if isinstance(value, ExcelError) and problem is None:
                     problem = f"{self.headers[i] or f'column {i + 1}'} holds the error value {value}"
                 if name is None:
                     if not _blank(value) and problem is None:

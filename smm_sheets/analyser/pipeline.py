@@ -380,8 +380,6 @@ class _FileSource(layout.CellSource):
 
 
 def _formula_value(value: Any) -> Any:
-    if isinstance(value, reader.CellError):
-        return fx.ExcelError(str(value))
     if isinstance(value, dt.timedelta):
         return serial(value)
     if isinstance(value, int) and not isinstance(value, bool):

@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from smm_sheets import formula as fx
 from smm_sheets import plan as layout
 from smm_sheets.analyser import pipeline as A
 from smm_sheets.analyser import reader
 from smm_sheets.analyser.cellmap import parse_range
-from smm_sheets.analyser.checks import canonical, parse_date, parse_number
+from smm_sheets.analyser.checks import canonical, parse_date, parse_number, same_value
 from smm_sheets.analyser.findings import CODES
 from smm_sheets.analyser.report import SCHEMA_VERSION
 from smm_sheets.blueprint import loader
@@ -320,6 +321,24 @@ def test_a_stale_saved_value_is_found(sample_set):
 
     codes = _codes(A.analyse_data(_edited(sample_set / "budget.xlsx", edit)))
     assert ("stale-value", a1(*total[1:])) in codes
+
+
+def test_a_saved_error_value_is_compared_and_quoted_as_before(sample_set):
+    # The reader gives error cells as the evaluator's ExcelError; messages quote them as they did
+    # when the reader had its own CellError type.
+    plan = layout.build(loader.load("budget"), params(sample=True, year=YEAR))
+    total = _cell(plan, "total_actual", 0)
+    category = _cell(plan, "category_planned", 0)
+
+    def edit(data):
+        _set(data, *total, fx.DIV0)
+        _set(data, *category, fx.NA, formula=None)
+
+    codes = _codes(A.analyse_data(_edited(sample_set / "budget.xlsx", edit)))
+    assert "saved value CellError('#DIV/0!'), the inputs give " in codes[("stale-value", a1(*total[1:]))]
+    assert "was replaced by CellError('#N/A')" in codes[("formula-overwritten", a1(*category[1:]))]
+    assert same_value(fx.ExcelError("#N/A"), fx.NA) and not same_value(fx.NA, fx.DIV0)
+    assert not same_value("#N/A", fx.NA) and not same_value(fx.NA, "#N/A")  # text is not an error
 
 
 def test_without_saved_values_figures_are_recomputed(sample_set, tmp_path):

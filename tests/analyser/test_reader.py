@@ -19,8 +19,9 @@ import pytest
 import python_calamine
 
 from smm_sheets.analyser import reader
-from smm_sheets.analyser.reader import CellError, Limits
+from smm_sheets.analyser.reader import Limits
 from smm_sheets.errors import FileError
+from smm_sheets.formula import DIV0, ExcelError
 from tests import libreoffice
 from tests.helpers import CORPUS
 
@@ -281,24 +282,24 @@ def test_error_cells_and_text_that_looks_like_one(tmp_path):
     )
     strings = '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>#NAME?</t></si></sst>'
     row = reader.read(write(tmp_path, package(sheet, shared_strings=strings))).sheets["Data"].rows[0]
-    assert row == ["#DIV/0!", "#DIV/0!", "#NAME?", "#N/A", "#REF!"]
-    assert [type(v) for v in row] == [CellError, str, str, CellError, str]
-    assert str(row[0]) == "#DIV/0!" and repr(row[0]) == "CellError('#DIV/0!')"
+    assert row == [ExcelError("#DIV/0!"), "#DIV/0!", "#NAME?", ExcelError("#N/A"), "#REF!"]
+    assert [type(v) for v in row] == [ExcelError, str, str, ExcelError, str]
+    assert str(row[0]) == "#DIV/0!" and row[0] == DIV0  # the formula evaluator's own error value
 
 
 @pytest.mark.skipif(not (CORPUS / "errors.xlsx").is_file(), reason=f"corpus not found at {CORPUS}")
 def test_every_excel_error_value():
     rows = reader.read(CORPUS / "errors.xlsx").sheets["Feuil1"].rows
-    assert [r[0] for r in rows] == ["#DIV/0!", "#NAME?", "#VALUE!", "#NULL!", "#REF!", "#NUM!", "#N/A"]
-    assert all(isinstance(r[0], CellError) for r in rows)
+    assert [str(r[0]) for r in rows] == ["#DIV/0!", "#NAME?", "#VALUE!", "#NULL!", "#REF!", "#NUM!", "#N/A"]
+    assert all(isinstance(r[0], ExcelError) for r in rows)
 
 
 def test_libreoffice_error_cells_in_ods(tmp_path, soffice):
     sheet = '<row r="1"><c r="A1"><v>0</v></c><c r="B1"><f>1/A1</f><v>0</v></c><c r="C1" t="inlineStr"><is><t>#DIV/0!</t></is></c></row>'
     ods = libreoffice.convert(write(tmp_path, package(sheet)), tmp_path / "ods", "ods")
     row = reader.read(ods).sheets["Data"].rows[0]
-    assert row == [0, "#DIV/0!", "#DIV/0!"]
-    assert [type(v) for v in row[1:]] == [CellError, str]
+    assert row == [0, ExcelError("#DIV/0!"), "#DIV/0!"]
+    assert [type(v) for v in row[1:]] == [ExcelError, str]
 
 
 def test_missing_cached_values(tmp_path):

@@ -10,13 +10,13 @@ from smm_sheets import formula as fx
 
 
 def run(text, **cells):
-    """Evaluate a template with references bound to plain values or lists (ranges)."""
+    """Evaluate a template by its compiled form, references bound to plain values or lists (ranges)."""
 
     def lookup(name, modifier):
         value = cells[name if modifier is None else f"{name}@{modifier}"]
         return fx.Range(value) if isinstance(value, list) else value
 
-    return fx.evaluate(fx.parse(text), lookup)
+    return fx.compiled(fx.parse(text)).run(lookup)
 
 
 def a1(text, **refs):

@@ -17,7 +17,7 @@ from typing import Any
 from smm_sheets import formula as fx
 from smm_sheets.analyser.cellmap import CellMap, formula_ranges
 from smm_sheets.analyser.findings import Finding, finding
-from smm_sheets.analyser.reader import CellError, WorkbookData
+from smm_sheets.analyser.reader import WorkbookData
 from smm_sheets.blueprint.model import NUMERIC_TYPES, Field
 from smm_sheets.plan import META_SHEET, Placement, WorkbookPlan
 from smm_sheets.sheetref import a1, date_of_serial, serial
@@ -138,7 +138,7 @@ def check_formulas(book: Workbook) -> Iterator[Finding]:
         if actual is None:
             value = sheet.value(r, c)
             book.broken[(s, row, col)] = OVERWRITTEN
-            now = "nothing" if value is None or value == "" else repr(shown(value))
+            now = "nothing" if value is None or value == "" else _saved_repr(value)
             yield finding(
                 "formula-overwritten", f"{owner}: the formula {expected} was replaced by {now}", sheet_name, where
             )
@@ -198,14 +198,17 @@ def _stale(book: Workbook, s: int, row: int, col: int, owner: str, expected: Any
     if not same_value(saved, expected):
         name, where = book.ref(s, row, col)
         yield finding(
-            "stale-value", f"{owner}: saved value {shown(saved)!r}, the inputs give {shown(expected)!r}", name, where
+            "stale-value",
+            f"{owner}: saved value {_saved_repr(saved)}, the inputs give {shown(expected)!r}",
+            name,
+            where,
         )
 
 
 def same_value(saved: Any, expected: Any) -> bool:
     """Does a saved cell value equal a computed one (numbers to 1e-9, blanks as empty text)?"""
-    if isinstance(expected, fx.ExcelError) or isinstance(saved, CellError):
-        return isinstance(expected, fx.ExcelError) and isinstance(saved, CellError) and expected.code == str(saved)
+    if isinstance(expected, fx.ExcelError) or isinstance(saved, fx.ExcelError):
+        return isinstance(expected, fx.ExcelError) and isinstance(saved, fx.ExcelError) and expected.code == saved.code
     saved = serial(saved)
     if isinstance(expected, bool) or isinstance(saved, bool):
         return (
@@ -286,7 +289,7 @@ def _check_value(
     item: Field, value: Any, allowed: set[str] | None, list_code: str | None, period: tuple[dt.date, dt.date]
 ) -> tuple[str, str] | None:
     kind = item.type
-    if isinstance(value, CellError):
+    if isinstance(value, fx.ExcelError):
         return ("type-error", f"holds the error {value}")
     if kind in NUMERIC_TYPES:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -488,6 +491,18 @@ def check_inserted_rows(book: Workbook, inserted: dict[int, list[tuple[int, int]
                     name,
                     a1(row, col),
                 )
+
+
+def _saved_repr(value: Any) -> str:
+    """``repr(shown(value))`` of a value read from the file, as messages quote it.
+
+    An error value read from a file printed as ``CellError('#N/A')`` when the reader had its own
+    error type; the messages keep that text so that reports stay identical across the unification
+    of the two types (showing ``'#N/A'`` instead is a wording change for a later step).
+    """
+    if isinstance(value, fx.ExcelError):
+        return f"CellError({value.code!r})"
+    return repr(shown(value))
 
 
 def shown(value: Any) -> Any:

@@ -39,6 +39,7 @@ import defusedxml.ElementTree as DefusedET
 import python_calamine
 
 from smm_sheets.errors import FileError
+from smm_sheets.formula import ExcelError
 from smm_sheets.sheetref import cell_position, column_letter, column_number
 
 FORMATS = ("xlsx", "xlsm", "xlsb", "xls", "ods")
@@ -60,15 +61,6 @@ class Limits:
     max_uncompressed: int = 1_000_000_000  # bytes, sum of all zip entries as declared (and then enforced)
     max_ratio: float = 200.0  # uncompressed / compressed, per entry of more than 1 MB uncompressed
     max_file_size: int = 200_000_000  # bytes on disk
-
-
-class CellError(str):
-    """An error value such as ``#DIV/0!`` (a str subclass so it prints as itself)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"CellError({str.__repr__(self)})"
 
 
 @dataclass
@@ -250,7 +242,7 @@ class _Package:
         self.reader, self.fh, self.size, self.limits = reader, fh, size, reader.limits
         self.fail = reader.fail
         self.scans: dict[str, _ScanResults] = {}  # sheet name -> its formula scan (xlsx/xlsm)
-        self.ods_errors: dict[str, dict[tuple[int, int], CellError]] = {}
+        self.ods_errors: dict[str, dict[tuple[int, int], ExcelError]] = {}
         self.check_directory()
         try:
             self.zip = zipfile.ZipFile(fh)
@@ -628,9 +620,14 @@ class _Package:
             _put_errors(sheet, self.ods_errors.get(name, {}))
 
 
-def _put_errors(sheet: SheetData, errors: dict[tuple[int, int], CellError]) -> None:
+def _put_errors(sheet: SheetData, errors: dict[tuple[int, int], ExcelError]) -> None:
     for (row, col), error in errors.items():
-        if row < len(sheet.rows) and col < len(sheet.rows[row]) and sheet.rows[row][col] in (None, "", error):
+        # calamine may give an error cell as blank or as the error's text: both are the error.
+        if (
+            row < len(sheet.rows)
+            and col < len(sheet.rows[row])
+            and sheet.rows[row][col] in (None, "", error.code, error)
+        ):
             sheet.rows[row][col] = error
 
 
@@ -691,7 +688,7 @@ class _ScanResults:
     def __init__(self, fail, part: str):
         self.fail, self.part = fail, part
         self.formulas: dict[tuple[int, int], str] = {}
-        self.errors: dict[tuple[int, int], CellError] = {}
+        self.errors: dict[tuple[int, int], ExcelError] = {}
         self.uncached: list[tuple[int, int]] = []  # formula cells without a cached value
         self.cached = 0  # formula cells with one
         self.shared: dict[str, _SharedFormula] = {}
@@ -826,7 +823,7 @@ class _FastSheetScan(_ScanResults):
                 raise _NeedsFullParse  # t="e" somewhere else than in a <c> tag
             cached = value.search(region, tag.end(), close)
             if cached is not None:
-                self.errors[_r_position(tag.group(1))] = CellError(_text(cached.group(1)).strip())
+                self.errors[_r_position(tag.group(1))] = ExcelError(_text(cached.group(1)).strip())
 
 
 def _r_position(attributes: bytes | None) -> tuple[int, int]:
@@ -980,7 +977,7 @@ class _SheetScan(_ScanResults):
             text = "".join(self.text).strip()
             self.has_value = self.has_value or bool(text)
             if self.cell_type == "e":
-                self.errors[(self.row, self.col)] = CellError(text)
+                self.errors[(self.row, self.col)] = ExcelError(text)
             self.text = None
         elif kind == "c" and self.has_formula:
             if self.has_value:
@@ -1082,7 +1079,7 @@ class _OdsScan:
 
     def __init__(self, fail):
         self.fail = fail
-        self.errors: dict[str, dict[tuple[int, int], CellError]] = {}
+        self.errors: dict[str, dict[tuple[int, int], ExcelError]] = {}
         self.named_ranges: dict[str, str] = {}
         self.sheet: str | None = None
         self.row = self.col = 0
@@ -1124,7 +1121,7 @@ class _OdsScan:
 
     def end(self, name: str) -> None:
         if name == "table:table-cell" and self.error_text is not None:
-            self.errors.setdefault(self.sheet, {})[self.error_at] = CellError("".join(self.error_text).strip())
+            self.errors.setdefault(self.sheet, {})[self.error_at] = ExcelError("".join(self.error_text).strip())
             self.error_text = None
         elif name == "table:table-row":
             self.row += self.row_repeat

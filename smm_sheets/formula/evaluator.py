@@ -1,0 +1,132 @@
+"""The evaluator: a parsed template compiled once into a Python function, run for many cells.
+
+:func:`compiled` turns a tree into a :class:`Compiled`: a closure that computes the template's
+value given how each reference resolves, and the formula's A1 text as a pattern to fill in. This
+is the one evaluator of the package: the generator caches its results in the files it writes,
+and the analyser recomputes saved values with it. :func:`evaluate` runs it once.
+
+The compiled forms are kept in a bounded cache keyed by the tree's content (trees are nested
+tuples), so equal templates parsed separately share one entry and repeated builds do not grow it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from smm_sheets.formula.functions import FUNCTIONS, MULTI_AREA_FUNCTIONS
+from smm_sheets.formula.values import NUM, binary, negate, scalar
+from smm_sheets.formula.writer import to_a1
+
+Lookup = Callable[[str, str | None], Any]
+"""Maps a reference ``(name, modifier)`` to a cell value or a :class:`~smm_sheets.formula.values.Range`."""
+
+COMPILED_CACHE_SIZE = 4096
+"""Distinct templates kept compiled; a build uses a few dozen."""
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A tree prepared for many cells: a function that evaluates it, and its A1 text pattern.
+
+    ``pattern.format(*texts)`` writes the formula, given the A1 text of each entry of
+    ``refs`` (in order); ``multi_area`` are the references that may span several areas.
+    """
+
+    tree: tuple
+    run: Callable[[Lookup], Any]
+    pattern: str
+    refs: tuple[tuple[str, str | None], ...]
+    multi_area: frozenset
+
+
+@functools.lru_cache(maxsize=COMPILED_CACHE_SIZE)
+def compiled(tree: tuple) -> Compiled:
+    """The compiled form of a parsed tree, made once per distinct tree and kept.
+
+    Args:
+        tree: a tree from :func:`~smm_sheets.formula.parser.parse`.
+
+    Returns:
+        The :class:`Compiled` form; ``compiled.cache_info()`` tells how many are kept.
+    """
+    refs: dict[tuple[str, str | None], int] = {}
+    pattern = to_a1(tree, lambda name, modifier: "\0" + str(refs.setdefault((name, modifier), len(refs))) + "\0")
+    pattern = pattern.replace("{", "{{").replace("}", "}}")
+    pattern = re.sub("\0(\\d+)\0", r"{\1}", pattern)
+    run = _guarded(_compile(tree))
+    return Compiled(tree, run, pattern, tuple(refs), frozenset(_multi_area(tree)))
+
+
+def evaluate(tree: tuple, lookup: Lookup) -> Any:
+    """Compute a template's value the way a spreadsheet would (by its compiled form).
+
+    Args:
+        tree: a tree from :func:`~smm_sheets.formula.parser.parse`.
+        lookup: maps ``(name, modifier)`` to a cell value or a :class:`~smm_sheets.formula.values.Range`.
+
+    Returns:
+        A float, str, bool, None (blank), :class:`~smm_sheets.formula.values.ExcelError` or (for a
+        bare reference) a Range; never an infinite or NaN float, never an exception from the values.
+    """
+    return compiled(tree).run(lookup)
+
+
+def _multi_area(tree: tuple) -> set[tuple[str, str | None]]:
+    found: set[tuple[str, str | None]] = set()
+    kind = tree[0]
+    if kind == "call":
+        for arg in tree[2]:
+            if tree[1] in MULTI_AREA_FUNCTIONS and arg[0] == "ref":
+                found.add((arg[1], arg[2]))
+            found |= _multi_area(arg)
+    elif kind == "bin":
+        found = _multi_area(tree[2]) | _multi_area(tree[3])
+    elif kind in ("neg", "pos", "paren"):
+        found = _multi_area(tree[1])
+    return found
+
+
+def _compile(tree: tuple) -> Callable[[Lookup], Any]:
+    kind = tree[0]
+    if kind in ("num", "str", "bool"):
+        constant = tree[1]
+        return lambda lookup: constant
+    if kind == "ref":
+        name, modifier = tree[1], tree[2]
+        return lambda lookup: lookup(name, modifier)
+    if kind in ("paren", "pos"):  # a unary plus changes nothing, as in Excel and LibreOffice
+        return _compile(tree[1])
+    if kind == "bin":
+        op, left, right = tree[1], _compile(tree[2]), _compile(tree[3])
+        return lambda lookup: binary(op, scalar(left(lookup)), scalar(right(lookup)))
+    if kind == "neg":
+        inner = _compile(tree[1])
+        return lambda lookup: negate(scalar(inner(lookup)))
+    function, args = FUNCTIONS[tree[1]][0], [_compile(arg) for arg in tree[2]]
+    return lambda lookup: function(*[arg(lookup) for arg in args])
+
+
+def _guarded(run: Callable[[Lookup], Any]) -> Callable[[Lookup], Any]:
+    """The last line of defence: a result is never an exception, infinite, NaN or -0."""
+
+    def guarded(lookup: Lookup) -> Any:
+        try:
+            return _final(run(lookup))
+        except (ArithmeticError, ValueError):
+            return NUM
+
+    return guarded
+
+
+def _final(value: Any) -> Any:
+    if value.__class__ is float:
+        if value != value or value in (math.inf, -math.inf):
+            return NUM
+        if value == 0.0:
+            return 0.0  # never -0.0
+    return value
