@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 from smm_sheets import __version__
 from smm_sheets.agency import batch
+from smm_sheets.agency.slugs import RESERVED_NAMES, SLUG_MAX, client_slug
+from smm_sheets.agency.state import State
 from smm_sheets.cli import main
 from smm_sheets.errors import FileError
 from tests.helpers import ROOT
@@ -351,14 +353,14 @@ def test_clients_from_an_xlsx_file(tmp_path):
     ],
 )
 def test_client_slug_examples(name, expected):
-    assert batch.client_slug(name) == expected
+    assert client_slug(name) == expected
 
 
 def _is_safe(slug: str) -> bool:
     return (
-        1 <= len(slug) <= batch.SLUG_MAX
+        1 <= len(slug) <= SLUG_MAX
         and slug == slug.strip("-.")
-        and slug not in batch.RESERVED_NAMES
+        and slug not in RESERVED_NAMES
         and unicodedata.normalize("NFC", slug) == slug
         and slug.casefold() == slug
         and len(slug.encode("utf-8")) <= 240
@@ -369,11 +371,11 @@ def _is_safe(slug: str) -> bool:
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=120))
 def test_every_slug_is_safe(name):
-    slug = batch.client_slug(name)
+    slug = client_slug(name)
     assert _is_safe(slug), slug
     assert "/" not in slug and "\\" not in slug and "." not in slug and "\x00" not in slug
-    assert batch.client_slug(slug) == slug  # a slug names itself
-    assert batch.client_slug(unicodedata.normalize("NFD", name)) == slug  # how macOS hands names back
+    assert client_slug(slug) == slug  # a slug names itself
+    assert client_slug(unicodedata.normalize("NFD", name)) == slug  # how macOS hands names back
 
 
 @settings(max_examples=60, deadline=None)
@@ -388,18 +390,18 @@ def test_every_slug_is_safe(name):
 )
 def test_claimed_slugs_never_collide(names):
     with tempfile.TemporaryDirectory() as folder:
-        state = batch.State(Path(folder))
+        state = State(Path(folder))
         try:
-            slugs = [state.claim(batch.client_slug(name)) for name in names]
+            slugs = [state.claim(client_slug(name)) for name in names]
         finally:
             state.close()
     assert all(_is_safe(slug) for slug in slugs), slugs
     folded = {unicodedata.normalize("NFD", s).casefold() for s in slugs}  # case-insensitive, normalising file systems
     assert len(folded) == len(slugs), slugs
     with tempfile.TemporaryDirectory() as folder:  # the same names in the same order: the same folders
-        state = batch.State(Path(folder))
+        state = State(Path(folder))
         try:
-            assert [state.claim(batch.client_slug(name)) for name in names] == slugs
+            assert [state.claim(client_slug(name)) for name in names] == slugs
         finally:
             state.close()
 
@@ -544,10 +546,10 @@ def test_a_killed_run_resumes_where_it_stopped(tmp_path, how):
 
 
 def test_one_batch_folder_one_run_at_a_time(tmp_path):
-    state = batch.State(tmp_path)
+    state = State(tmp_path)
     try:
         with pytest.raises(FileError, match="in use by another batch run"):
-            batch.State(tmp_path)
+            State(tmp_path)
     finally:
         state.close()
 
