@@ -1,7 +1,7 @@
 """Portfolio analysis: every client folder of a batch analysed, one row per client.
 
 :func:`analyse_client` analyses one folder (in a worker process, local or on a Dask cluster,
-through :class:`smm_sheets.batch.Runner`) and boils its report down to a
+through :class:`smm_sheets.agency.runner.Runner`) and boils its report down to a
 :class:`ClientSummary`; :func:`run_portfolio` runs it over every client folder and writes
 ``summary.xlsx`` (a table with total rows and a chart) and ``summary.json``. Rows are kept in a
 temporary SQLite file, not in memory, and come out in the order of the batch's manifest.
@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from smm_sheets import __version__, atomic
-from smm_sheets.agency.batch import MANIFEST_CSV, Runner
+from smm_sheets.agency.runner import Runner
+from smm_sheets.agency.state import MANIFEST_CSV
 from smm_sheets.analyser.report import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE
 from smm_sheets.errors import InputError, SmmSheetsError
 from smm_sheets.generator import xlsx as render
