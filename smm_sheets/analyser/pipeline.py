@@ -1,9 +1,10 @@
 """The analyser pipeline: read a filled-in workbook back against its blueprint.
 
-Stages, each a function you can call alone: :func:`smm_sheets.reader.read` (the file as data),
-:func:`recognise` (which blueprint and parameters made it), :func:`analyse_data` (placement,
-checks, recomputation, totals) and :func:`analyse` (files and folders, and the checks across
-one client's set of workbooks).
+Stages, each a function you can call alone: :func:`smm_sheets.analyser.reader.read` (the file as
+data), :func:`recognise` (which blueprint and parameters made it), :func:`analyse_data` (placement;
+the steps whose results the checks share: broken formulas, inserted rows, the recomputation; the
+checks of :data:`CHECKS`, in order; totals) and :func:`analyse` (files and folders, and the checks
+across one client's set of workbooks).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def analyse_file(path: str | Path) -> FileReport:
 
 
 def analyse_data(data: reader.WorkbookData) -> FileReport:
-    """Analyse a workbook already read (see :func:`smm_sheets.reader.read`)."""
+    """Analyse a workbook already read (see :func:`smm_sheets.analyser.reader.read`)."""
     blueprint, params, how = recognise(data)
     plan, cells, resized = _place(blueprint, params, data)
     blueprint = plan.blueprint

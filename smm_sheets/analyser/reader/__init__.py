@@ -114,6 +114,8 @@ class PackageContents:
 
 
 class _Reader:
+    """The reading of one file: the guards, its parts, calamine's values, and what the parts add to them."""
+
     def __init__(self, path: Path, limits: Limits):
         self.path, self.limits = path, limits
 
