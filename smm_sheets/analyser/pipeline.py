@@ -1,50 +1,45 @@
 """The analyser pipeline: read a filled-in workbook back against its blueprint.
 
-Stages, each a function you can call alone: :func:`smm_sheets.reader.read` (the file as data),
-:func:`recognise` (which blueprint and parameters made it), :func:`analyse_data` (placement,
-checks, recomputation, totals) and :func:`analyse` (files and folders, and the checks across
-one client's set of workbooks).
+Stages, each a function you can call alone: :func:`smm_sheets.analyser.reader.read` (the file as
+data), :func:`recognise` (which blueprint and parameters made it), :func:`analyse_data` (placement;
+the steps whose results the checks share: broken formulas, inserted rows, the recomputation; the
+checks of :data:`CHECKS`, in order; totals) and :func:`analyse` (files and folders, and the checks
+across one client's set of workbooks).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
-import os
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from smm_sheets import formula as fx
 from smm_sheets import plan as layout
 from smm_sheets.analyser import reader
 from smm_sheets.analyser.cellmap import CellMap
-from smm_sheets.analyser.checks import (
-    CHANGED,
-    COUNTS_INSERTED,
-    Workbook,
-    check_formulas,
-    check_inputs,
+from smm_sheets.analyser.checks.blueprint import check_chains, check_report_rules
+from smm_sheets.analyser.checks.file import check_file
+from smm_sheets.analyser.checks.formulas import check_formulas, compare_formulas, counting_formulas
+from smm_sheets.analyser.checks.inputs import check_inputs
+from smm_sheets.analyser.checks.sets import check_set, client_sets, report_facts
+from smm_sheets.analyser.checks.structure import (
     check_inserted_rows,
     check_rows_below_tables,
-    check_stale_values,
+    check_sheets,
     inserted_rows,
-    mark_counting_formulas,
-    placement_cells,
-    shown,
 )
+from smm_sheets.analyser.checks.values import check_stale_values
+from smm_sheets.analyser.checks.workbook import CHANGED, COUNTS_INSERTED, Workbook, used_rows
 from smm_sheets.analyser.findings import Finding, finding
 from smm_sheets.analyser.report import FileFailure, FileReport, Report
+from smm_sheets.analyser.totals import compute_totals
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.model import Blueprint, Table
 from smm_sheets.blueprint.params import Channel, Parameters, make_parameters
 from smm_sheets.errors import InputError, ParameterError, SmmSheetsError
-from smm_sheets.sheetref import column_letter, date_of_serial, serial
+from smm_sheets.sheetref import serial
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 MAX_META_BYTES = 100_000
@@ -72,8 +67,9 @@ def analyse(paths: str | Path | Iterable[str | Path]) -> Report:
             report.reports.append(analyse_file(path))
         except SmmSheetsError as error:
             report.failures.append(FileFailure(str(path), str(error)))
-    for group in _client_sets(report.reports):
-        check_set(group)
+    for group in client_sets(report.reports):
+        for file_report, found in check_set(group):
+            file_report.findings.append(found)
     return report
 
 
@@ -111,37 +107,21 @@ def analyse_file(path: str | Path) -> FileReport:
 
 
 def analyse_data(data: reader.WorkbookData) -> FileReport:
-    """Analyse a workbook already read (see :func:`smm_sheets.reader.read`)."""
+    """Analyse a workbook already read (see :func:`smm_sheets.analyser.reader.read`)."""
     blueprint, params, how = recognise(data)
     plan, cells, resized = _place(blueprint, params, data)
     blueprint = plan.blueprint
-    book = Workbook(data, plan, cells, resized=resized)
-    findings: list[Finding] = list(_file_findings(data, cells, how))
-    # The properties, else the _smm sheet (some apps drop custom properties).
-    made_with = data.properties.get("smm_blueprint_version") or (_meta_sheet(data) or {}).get("blueprint_version")
-    if made_with and made_with != blueprint.version:
-        findings.append(
-            finding(
-                "blueprint-version",
-                f"made with {blueprint.id} {made_with}, analysed against {blueprint.version}: cells may have moved",
-            )
-        )
-    findings.extend(check_formulas(book))
-    inserted = inserted_rows(book)
-    mark_counting_formulas(book, inserted)
-    for sheet in plan.sheets:  # the formula text is compared: free it before the recomputation
-        for store in sheet.stores:
-            store.texts = None
-    book.used_rows = _used_rows(book)
+    book = Workbook(data, plan, cells, resized=resized, recognised_by=how)
+    # The steps whose results the checks share, each computed once before they run: the broken
+    # formulas (the recomputation takes their saved values), the inserted rows, the used rows.
+    formulas = compare_formulas(book)
+    book.formula_findings = formulas.findings
+    book.inserted = inserted_rows(book)
+    book.broken = formulas.broken | counting_formulas(book, book.inserted, formulas.broken)
+    book.used_rows = used_rows(book)
     book.computed = layout.build(blueprint, params, _FileSource(book))
-    findings.extend(check_stale_values(book))
-    lists = book.computed.evaluator.lists
-    findings.extend(check_inputs(book, lists, _list_codes(blueprint), _period(params)))
-    findings.extend(check_inserted_rows(book, inserted))
-    findings.extend(check_rows_below_tables(book))
-    findings.extend(_blueprint_checks(book))
-    findings.extend(_chains(book))
-    facts, fact_cells = _facts(book)
+    findings: list[Finding] = [found for check in CHECKS for found in check(book)]
+    facts, fact_cells = report_facts(book)
     return FileReport(
         file=str(data.path),
         blueprint_id=blueprint.id,
@@ -154,6 +134,33 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
         application=data.application,
         cells_checked=sum(len(p.column.values) if p.column is not None else len(p._cells) for p in plan.items.values()),
     )
+
+
+def _check_blueprint_version(book: Workbook) -> Iterator[Finding]:
+    """``blueprint-version``: the workbook was made with another version of its blueprint."""
+    # The properties, else the _smm sheet (some apps drop custom properties).
+    data, blueprint = book.data, book.plan.blueprint
+    made_with = data.properties.get("smm_blueprint_version") or (_meta_sheet(data) or {}).get("blueprint_version")
+    if made_with and made_with != blueprint.version:
+        yield finding(
+            "blueprint-version",
+            f"made with {blueprint.id} {made_with}, analysed against {blueprint.version}: cells may have moved",
+        )
+
+
+# The checks of one workbook, in the order of its findings (the reports are compared byte for byte).
+CHECKS: tuple[Callable[[Workbook], Iterable[Finding]], ...] = (
+    check_file,
+    check_sheets,
+    _check_blueprint_version,
+    check_formulas,
+    check_stale_values,
+    check_inputs,
+    check_inserted_rows,
+    check_rows_below_tables,
+    check_report_rules,
+    check_chains,
+)
 
 
 # --------------------------------------------------------------------------- recognise
@@ -385,278 +392,3 @@ def _formula_value(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
-
-
-def _used_rows(book: Workbook) -> dict[str, set[int]]:
-    """Rows of tables of blank rows where people filled in at least one input."""
-    used: dict[str, set[int]] = {}
-    for placement in book.plan.items.values():
-        store = placement.column
-        if store is None or placement.role != "input":
-            continue
-        rows = used.setdefault(store.block_id, set())
-        for i in range(len(store.values)):
-            if i not in rows and book.value(placement.sheet, store.first_row + i, store.col) not in (None, ""):
-                rows.add(i)
-    return used
-
-
-# --------------------------------------------------------------------------- findings
-
-
-def _file_findings(data: reader.WorkbookData, cells: CellMap, how: str) -> Iterator[Finding]:
-    if data.has_macros:
-        yield finding("macros", "the file contains macros (vbaProject.bin); smm-sheets workbooks have none")
-    for target in data.external_links:
-        yield finding("external-links", f"the file links to another workbook: {target}")
-    if how == "structure":
-        yield finding("structure-only", "the hidden _smm sheet is gone: blueprint and parameters read off the sheets")
-    if all(s.formulas is None for s in data.sheets.values()):
-        yield finding(
-            "formulas-not-read",
-            f"formulas are not read from .{data.format} files: values are checked, formulas are not",
-        )
-    elif not data.cached_values:
-        yield finding(
-            "no-cached-values", "saved by a tool that does not calculate: figures are recomputed from the inputs"
-        )
-    if cells.names_found == 0:
-        yield finding(
-            "names-missing",
-            "the file has none of the workbook's defined names: cells are taken where the blueprint put them",
-        )
-    for sheet in cells.sheets:
-        if sheet.name not in data.sheets:
-            yield finding(
-                "sheet-missing",
-                f"the sheet {sheet.planned_name!r} is gone: its inputs count as blank",
-                sheet.planned_name,
-            )
-            continue
-        for name in sheet.lost:
-            yield finding("rows-deleted", f"the cells named {name} were deleted", sheet.name)
-        for row in sorted(sheet.deleted_rows):
-            yield finding(
-                "rows-deleted",
-                f"planned row {row + 1} (its label is gone) was deleted: its figures count as blank",
-                sheet.name,
-            )
-        if sheet.columns_changed:
-            yield finding(
-                "columns-changed",
-                "columns were inserted into or deleted from a named range: months and measures may be read from the wrong columns",
-                sheet.name,
-            )
-        for col in sheet.inserted_cols:
-            yield finding(
-                "columns-changed",
-                f"column {column_letter(col)} was inserted among the months: its figures belong to no month (the sheet's own year totals may count them)",
-                sheet.name,
-                f"{column_letter(col)}1",
-                severity="warning",
-            )
-
-
-def _list_codes(blueprint: Blueprint) -> dict[str, str]:
-    """Findings for values outside lists that say more than "not in the list"."""
-    codes = {}
-    for item in blueprint.lists:
-        if item.source == "team":
-            codes[item.id] = "owner-not-on-team"
-        elif item.source == "channels":
-            codes[item.id] = "channel-not-in-plan"
-        elif item.id == "workflow" or item.id.endswith("status"):
-            codes[item.id] = "status-not-in-workflow"
-    return codes
-
-
-def _period(params: Parameters) -> tuple[dt.date, dt.date]:
-    months = params.months()
-    first = dt.date(*months[0], 1)
-    year, month = months[-1]
-    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
-    return first, last
-
-
-def _blueprint_checks(book: Workbook) -> Iterator[Finding]:
-    """The blueprint's own checks (``report.checks``): a finding wherever ``when`` holds."""
-    evaluator = book.computed.evaluator
-    fields = book.plan.blueprint.fields()
-    for check in book.plan.blueprint.report.checks:
-        placement = book.plan.items.get(check.field)
-        if placement is None:
-            continue
-        store = placement.column
-        used = book.used_rows.get(store.block_id) if store is not None else None
-        for coords, row, col in placement_cells(placement):
-            if used is not None and coords["row"][1] not in used or book.gone(placement.sheet, row):
-                continue
-            result = evaluator.value(check.when, coords, placement.sheet)
-            if result is True or (isinstance(result, float) and result != 0 and not isinstance(result, bool)):
-                name, where = book.ref(placement.sheet, row, col)
-                yield Finding(
-                    check.code,
-                    check.severity,
-                    name,
-                    where,
-                    _message(check.message, evaluator, coords, placement.sheet, fields),
-                )
-
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-@functools.cache
-def _reference(name: str) -> tuple:
-    """``{name}`` parsed once: compiled formulas are kept by tree."""
-    return fx.parse("{" + name + "}")
-
-
-def _message(template: str, evaluator: layout.Evaluator, coords: dict, sheet: int, fields: dict) -> str:
-    """A check's message with ``{field}`` filled in from the cell's row (dates as dates)."""
-
-    def fill(found: re.Match) -> str:
-        value = shown(evaluator.value(_reference(found.group(1)), coords, sheet))
-        item = fields.get(found.group(1))
-        if (
-            item is not None
-            and item.type == "date"
-            and isinstance(value, (int, float))
-            and 0 <= value
-            and date_of_serial(value)
-        ):
-            return date_of_serial(value).isoformat()
-        if isinstance(value, float):
-            return f"{value:,.2f}"
-        return str(value)
-
-    return _PLACEHOLDER.sub(fill, template)
-
-
-def _chains(book: Workbook) -> Iterator[Finding]:
-    """One finding per line whose month-to-month chain (carry-over) is broken, at the first break."""
-    evaluator = book.computed.evaluator
-    line_names = (
-        {coords.get("line"): label for coords, label in evaluator.rows("lines")}
-        if book.plan.blueprint.categories
-        else {}
-    )
-    months = [label for _, label in evaluator.rows("months")]
-    for chain in book.plan.blueprint.report.chains:
-        first_break: dict[Any, tuple[int, int, int, int]] = {}
-        for name in chain.fields:
-            placement = book.plan.items.get(name)
-            if placement is None:
-                continue
-            for coords, row, col in placement_cells(placement):
-                if (placement.sheet, row, col) in book.broken:
-                    line = coords.get("line")
-                    month = coords.get("month", 0)
-                    if line not in first_break or month < first_break[line][0]:
-                        first_break[line] = (month, placement.sheet, row, col)
-        for line, (month, sheet, row, col) in first_break.items():
-            name, where = book.ref(sheet, row, col)
-            message = chain.message.replace("{line}", str(line_names.get(line, line))).replace("{month}", months[month])
-            yield Finding(chain.code, "error", name, where, message)
-
-
-# --------------------------------------------------------------------------- totals
-
-
-_ROW_NAMES = {"months": "month", "lines": "line", "categories": "category", "channels": "channel"}
-
-
-def compute_totals(blueprint: Blueprint, plan: layout.WorkbookPlan) -> dict[str, Any]:
-    """The blueprint's figures (``report.totals`` and ``report.tables``), from the recomputed plan."""
-    evaluator = plan.evaluator
-    totals: dict[str, Any] = {}
-    for measure in blueprint.report.totals:
-        totals[measure.id] = _number(evaluator.value(measure.formula, {}))
-    for table in blueprint.report.tables:
-        rows = evaluator.rows(table.rows)
-        frame = pd.DataFrame(
-            [{m.id: _number(evaluator.value(m.formula, coords)) for m in table.columns} for coords, _ in rows],
-            index=pd.Index([label for _, label in rows], name=_ROW_NAMES[table.rows]),
-            columns=[m.id for m in table.columns],
-        )
-        totals[table.id] = frame
-    return totals
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, fx.ExcelError):
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value if value not in ("",) else None
-    return float(value)
-
-
-# --------------------------------------------------------------------------- one client's set
-
-
-def _facts(book: Workbook) -> tuple[dict[str, list[str]], dict[str, dict[str, tuple[str, str]]]]:
-    """The values of the blueprint's ``report.facts`` fields, which :func:`check_set` compares,
-    and the first cell of each value."""
-    facts: dict[str, list[str]] = {}
-    where: dict[str, dict[str, tuple[str, str]]] = {}
-    for fact, field_id in book.plan.blueprint.report.facts.items():
-        placement = book.plan.items.get(field_id)
-        if placement is None:
-            continue
-        first: dict[str, tuple[str, str]] = {}
-        for _, row, col in placement_cells(placement):
-            value = book.value(placement.sheet, row, col)
-            if value not in (None, "") and str(value) not in first:
-                first[str(value)] = book.ref(placement.sheet, row, col)
-        facts[fact] = sorted(first)
-        where[fact] = first
-    return facts, where
-
-
-def _client_sets(reports: list[FileReport]) -> list[list[FileReport]]:
-    groups: dict[str, list[FileReport]] = {}
-    for report in reports:
-        groups.setdefault(os.path.dirname(os.path.abspath(report.file)), []).append(report)
-    return [group for group in groups.values() if len({r.blueprint_id for r in group}) > 1]
-
-
-def check_set(group: list[FileReport]) -> None:
-    """Across one client's workbooks: the same channels, team, year and start month; initiatives
-    the calendar names exist in the roadmap. Findings go to the workbook that disagrees."""
-    keys = ("company", "year", "start_month", "channels", "team")
-    reference = group[0]
-    for report in group[1:]:
-        for key in keys:
-            mine, theirs = report.parameters.get(key), reference.parameters.get(key)
-            if mine != theirs:
-                report.findings.append(
-                    finding(
-                        "set-mismatch",
-                        f"{key} is {_describe(mine)} here but {_describe(theirs)} in {Path(reference.file).name}",
-                    )
-                )
-    initiatives = {v.casefold() for r in group for v in r.parameters.get("facts", {}).get("initiatives", [])}
-    team = {person.casefold() for r in group for person in r.parameters.get("team", [])}
-    for report in group:
-        facts = report.parameters.get("facts", {})
-        already = {(f.code, f.sheet, f.cell) for f in report.findings}
-        for name in facts.get("initiatives_used", []) if initiatives else ():
-            if name.casefold() not in initiatives:
-                sheet, cell = report.fact_cells["initiatives_used"][name]
-                report.findings.append(
-                    finding(
-                        "initiative-unknown", f"initiative {name!r} is not in the roadmap or the strategy", sheet, cell
-                    )
-                )
-        for name in facts.get("owners_used", []):
-            sheet, cell = report.fact_cells["owners_used"][name]
-            if name.casefold() not in team and ("owner-not-on-team", sheet, cell) not in already:
-                report.findings.append(
-                    finding("owner-not-on-team", f"owner {name!r} is on no workbook's team", sheet, cell)
-                )
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v[1]) if isinstance(v, list) else str(v) for v in value) or "none"
-    return str(value)

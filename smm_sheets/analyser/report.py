@@ -12,8 +12,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from smm_sheets.analyser.findings import ERROR, INFO, WARNING, Finding
 
 SCHEMA_VERSION = "1.0"
@@ -145,10 +143,11 @@ class Report:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready: a DataFrame becomes a list of row objects; NaN and infinities become null."""
-    if isinstance(value, pd.DataFrame):
-        frame = value.reset_index()
-        return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    """JSON-ready: a table of totals becomes a list of row objects; NaN and infinities become null."""
+    from smm_sheets.analyser import totals  # here, not above: importing the report does not load pandas
+
+    if totals.is_table(value):
+        return [{str(k): _plain(v) for k, v in row.items()} for row in totals.table_records(value)]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, (dt.date, dt.time)):

@@ -10,7 +10,6 @@ import io
 import json
 from typing import Any
 
-import pandas as pd
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -73,21 +72,24 @@ def _file(console: Console, report: FileReport) -> None:
         f"{params.get('company', '')} · {params.get('year', '')} from month {params.get('start_month', '')} · {params.get('currency', '')}",
         markup=False,
     )
-    scalars = {k: v for k, v in report.totals.items() if not isinstance(v, pd.DataFrame)}
+    from smm_sheets.analyser import totals  # here, not above: importing this module does not load pandas
+
+    scalars = {k: v for k, v in report.totals.items() if not totals.is_table(v)}
     if scalars:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for key in scalars:
             table.add_column(Text(key), justify="right")
         table.add_row(*(_number(v) for v in scalars.values()))
         console.print(table)
-    for key, frame in report.totals.items():
-        if isinstance(frame, pd.DataFrame):
+    for key, figures in report.totals.items():
+        if totals.is_table(figures):
+            rows_name, columns, rows = totals.table_rows(figures)
             table = Table(title=Text(key), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-            table.add_column(frame.index.name or "", overflow="fold")
-            for column in frame.columns:
-                table.add_column(str(column), justify="right")
-            for label, row in frame.iterrows():
-                table.add_row(Text(str(label)), *(_number(v) for v in row.tolist()))
+            table.add_column(rows_name, overflow="fold")
+            for column in columns:
+                table.add_column(column, justify="right")
+            for label, values in rows:
+                table.add_row(Text(str(label)), *(_number(v) for v in values))
             console.print(table)
     findings = report.sorted_findings()
     if findings:

@@ -19,7 +19,7 @@ import pytest
 import python_calamine
 
 from smm_sheets.analyser import reader
-from smm_sheets.analyser.reader import Limits
+from smm_sheets.analyser.reader import Limits, scan
 from smm_sheets.errors import FileError
 from smm_sheets.formula import DIV0, ExcelError
 from tests import libreoffice
@@ -202,11 +202,11 @@ def write(tmp_path: Path, data: bytes, name: str = "book.xlsx") -> Path:
 def _full_scan(path: Path) -> dict:
     """Formulas of sheet 'Data' as expat reads them (the fast scan must agree)."""
     fail = lambda reason: FileError(reason)  # noqa: E731
-    scan = reader._SheetScan(fail, "xl/worksheets/sheet1.xml")
+    full = scan.SheetScan(fail, "xl/worksheets/sheet1.xml")
     with zipfile.ZipFile(path) as zf:
-        scan.feed(zf.read("xl/worksheets/sheet1.xml"))
-    scan.close()
-    return scan.formulas
+        full.feed(zf.read("xl/worksheets/sheet1.xml"))
+    full.close()
+    return full.formulas
 
 
 SHARED = (
@@ -267,8 +267,8 @@ def test_unusual_sheet_xml_goes_to_expat(tmp_path, monkeypatch):
     )
     path = write(tmp_path, package(sheet))
     used = []
-    real = reader._SheetScan
-    monkeypatch.setattr(reader, "_SheetScan", lambda *a: used.append(a) or real(*a))
+    real = scan.SheetScan
+    monkeypatch.setattr(scan, "SheetScan", lambda *a: used.append(a) or real(*a))
     workbook = reader.read(path)
     assert used, "expat was not asked"
     assert workbook.sheets["Data"].formulas == {(0, 1): "A1*3", (1, 0): "A1+1"}

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from smm_sheets.analyser import reader
-from smm_sheets.errors import FileError
+from smm_sheets.analyser.reader import scan, zipguard
 from tests.helpers import CORPUS, ROOT
 
 FILES = (
@@ -123,26 +123,15 @@ XLSX = [p for p in FILES if p.suffix in (".xlsx", ".xlsm") and p.name not in REF
 
 @pytest.mark.parametrize("path", XLSX, ids=[p.name for p in XLSX])
 def test_fast_scan_agrees_with_expat(path):
-    package = _open_package(path)
-    try:
-        for part in sorted(set(getattr(package, "sheet_parts", {}).values())):
-            fast, full = package.scan_sheet(part, fast=True), package.scan_sheet(part, fast=False)
+    outer = reader._Reader(path, reader.Limits())
+    with open(path, "rb") as fh:
+        package = zipguard.Package(outer.fail, fh, path.stat().st_size, outer.limits)
+        sheet_parts = outer.read_package(package, with_formulas=False, formats=reader.FORMATS).sheet_parts
+        for part in sorted(set(sheet_parts.values())):
+            fast, full = scan.scan_sheet(package, part, fast=True), scan.scan_sheet(package, part, fast=False)
             assert (fast.formulas, fast.errors, fast.cached, sorted(fast.uncached)) == (
                 full.formulas,
                 full.errors,
                 full.cached,
                 sorted(full.uncached),
             ), part
-    finally:
-        package.fh.close()
-
-
-def _open_package(path: Path):
-    outer = reader._Reader(path, reader.Limits())
-    fh = open(path, "rb")
-    package = reader._Package(outer, fh, path.stat().st_size)
-    try:
-        package.read_parts(with_formulas=False, formats=reader.FORMATS)
-    except FileError:
-        pass
-    return package

@@ -1,0 +1,97 @@
+"""The blueprint's own report rules: its checks (``report.checks``) and its month-to-month chains
+(``report.chains``), over the plan recomputed from the file's inputs."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from smm_sheets import formula as fx
+from smm_sheets import plan as layout
+from smm_sheets.analyser.checks.workbook import Workbook, placement_cells, shown
+from smm_sheets.analyser.findings import Finding
+from smm_sheets.sheetref import date_of_serial
+
+
+def check_report_rules(book: Workbook) -> Iterator[Finding]:
+    """The blueprint's own checks (``report.checks``): a finding wherever ``when`` holds."""
+    evaluator = book.computed.evaluator
+    fields = book.plan.blueprint.fields()
+    for check in book.plan.blueprint.report.checks:
+        placement = book.plan.items.get(check.field)
+        if placement is None:
+            continue
+        store = placement.column
+        used = book.used_rows.get(store.block_id) if store is not None else None
+        for coords, row, col in placement_cells(placement):
+            if used is not None and coords["row"][1] not in used or book.gone(placement.sheet, row):
+                continue
+            result = evaluator.value(check.when, coords, placement.sheet)
+            if result is True or (isinstance(result, float) and result != 0 and not isinstance(result, bool)):
+                name, where = book.ref(placement.sheet, row, col)
+                yield Finding(
+                    check.code,
+                    check.severity,
+                    name,
+                    where,
+                    _message(check.message, evaluator, coords, placement.sheet, fields),
+                )
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@functools.cache
+def _reference(name: str) -> tuple:
+    """``{name}`` parsed once: compiled formulas are kept by tree."""
+    return fx.parse("{" + name + "}")
+
+
+def _message(template: str, evaluator: layout.Evaluator, coords: dict, sheet: int, fields: dict) -> str:
+    """A check's message with ``{field}`` filled in from the cell's row (dates as dates)."""
+
+    def fill(found: re.Match) -> str:
+        value = shown(evaluator.value(_reference(found.group(1)), coords, sheet))
+        item = fields.get(found.group(1))
+        if (
+            item is not None
+            and item.type == "date"
+            and isinstance(value, (int, float))
+            and 0 <= value
+            and date_of_serial(value)
+        ):
+            return date_of_serial(value).isoformat()
+        if isinstance(value, float):
+            return f"{value:,.2f}"
+        return str(value)
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def check_chains(book: Workbook) -> Iterator[Finding]:
+    """One finding per line whose month-to-month chain (carry-over) is broken, at the first break."""
+    evaluator = book.computed.evaluator
+    line_names = (
+        {coords.get("line"): label for coords, label in evaluator.rows("lines")}
+        if book.plan.blueprint.categories
+        else {}
+    )
+    months = [label for _, label in evaluator.rows("months")]
+    for chain in book.plan.blueprint.report.chains:
+        first_break: dict[Any, tuple[int, int, int, int]] = {}
+        for name in chain.fields:
+            placement = book.plan.items.get(name)
+            if placement is None:
+                continue
+            for coords, row, col in placement_cells(placement):
+                if (placement.sheet, row, col) in book.broken:
+                    line = coords.get("line")
+                    month = coords.get("month", 0)
+                    if line not in first_break or month < first_break[line][0]:
+                        first_break[line] = (month, placement.sheet, row, col)
+        for line, (month, sheet, row, col) in first_break.items():
+            name, where = book.ref(sheet, row, col)
+            message = chain.message.replace("{line}", str(line_names.get(line, line))).replace("{month}", months[month])
+            yield Finding(chain.code, "error", name, where, message)

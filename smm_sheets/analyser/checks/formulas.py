@@ -1,0 +1,180 @@
+"""Formula checks: the plan's formulas compared with the file's.
+
+The comparison is a step of its own (:func:`compare_formulas`, then :func:`counting_formulas`),
+run before the checks: the recomputation and later checks need to know which formula cells are
+broken. :func:`check_formulas` reports what the comparison found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from smm_sheets.analyser.cellmap import formula_ranges
+from smm_sheets.analyser.checks.workbook import (
+    CHANGED,
+    COUNTS_INSERTED,
+    MISSING,
+    OVERWRITTEN,
+    Workbook,
+    saved_repr,
+)
+from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.plan import WorkbookPlan
+from smm_sheets.sheetref import a1
+
+# Google Sheets exports formulas it has and Excel lacks as IFERROR(__xludf.DUMMYFUNCTION("..."), value).
+_GOOGLE = re.compile(r'^IFERROR\(__xludf\.DUMMYFUNCTION\("((?:[^"]|"")*)"\),', re.IGNORECASE)
+_PREFIXES = re.compile(r"_xlfn\.|_xlws\.|_xludf\.", re.IGNORECASE)
+_QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
+_SPACE = re.compile(r"\s+")
+_STRINGS = re.compile(r'("(?:[^"]|"")*")')
+
+
+def canonical(text: str) -> str:
+    """A formula's text as compared: no ``=``, no export wrappers or prefixes, case and spacing
+    normalised outside string literals, sheet names unquoted."""
+    text = text.strip().removeprefix("=")
+    wrapped = _GOOGLE.match(text)
+    if wrapped is not None:
+        text = wrapped.group(1).replace('""', '"').strip().removeprefix("=")
+    parts = _STRINGS.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(part)
+        else:
+            part = _PREFIXES.sub("", _SPACE.sub("", part)).upper()
+            out.append(_QUOTED_SHEET.sub(lambda m: m.group(1).replace("''", "'") + "!", part))
+    return "".join(out)
+
+
+def planned_formulas(plan: WorkbookPlan) -> Iterator[tuple[int, int, int, str, str]]:
+    """(sheet, row, col, owner, formula text) of every formula cell of a plan."""
+    for s, sheet in enumerate(plan.sheets):
+        for (row, col), cell in dict.items(sheet.cells):
+            if cell.kind == "formula" and cell.formula is not None:
+                yield s, row, col, cell.owner or "", cell.formula
+        for store in sheet.stores:
+            if store.kind == "formula" and store.texts is not None:  # None: a plan built without text
+                for i, text in enumerate(store.texts):
+                    yield s, store.first_row + i, store.col, store.field.id, text
+
+
+@dataclass
+class FormulaComparison:
+    """The plan's formulas compared with the file's."""
+
+    # Formula cells whose formula is gone or different, by planned (sheet, row, col): MISSING, OVERWRITTEN or CHANGED.
+    broken: dict[tuple[int, int, int], str]
+    # formula-missing, formula-overwritten and formula-changed, in the order of the plan.
+    findings: list[Finding]
+
+
+def compare_formulas(book: Workbook) -> FormulaComparison:
+    """Which planned formulas the file lost (rows inserted without them, overwritten) or changed.
+
+    Args:
+        book: the file, its plan (with the formulas' text) and the cell map.
+
+    Returns:
+        The broken cells and the findings about them (none when the format's formulas are not read).
+    """
+    broken: dict[tuple[int, int, int], str] = {}
+    findings: list[Finding] = []
+    if not any(s.formulas is not None for s in book.data.sheets.values()):
+        return FormulaComparison(broken, findings)
+    findings.extend(_rows_without_formulas(book, broken))
+    for s, row, col, owner, text in planned_formulas(book.plan):
+        if broken.get((s, row, col)) == MISSING or book.gone(s, row):
+            continue
+        sheet_name, r, c = book.file_cell(s, row, col)
+        sheet = book.data.sheets.get(sheet_name)
+        if sheet is None or sheet.formulas is None:
+            continue
+        actual = sheet.formulas.get((r, c))
+        expected = "=" + book.cells.translate(text, s)
+        where = a1(r, c)
+        if actual is None:
+            value = sheet.value(r, c)
+            broken[(s, row, col)] = OVERWRITTEN
+            now = "nothing" if value is None or value == "" else saved_repr(value)
+            findings.append(
+                finding(
+                    "formula-overwritten", f"{owner}: the formula {expected} was replaced by {now}", sheet_name, where
+                )
+            )
+        elif actual != expected[1:] and canonical(actual) != canonical(expected):
+            broken[(s, row, col)] = CHANGED
+            findings.append(
+                finding(
+                    "formula-changed", f"{owner}: ={actual} differs from the blueprint's {expected}", sheet_name, where
+                )
+            )
+    return FormulaComparison(broken, findings)
+
+
+def _rows_without_formulas(book: Workbook, broken: dict[tuple[int, int, int], str]) -> Iterator[Finding]:
+    """Rows inserted into a table of blank rows get no formulas from the app: one warning per
+    row, and their formula cells count as blank (as the app shows them), not as overwritten
+    (marked MISSING in ``broken``)."""
+    for sheet_plan in book.plan.sheets:
+        stores = {}
+        for store in sheet_plan.stores:
+            if store.kind == "formula" and store.block_id in book.resized:
+                stores.setdefault(store.block_id, []).append(store)
+        for columns in stores.values():
+            first = columns[0]
+            s = first.sheet
+            for i in range(len(first.values)):
+                cells = [(s, store.first_row + i, store.col) for store in columns]
+                if all(book.formula(*cell) is None and book.value(*cell) in (None, "") for cell in cells):
+                    for cell in cells:
+                        broken[cell] = MISSING
+                    name, r, c = book.file_cell(*cells[0])
+                    names = ", ".join(store.field.id for store in columns)
+                    yield finding(
+                        "formula-missing",
+                        f"row {r + 1} was inserted without the table's formulas ({names}): copy them down from the row above",
+                        name,
+                        a1(r, c),
+                    )
+
+
+def counting_formulas(
+    book: Workbook, inserted: dict[int, list[tuple[int, int]]], broken: dict[tuple[int, int, int], str]
+) -> dict[tuple[int, int, int], str]:
+    """Formulas whose ranges grew over inserted rows count them: their saved values stand
+    (the blueprint's lines do not include those rows).
+
+    Args:
+        book: the file and its plan.
+        inserted: rows inserted among the plan's rows (:func:`~.structure.inserted_rows`).
+        broken: the cells :func:`compare_formulas` found broken (they are not looked at again).
+
+    Returns:
+        Those formula cells, by planned (sheet, row, col), each COUNTS_INSERTED.
+    """
+    counting: dict[tuple[int, int, int], str] = {}
+    if not inserted or not book.data.cached_values:
+        return counting
+    rows_by_sheet = {book.cells.sheets[s].name: [(r, c) for r, c in rows] for s, rows in inserted.items()}
+    for s, row, col, _, _ in planned_formulas(book.plan):
+        if (s, row, col) in broken:
+            continue
+        text = book.formula(s, row, col)
+        if text is None:
+            continue
+        here = book.cells.sheets[s].name
+        for ref_sheet, (r1, c1, r2, c2) in formula_ranges(text):
+            if r1 != r2 and any(r1 <= r <= r2 and c1 <= c <= c2 for r, c in rows_by_sheet.get(ref_sheet or here, ())):
+                counting[(s, row, col)] = COUNTS_INSERTED
+                break
+
+    return counting
+
+
+def check_formulas(book: Workbook) -> Iterator[Finding]:
+    """``formula-missing``, ``formula-overwritten`` and ``formula-changed``: what :func:`compare_formulas` found."""
+    yield from book.formula_findings

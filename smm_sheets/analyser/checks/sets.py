@@ -1,0 +1,90 @@
+"""A client's set: the workbooks of one folder checked against each other (company, year, start
+month, channels, team; initiatives and owners named in one workbook known in another)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from smm_sheets.analyser.checks.workbook import Workbook, placement_cells
+from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.analyser.report import FileReport
+
+
+def report_facts(book: Workbook) -> tuple[dict[str, list[str]], dict[str, dict[str, tuple[str, str]]]]:
+    """The values of the blueprint's ``report.facts`` fields, which :func:`check_set` compares,
+    and the first cell of each value."""
+    facts: dict[str, list[str]] = {}
+    where: dict[str, dict[str, tuple[str, str]]] = {}
+    for fact, field_id in book.plan.blueprint.report.facts.items():
+        placement = book.plan.items.get(field_id)
+        if placement is None:
+            continue
+        first: dict[str, tuple[str, str]] = {}
+        for _, row, col in placement_cells(placement):
+            value = book.value(placement.sheet, row, col)
+            if value not in (None, "") and str(value) not in first:
+                first[str(value)] = book.ref(placement.sheet, row, col)
+        facts[fact] = sorted(first)
+        where[fact] = first
+    return facts, where
+
+
+def client_sets(reports: list[FileReport]) -> list[list[FileReport]]:
+    """The reports of workbooks in one folder, one group per folder that holds more than one blueprint's."""
+    groups: dict[str, list[FileReport]] = {}
+    for report in reports:
+        groups.setdefault(os.path.dirname(os.path.abspath(report.file)), []).append(report)
+    return [group for group in groups.values() if len({r.blueprint_id for r in group}) > 1]
+
+
+def check_set(group: list[FileReport]) -> Iterator[tuple[FileReport, Finding]]:
+    """Across one client's workbooks: the same channels, team, year and start month; initiatives
+    the calendar names exist in the roadmap.
+
+    Args:
+        group: the reports of one client's workbooks (see :func:`client_sets`).
+
+    Returns:
+        (the report of the workbook that disagrees, the finding), in order.
+    """
+    keys = ("company", "year", "start_month", "channels", "team")
+    # What the file checks found already (not what this check adds): an owner is reported once.
+    already = [{(f.code, f.sheet, f.cell) for f in report.findings} for report in group]
+    reference = group[0]
+    for report in group[1:]:
+        for key in keys:
+            mine, theirs = report.parameters.get(key), reference.parameters.get(key)
+            if mine != theirs:
+                yield (
+                    report,
+                    finding(
+                        "set-mismatch",
+                        f"{key} is {_describe(mine)} here but {_describe(theirs)} in {Path(reference.file).name}",
+                    ),
+                )
+    initiatives = {v.casefold() for r in group for v in r.parameters.get("facts", {}).get("initiatives", [])}
+    team = {person.casefold() for r in group for person in r.parameters.get("team", [])}
+    for report, reported in zip(group, already):
+        used = report.parameters.get("facts", {})
+        for name in used.get("initiatives_used", []) if initiatives else ():
+            if name.casefold() not in initiatives:
+                sheet, cell = report.fact_cells["initiatives_used"][name]
+                yield (
+                    report,
+                    finding(
+                        "initiative-unknown", f"initiative {name!r} is not in the roadmap or the strategy", sheet, cell
+                    ),
+                )
+        for name in used.get("owners_used", []):
+            sheet, cell = report.fact_cells["owners_used"][name]
+            if name.casefold() not in team and ("owner-not-on-team", sheet, cell) not in reported:
+                yield (report, finding("owner-not-on-team", f"owner {name!r} is on no workbook's team", sheet, cell))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v[1]) if isinstance(v, list) else str(v) for v in value) or "none"
+    return str(value)

@@ -1,0 +1,143 @@
+"""Structure checks: sheets and rows that are gone, columns inserted or deleted, rows inserted
+among the plan's rows, and rows typed below a table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from smm_sheets.analyser.cellmap import formula_ranges
+from smm_sheets.analyser.checks.workbook import Workbook
+from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.sheetref import a1, column_letter
+
+
+def check_sheets(book: Workbook) -> Iterator[Finding]:
+    """``sheet-missing``, ``rows-deleted`` and ``columns-changed``, sheet by sheet."""
+    data = book.data
+    for sheet in book.cells.sheets:
+        if sheet.name not in data.sheets:
+            yield finding(
+                "sheet-missing",
+                f"the sheet {sheet.planned_name!r} is gone: its inputs count as blank",
+                sheet.planned_name,
+            )
+            continue
+        for name in sheet.lost:
+            yield finding("rows-deleted", f"the cells named {name} were deleted", sheet.name)
+        for row in sorted(sheet.deleted_rows):
+            yield finding(
+                "rows-deleted",
+                f"planned row {row + 1} (its label is gone) was deleted: its figures count as blank",
+                sheet.name,
+            )
+        if sheet.columns_changed:
+            yield finding(
+                "columns-changed",
+                "columns were inserted into or deleted from a named range: months and measures may be read from the wrong columns",
+                sheet.name,
+            )
+        for col in sheet.inserted_cols:
+            yield finding(
+                "columns-changed",
+                f"column {column_letter(col)} was inserted among the months: its figures belong to no month (the sheet's own year totals may count them)",
+                sheet.name,
+                f"{column_letter(col)}1",
+                severity="warning",
+            )
+
+
+def inserted_rows(book: Workbook) -> dict[int, list[tuple[int, int]]]:
+    """Rows people inserted among the plan's rows that hold numbers (a step before the checks).
+
+    Args:
+        book: the file, its plan and the cell map.
+
+    Returns:
+        Planned sheet -> [(file row, column of its first number)].
+    """
+    found: dict[int, list[tuple[int, int]]] = {}
+    for s, where in enumerate(book.cells.sheets):
+        sheet = book.data.sheets.get(where.name)
+        if sheet is None or not where.rows.known:
+            continue
+        images = set(where.rows.known.values())
+        formulas = sheet.formulas or {}
+        below = _table_end(book, s)
+        for row in range(min(images), min(max(images) + 2, len(sheet.rows))):
+            if row in images or (below is not None and row > below):
+                continue
+            numbers = [
+                c
+                for c, v in enumerate(sheet.rows[row])
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and (row, c) not in formulas
+            ]
+            if numbers:
+                found.setdefault(s, []).append((row, numbers[0]))
+    return found
+
+
+def _table_end(book: Workbook, s: int) -> int | None:
+    """The file row of the last row of the sheet's table of blank rows, if it has one."""
+    ends = [store.last_row for store in book.plan.sheets[s].stores]
+    if not ends:
+        return None
+    return book.file_cell(s, max(ends), 0)[1]
+
+
+def check_rows_below_tables(book: Workbook) -> Iterator[Finding]:
+    """``rows-below-table``: posts or tasks typed below their table count nowhere."""
+    for s, plan_sheet in enumerate(book.plan.sheets):
+        if not plan_sheet.stores or book.gone(s, plan_sheet.stores[0].first_row):
+            continue
+        name = book.cells.sheets[s].name
+        sheet = book.data.sheets[name]
+        # Below everything the plan put on the sheet (blocks may follow a table).
+        end = max([_table_end(book, s)] + list(book.cells.sheets[s].rows.known.values()))
+        columns = [book.file_cell(s, store.first_row, store.col)[2] for store in plan_sheet.stores]
+        first_col, last_col = min(columns), max(columns)
+        rows = [
+            r
+            for r in range(end + 1, len(sheet.rows))
+            if any(v not in (None, "") for v in sheet.rows[r][first_col : last_col + 1])
+        ]
+        if rows:
+            where = a1(rows[0], first_col)
+            more = f" and {len(rows) - 1} more row{'s' if len(rows) > 2 else ''}" if len(rows) > 1 else ""
+            yield finding(
+                "rows-below-table",
+                f"row {rows[0] + 1}{more} below the table hold data that nothing counts: insert rows inside the table instead",
+                name,
+                where,
+            )
+
+
+def check_inserted_rows(book: Workbook) -> Iterator[Finding]:
+    """``total-misses-rows``: an inserted row with amounts that no formula of the sheet counts
+    (an error), or that the workbook's totals count but the blueprint's lines do not (a warning)."""
+    for s, rows in book.inserted.items():
+        name = book.cells.sheets[s].name
+        sheet = book.data.sheets[name]
+        covered: list[tuple[int, int, int, int]] = []
+        if sheet.formulas:
+            covered = [
+                rect
+                for text in set(sheet.formulas.values())
+                for ref_sheet, rect in formula_ranges(text)
+                if ref_sheet in (None, name)
+            ]
+        for row, col in rows:
+            if any(r1 <= row <= r2 and c1 <= col <= c2 and r1 != r2 for r1, c1, r2, c2 in covered):
+                yield finding(
+                    "total-misses-rows",
+                    f"row {row + 1} was inserted: the workbook's totals count it, but it is no line of the plan (its figures are taken as saved)",
+                    name,
+                    a1(row, col),
+                    severity="warning",
+                )
+            else:
+                yield finding(
+                    "total-misses-rows",
+                    f"row {row + 1} holds amounts that no total counts (inserted next to a total's range)",
+                    name,
+                    a1(row, col),
+                )

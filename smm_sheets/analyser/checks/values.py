@@ -1,0 +1,60 @@
+"""Stale values: a saved formula value that differs from what the file's inputs give."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from smm_sheets import formula as fx
+from smm_sheets.analyser.checks.workbook import Workbook, saved_repr, shown
+from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.plan import META_SHEET
+from smm_sheets.sheetref import serial
+
+
+def check_stale_values(book: Workbook) -> Iterator[Finding]:
+    """``stale-value``: a saved formula value that differs from what the inputs give."""
+    computed = book.computed
+    for s, sheet in enumerate(computed.sheets):
+        if sheet.name == META_SHEET:
+            continue
+        for (row, col), cell in dict.items(sheet.cells):
+            if cell.kind == "formula" and (s, row, col) not in book.broken and not book.gone(s, row):
+                yield from _stale(book, s, row, col, cell.owner or "", cell.value)
+        for store in sheet.stores:
+            if store.kind == "formula":
+                for i, value in enumerate(store.values):
+                    if (s, store.first_row + i, store.col) not in book.broken and not book.gone(s, store.first_row + i):
+                        yield from _stale(book, s, store.first_row + i, store.col, store.field.id, value)
+
+
+def _stale(book: Workbook, s: int, row: int, col: int, owner: str, expected: Any) -> Iterator[Finding]:
+    saved = book.value(s, row, col)
+    if saved is None and not book.data.cached_values:
+        return
+    if not same_value(saved, expected):
+        name, where = book.ref(s, row, col)
+        yield finding(
+            "stale-value", f"{owner}: saved value {saved_repr(saved)}, the inputs give {shown(expected)!r}", name, where
+        )
+
+
+def same_value(saved: Any, expected: Any) -> bool:
+    """Does a saved cell value equal a computed one (numbers to 1e-9, blanks as empty text)?"""
+    if isinstance(expected, fx.ExcelError) or isinstance(saved, fx.ExcelError):
+        return isinstance(expected, fx.ExcelError) and isinstance(saved, fx.ExcelError) and expected.code == saved.code
+    saved = serial(saved)
+    if isinstance(expected, bool) or isinstance(saved, bool):
+        return (
+            bool(saved) == bool(expected)
+            and type(serial(expected)) in (bool, int, float)
+            and type(saved) in (bool, int, float)
+        )
+    if isinstance(expected, (int, float)):
+        if saved in (None, "") and expected == 0:
+            return True
+        return isinstance(saved, (int, float)) and math.isclose(saved, expected, rel_tol=1e-9, abs_tol=1e-9)
+    if expected in (None, ""):
+        return saved in (None, "")
+    return str(saved) == str(expected)

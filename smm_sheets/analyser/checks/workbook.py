@@ -1,0 +1,142 @@
+"""What every check reads: the :class:`Workbook` (a file, its plan and the map between them),
+the states of broken formula cells, and helpers the checks share.
+
+A Workbook is built by the pipeline, which fills in the results of the steps before the checks
+(broken formulas, inserted rows, used rows, the recomputed plan); the checks only read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from smm_sheets import formula as fx
+from smm_sheets.analyser.cellmap import CellMap
+from smm_sheets.analyser.findings import Finding
+from smm_sheets.analyser.reader import WorkbookData
+from smm_sheets.plan import Placement, WorkbookPlan
+from smm_sheets.sheetref import a1
+
+# States of a broken formula cell (values of Workbook.broken).
+OVERWRITTEN, CHANGED, COUNTS_INSERTED, MISSING = "overwritten", "changed", "counts inserted rows", "missing"
+
+
+@dataclass
+class Workbook:
+    """Everything the checks read about one file."""
+
+    data: WorkbookData
+    plan: WorkbookPlan  # formula text, placement
+    cells: CellMap
+    computed: WorkbookPlan | None = None  # values recomputed from the file's inputs
+    # Formula cells whose formula is gone, different or counts inserted rows, by planned (sheet, row, col):
+    # one of the states below (:func:`~.formulas.compare_formulas`, :func:`~.formulas.counting_formulas`).
+    broken: dict[tuple[int, int, int], str] = field(default_factory=dict)
+    # Tables of blank rows: the row indexes people used (any input filled in).
+    used_rows: dict[str, set[int]] = field(default_factory=dict)
+    # Tables of blank rows that people added rows to (their rows were counted again).
+    resized: set[str] = field(default_factory=set)
+    # How the blueprint and parameters were recognised: "metadata" or "structure".
+    recognised_by: str = "metadata"
+    # What the formula comparison found (:func:`~.formulas.compare_formulas`), in plan order.
+    formula_findings: list[Finding] = field(default_factory=list)
+    # Rows people inserted among the plan's rows, by planned sheet (:func:`~.structure.inserted_rows`).
+    inserted: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    # Planned sheets whose cells did not move: their file sheet (None: missing), else False.
+    _unmoved: dict[int, Any] = field(default_factory=dict)
+
+    def file_cell(self, sheet: int, row: int, col: int) -> tuple[str, int, int]:
+        """Where a planned cell is in the file: (sheet name, row, col)."""
+        where = self.cells.sheets[sheet]
+        r, c = where.locate(row, col)
+        return where.name, r, c
+
+    def value(self, sheet: int, row: int, col: int) -> Any:
+        """The file's value at a planned cell."""
+        fast = self._unmoved.get(sheet)
+        if fast is None:
+            where = self.cells.sheets[sheet]
+            fast = self._unmoved[sheet] = self.data.sheets.get(where.name) if where.identity else False
+        if fast is not False:
+            return fast.value(row, col) if fast is not None else None
+        if row in self.cells.sheets[sheet].deleted_rows:
+            return None
+        name, r, c = self.file_cell(sheet, row, col)
+        found = self.data.sheets.get(name)
+        return None if found is None else found.value(r, c)
+
+    def gone(self, sheet: int, row: int) -> bool:
+        """Is a planned row deleted, or its sheet missing from the file?"""
+        where = self.cells.sheets[sheet]
+        return row in where.deleted_rows or where.name not in self.data.sheets
+
+    def formula(self, sheet: int, row: int, col: int) -> str | None:
+        """The file's formula at a planned cell (None: none, or a format whose formulas are not read)."""
+        if row in self.cells.sheets[sheet].deleted_rows:
+            return None
+        name, r, c = self.file_cell(sheet, row, col)
+        found = self.data.sheets.get(name)
+        if found is None or found.formulas is None:
+            return None
+        return found.formulas.get((r, c))
+
+    def ref(self, sheet: int, row: int, col: int) -> tuple[str, str]:
+        """A planned cell as a finding names it: (file sheet name, A1 reference)."""
+        name, r, c = self.file_cell(sheet, row, col)
+        return name, a1(r, c)
+
+
+def placement_cells(placement: Placement) -> Iterator[tuple[dict, int, int]]:
+    """(coordinates, row, col) of a placement's cells, without building lists for big tables."""
+    store = placement.column
+    if store is None:
+        yield from placement._cells
+        return
+    for i in range(len(store.values)):
+        yield {"row": (store.block_id, i)}, store.first_row + i, store.col
+
+
+def saved_repr(value: Any) -> str:
+    """``repr(shown(value))`` of a value read from the file, as messages quote it.
+
+    An error value read from a file printed as ``CellError('#N/A')`` when the reader had its own
+    error type; the messages keep that text so that reports stay identical across the unification
+    of the two types (showing ``'#N/A'`` instead is a wording change for a later step).
+    """
+    if isinstance(value, fx.ExcelError):
+        return f"CellError({value.code!r})"
+    return repr(shown(value))
+
+
+def shown(value: Any) -> Any:
+    """A value as a message shows it: 3 not 3.0, dates in ISO form, error codes."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, fx.ExcelError):
+        return value.code
+    return value
+
+
+def used_rows(book: Workbook) -> dict[str, set[int]]:
+    """Rows of tables of blank rows where people filled in at least one input.
+
+    Args:
+        book: the file and its plan.
+
+    Returns:
+        Table id -> the indexes of its rows with an input filled in.
+    """
+    used: dict[str, set[int]] = {}
+    for placement in book.plan.items.values():
+        store = placement.column
+        if store is None or placement.role != "input":
+            continue
+        rows = used.setdefault(store.block_id, set())
+        for i in range(len(store.values)):
+            if i not in rows and book.value(placement.sheet, store.first_row + i, store.col) not in (None, ""):
+                rows.add(i)
+    return used
