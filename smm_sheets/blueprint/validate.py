@@ -32,6 +32,9 @@ _FIELDS_KEY = {Form: "questions", Table: "columns", Grid: "measures"}  # where a
 def validate(blueprint: Blueprint, where: SourceLines) -> frozenset[str]:
     """Check everything about a blueprint that its shape does not show.
 
+    A built-in blueprint (its file in :data:`~smm_sheets.blueprint.catalogs.BUILTIN_DIR`) must
+    also use every text of its catalog section.
+
     Args:
         blueprint: as :func:`smm_sheets.blueprint.reader.read` made it (texts may be
             :class:`~smm_sheets.blueprint.source.Text`, which name their catalog in errors).
