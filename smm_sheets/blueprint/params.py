@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from smm_sheets.blueprint.catalogs import default_texts  # the catalogs hold the default names
 from smm_sheets.errors import ParameterError
 from smm_sheets.locale_data import LANGUAGES, known_currency
 
@@ -75,8 +76,6 @@ def make_parameters(
         raise ParameterError(f"unknown language {language!r}: use one of {', '.join(LANGUAGES)}")
     language = language.strip().lower()
     if company is DEFAULT_COMPANY or team is None:
-        from smm_sheets.blueprint.loader import default_texts  # the catalogs hold the default names
-
         defaults = default_texts(language)
         company = defaults["company"] if company is DEFAULT_COMPANY else company
         team = (defaults["team"],) if team is None else team

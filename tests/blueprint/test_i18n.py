@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from smm_sheets import plan as layout
+from smm_sheets.blueprint import catalogs as catalog_files
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.params import make_parameters
 from smm_sheets.errors import BlueprintError, InputError
@@ -134,7 +135,7 @@ def catalog_copy(tmp_path, monkeypatch):
     """A copy of the catalogs that a test may break; the loader reads it instead."""
     folder = tmp_path / "i18n"
     shutil.copytree(loader.CATALOG_DIR, folder)
-    monkeypatch.setattr(loader, "CATALOG_DIR", folder)
+    monkeypatch.setattr(catalog_files, "CATALOG_DIR", folder)
     loader.catalogs.cache_clear()
     yield folder
     loader.catalogs.cache_clear()

@@ -1,0 +1,134 @@
+"""YAML read with the line of every key, and the key paths that name places in it.
+
+Owns what the reader, the checks and the catalogs share about a file: :func:`parse_yaml`
+(plain data plus a line per key path), :class:`Text` (a label's text that remembers where it was
+written), :class:`SourceLines` (raises a :class:`~smm_sheets.errors.BlueprintError` at a key
+path, with the nearest known line) and the dotted spelling of key paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import yaml
+
+from smm_sheets.errors import BlueprintError
+
+KeyPath = tuple  # a key path: ("sheets", 0, "blocks", 2, "measures", 1, "formula")
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class Text(str):
+    """A label's text that remembers where it was written: file, key path and line."""
+
+    source: str
+    path: str
+    line: int | None
+
+    def __new__(cls, text: str, source: str, path: str, line: int | None) -> Text:
+        made = super().__new__(cls, text)
+        made.source, made.path, made.line = source, path, line
+        return made
+
+
+@dataclass(frozen=True)
+class SourceLines:
+    """A parsed file's name and the line of each key path: where a mistake is."""
+
+    source: str
+    lines: dict[KeyPath, int]
+
+    def line(self, path: KeyPath) -> int | None:
+        """The line of ``path``, or of its nearest parent with a known line.
+
+        Args:
+            path: a key path into the file.
+
+        Returns:
+            A line number from 1, or None when not even the root has one.
+        """
+        for cut in range(len(path), -1, -1):
+            if path[:cut] in self.lines:
+                return self.lines[path[:cut]]
+        return None
+
+    def fail(self, path: KeyPath, message: str) -> NoReturn:
+        """Raise the mistake ``message`` at ``path``.
+
+        Raises:
+            BlueprintError: always, naming the file, the dotted key path and the line.
+        """
+        raise BlueprintError(self.source, dotted(path), message, self.line(path))
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
+    """YAML to plain data, plus the line of every key path. Aliases are refused (YAML bombs).
+
+    Args:
+        text: the YAML.
+        source: the file's name, for error messages.
+
+    Returns:
+        The data (mappings with text keys, lists, scalars) and ``{key path: line}``.
+
+    Raises:
+        BlueprintError: not YAML, empty, an alias, a key that is not text, a duplicate key.
+    """
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader_class)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise BlueprintError(source, "", f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
+    if root is None:
+        raise BlueprintError(source, "", "the file is empty")
+    constructor = yaml.constructor.SafeConstructor()
+    lines: dict[KeyPath, int] = {}
+    seen: set[int] = set()  # node ids within this one parse: an alias is a node met twice
+
+    def convert(node: yaml.Node, path: KeyPath) -> Any:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:
+            raise BlueprintError(source, dotted(path), "YAML aliases are not allowed", node.start_mark.line + 1)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = constructor.construct_object(key_node)
+                if not isinstance(key, (str, int)) or isinstance(key, bool):
+                    raise BlueprintError(
+                        source, dotted(path), f"key {key!r} must be text", key_node.start_mark.line + 1
+                    )
+                key = str(key)
+                if key in result:
+                    raise BlueprintError(source, dotted(path + (key,)), "duplicate key", key_node.start_mark.line + 1)
+                lines[path + (key,)] = key_node.start_mark.line + 1
+                result[key] = convert(value_node, path + (key,))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [convert(item, path + (index,)) for index, item in enumerate(node.value)]
+        if node.tag == _STR_TAG:
+            return node.value  # most scalars: skip the (slow, pure-Python) constructor
+        return constructor.construct_object(node)
+
+    return convert(root, ()), lines
+
+
+def dotted(path: KeyPath) -> str:
+    """A key path as people write it: ``sheets[0].blocks[2].measures[1].formula``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def kind_of(data: Any) -> str:
+    """What a YAML value is, in words, for error messages: ``a mapping``, ``text``, ``nothing``..."""
+    if data is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}.get(
+        type(data), type(data).__name__
+    )
