@@ -203,7 +203,7 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
         if sheet.repeat_rows:
             ws.repeat_rows(*sheet.repeat_rows)
         last_row = max(
-            max((row for row, _ in sheet.cells.placed), default=0), sheet.print_rows - 1, *(s.last_row for s in sheet.stores)
+            max((row for row, _ in sheet.cells), default=0), sheet.print_rows - 1, *(s.last_row for s in sheet.stores)
         )
         ws.print_area(0, 0, last_row, max(sheet.last_col, 11 if sheet.charts else 0))
     if sheet.protect:

@@ -134,7 +134,11 @@ class SheetCells:
         return len(self.placed) + sum(len(store.values) for store in self.stores)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
-        return (key for key, _ in self.items())
+        """Every cell's (row, col), the rows of column stores included."""
+        yield from self.placed
+        for store in self.stores:
+            for row in range(store.first_row, store.last_row + 1):
+                yield row, store.col
 
     def items(self) -> Iterator[tuple[tuple[int, int], Cell]]:
         """Every cell, the rows of column stores included (as views)."""

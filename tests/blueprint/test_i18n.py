@@ -284,8 +284,7 @@ def _positions(plan) -> dict:
     return {
         "sheets": [(len(sheet.cells), sheet.freeze, sheet.repeat_rows, sheet.hidden) for sheet in plan.sheets],
         "cells": [
-            sorted((key, cell.kind, cell.style.role) for key, cell in sheet.cells.items())
-            for sheet in plan.sheets
+            sorted((key, cell.kind, cell.style.role) for key, cell in sheet.cells.items()) for sheet in plan.sheets
         ],
         "stores": [[(s.col, s.first_row, s.last_row, s.kind) for s in sheet.stores] for sheet in plan.sheets],
         "items": {name: (p.sheet, p.role, p.rects) for name, p in plan.items.items()},

@@ -37,6 +37,7 @@ def test_sheet_cells_placed_and_store_rows():
     with pytest.raises(KeyError):
         sheet.cells[(9, 9)]
     assert [key for key, _ in sheet.cells.items()] == [(0, 0), (3, 1), (4, 1), (5, 1)]
+    assert list(sheet.cells) == [(0, 0), (3, 1), (4, 1), (5, 1)]
     assert len(sheet.cells) == 4 and (5, 1) in sheet.cells and (6, 1) not in sheet.cells
     assert [cell.owner for cell in sheet.cells.values()] == [None, "n", "n", "n"]
 
