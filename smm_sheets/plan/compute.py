@@ -51,8 +51,10 @@ class Computation:
         self.x = expanded
         self.resolver = resolver
         self.mode = mode
-        # (tree, block) -> (the row's own columns it reads, results by their values), or False.
-        self._row_memo: dict[tuple[tuple, str], Any] = {}
+        # A formula column, or (template, block) for the evaluator's templates -> (the row's own
+        # columns it reads, results by their values), or False. By content or by the plan's own
+        # store, never by id(): this lives as long as the plan.
+        self._row_memo: dict[ColumnStore | tuple[tuple, str], Any] = {}
 
     def finish(self) -> None:
         """Compute every formula cell and every formula row of the plan."""
@@ -98,20 +100,36 @@ class Computation:
                     store.sheet, store.tree, {"row": (store.block_id, index)}, store.field.id
                 )
             else:
-                store.values[index] = self.row_value(store.tree, store.sheet, store.block_id, index, store.field.id)
+                store.values[index] = self.row_value(
+                    store.tree, store.sheet, store.block_id, index, store.field.id, column=store
+                )
             return store.values[index]
         if value is _PENDING:
             raise InputError(f"{self.x.blueprint.source}: circular reference through {store.field.id}")
         return value
 
-    def row_value(self, tree: tuple, sheet: int, block_id: str, index: int, owner: str, lenient: bool = False) -> Any:
+    def row_value(
+        self,
+        tree: tuple,
+        sheet: int,
+        block_id: str,
+        index: int,
+        owner: str,
+        lenient: bool = False,
+        column: ColumnStore | None = None,
+    ) -> Any:
         """A formula row's value, remembered by the values of the row's own cells it reads.
 
         The analyser recomputes 100,000 posts: rows that read the same values (a channel's
         caption limit) give the same result. A formula whose other references are not the same
         for every row is computed row by row.
+
+        Args:
+            lenient: see :meth:`compute`.
+            column: the formula column the row belongs to (its memo is found without hashing
+                the template for every row).
         """
-        memo_key = (tree, block_id)  # by content: a tree's id may be reused once it is freed
+        memo_key = column if column is not None else (tree, block_id)
         memo = self._row_memo.get(memo_key)
         if memo is None:
             memo = self._row_memo[memo_key] = self.row_references(tree, block_id)
