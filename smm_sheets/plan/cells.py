@@ -49,6 +49,8 @@ class Cell:
 
 @dataclass
 class ChartPlan:
+    """A chart: its series and categories as absolute A1 ranges, anchored at (row, col)."""
+
     type: str
     title: str
     categories: str
@@ -154,6 +156,8 @@ class SheetCells:
 
 @dataclass
 class SheetPlan:
+    """One sheet: its cells and column stores, layout (widths, freeze, print) and rules."""
+
     name: str
     stores: list[ColumnStore] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
@@ -176,11 +180,13 @@ class SheetPlan:
         self.cells = SheetCells(self.stores)
 
     def put(self, row: int, col: int, cell: Cell) -> Cell:
+        """Place ``cell`` at (row, col) and return it."""
         self.cells.placed[(row, col)] = cell
         self.last_col = max(self.last_col, col)
         return cell
 
     def store_at(self, row: int, col: int) -> ColumnStore | None:
+        """The column store holding (row, col), if any."""
         for store in self.stores:
             if store.col == col and store.first_row <= row <= store.last_row:
                 return store

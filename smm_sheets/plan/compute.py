@@ -35,10 +35,12 @@ class Mode(enum.Enum):
 
     @property
     def text(self) -> bool:
+        """Are formulas' A1 texts made?"""
         return self is not Mode.VALUES
 
     @property
     def values(self) -> bool:
+        """Are formulas' values computed?"""
         return self is not Mode.TEXT
 
 

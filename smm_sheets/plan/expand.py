@@ -15,6 +15,8 @@ from smm_sheets.locale_data import month_names
 
 @dataclass
 class ExpandedLine:
+    """A line of a budget grid: a blueprint line, or one per channel."""
+
     id: str
     label: str
     category: str
@@ -38,6 +40,7 @@ class Expanded:
     field_samples: dict[str, list[str]] = field(default_factory=dict)
 
     def text(self, key: str) -> str:
+        """The label ``key`` in the plan's language, placeholders ({company}, {year}...) filled in."""
         return self.labels[key].format_map(self.placeholders)
 
 

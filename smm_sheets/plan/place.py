@@ -65,6 +65,7 @@ class Placer:
     # -- sheets and blocks
 
     def place_sheet(self, sheet) -> None:
+        """Append a sheet: title, subtitle, its blocks one below the other, then its charts."""
         plan = SheetPlan(self.x.text(sheet.title), landscape=sheet.landscape)
         self.plan.sheets.append(plan)
         plan.put(0, 0, Cell("text", Style("title"), self.x.text(self.x.blueprint.title)))
@@ -84,6 +85,7 @@ class Placer:
             self.place_chart(plan, chart)
 
     def grid_header(self, plan: SheetPlan) -> None:
+        """The header row of a month grid: label columns, the months (as dates), the year."""
         row = plan.next_row
         heads = [self.x.text(k) for k in ("common.category", "common.line", "common.measure")]
         for col, text in enumerate(heads):
@@ -107,11 +109,13 @@ class Placer:
         plan.next_row = row + 1
 
     def section_title(self, plan: SheetPlan, title: str | None) -> None:
+        """A block's title row, if it has one."""
         if title:
             plan.put(plan.next_row, 0, Cell("text", Style("section"), self.x.text(title)))
             plan.next_row += 1
 
     def place_grid(self, plan: SheetPlan, grid: Grid) -> None:
+        """A month grid: one row per (row of the block, measure), twelve months and the year."""
         self.section_title(plan, grid.title)
         sheet = len(self.plan.sheets) - 1
         for measure in grid.measures:
@@ -164,6 +168,7 @@ class Placer:
                         )
 
     def place_table(self, plan: SheetPlan, table: Table) -> None:
+        """A table: header, one row per row of the block (or column stores), rules, timeline, total."""
         self.section_title(plan, table.title)
         sheet = len(self.plan.sheets) - 1
         first = 0 if table.rows.source == "count" else 1
@@ -292,6 +297,7 @@ class Placer:
         plan.next_row = first_row + count
 
     def place_form(self, plan: SheetPlan, form: Form) -> None:
+        """A form: one row per question (label, answer, hint, example)."""
         self.section_title(plan, form.title)
         sheet = len(self.plan.sheets) - 1
         examples = any(q.example for q in form.questions)
@@ -323,6 +329,7 @@ class Placer:
             plan.next_row += 1
 
     def input_cell(self, plan: SheetPlan, row: int, col: int, item: Field, sample: Any, coords: dict) -> None:
+        """An input cell: blank, its sample, or what the filled-in workbook holds."""
         if self.source is None:
             value = self.input_value(item, sample, coords)
         else:
@@ -365,6 +372,7 @@ class Placer:
         role: str,
         name: str | None = None,
     ) -> None:
+        """A formula cell: its template and coordinates, computed later (or the file's override)."""
         cell = plan.put(row, col, Cell("formula", Style(role, item.type)))
         cell.tree, cell.coords, cell.owner = tree, coords, item.id
         self.take_override(cell, row, col)
@@ -478,6 +486,7 @@ class Placer:
         plan.print_rows = plan.next_row
 
     def place_lists(self) -> None:
+        """The lists sheet: one column per dropdown list, each with its defined name."""
         if not self.x.lists:
             return
         plan = SheetPlan(self.x.text("common.lists_sheet"), protect=False, landscape=False)
@@ -504,6 +513,7 @@ class Placer:
     # -- validations, names, metadata
 
     def place_validations_and_names(self) -> None:
+        """Every placed field's rectangles, defined names, and data validation of its inputs."""
         for name, placement in self.plan.items.items():
             store = placement.column
             if store is None and not placement._cells:
@@ -524,6 +534,7 @@ class Placer:
                     plan.validations.append((*rect, options))
 
     def validation(self, item: Field) -> dict:
+        """The data validation options (xlsxwriter's) of an input field."""
         x = self.x
         kind = item.type
         if kind in ("choice", "yesno"):
