@@ -214,7 +214,7 @@ def _align_months(plan: WorkbookPlan, index: int, sheet: SheetMap, found: SheetD
         return
     dates = {}
     for _, row, col in header._cells:
-        cell = dict.get(plan.sheets[index].cells, (row, col))
+        cell = plan.sheets[index].cells.placed.get((row, col))
         if cell is not None and isinstance(cell.value, dt.date):
             dates[col] = (row, cell.value)
     if not dates:
@@ -254,7 +254,7 @@ def _align_rows(
     shift = C1 - c1
 
     def planned_key(row: int) -> tuple:
-        cells = [dict.get(plan.cells, (row, c)) for c in range(c1)]
+        cells = [plan.cells.placed.get((row, c)) for c in range(c1)]
         return tuple(cell.value if cell is not None and cell.kind == "text" else None for cell in cells)
 
     keys = [planned_key(row) for row in range(r1, r2 + 1)]

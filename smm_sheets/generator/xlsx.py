@@ -19,7 +19,7 @@ import xlsxwriter
 from smm_sheets import atomic
 from smm_sheets import formula as fx
 from smm_sheets.errors import FileError
-from smm_sheets.plan import Cell, SheetPlan, WorkbookPlan
+from smm_sheets.plan import Cell, SheetPlan, Style, WorkbookPlan
 
 _BASE = {"font_name": "Arial", "font_size": 10, "valign": "vcenter"}
 _ROLES: dict[str, dict[str, Any]] = {
@@ -161,10 +161,10 @@ class _Formats:
     def __init__(self, workbook: xlsxwriter.Workbook, number_formats: dict[str, str]):
         self.workbook, self.number_formats, self.cache = workbook, number_formats, {}
 
-    def get(self, style: str):
+    def get(self, style: Style):
         found = self.cache.get(style)
         if found is None:
-            role, _, kind = style.partition(":")
+            role, kind = style
             props = dict(_BASE, **_ROLES[role])
             if kind:
                 props["num_format"] = self.number_formats[kind]
@@ -219,7 +219,7 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
 def _write_rows(ws, sheet: SheetPlan, formats: _Formats) -> None:
     """Every cell, row by row (constant_memory mode drops a row once the next one starts)."""
     by_row: dict[int, list[tuple[int, Cell]]] = {}
-    for (row, col), cell in dict.items(sheet.cells):  # the stores' rows are written below
+    for (row, col), cell in sheet.cells.placed.items():  # the stores' rows are written below
         by_row.setdefault(row, []).append((col, cell))
     rows = set(by_row) | set(sheet.heights)
     stores = sorted(sheet.stores, key=lambda store: store.col)

@@ -285,8 +285,7 @@ def _positions(plan) -> dict:
     return {
         "sheets": [(len(sheet.cells), sheet.freeze, sheet.repeat_rows, sheet.hidden) for sheet in plan.sheets],
         "cells": [
-            sorted((key, cell.kind, cell.style.split(":")[0]) for key, cell in sheet.cells.items())
-            for sheet in plan.sheets
+            sorted((key, cell.kind, cell.style.role) for key, cell in sheet.cells.items()) for sheet in plan.sheets
         ],
         "stores": [[(s.col, s.first_row, s.last_row, s.kind) for s in sheet.stores] for sheet in plan.sheets],
         "items": {name: (p.sheet, p.role, p.rects) for name, p in plan.items.items()},
@@ -352,7 +351,7 @@ def test_month_names_in_texts_are_the_languages(language, first):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_weeks_start_on_monday(language):
     plan = layout.build(loader.load("roadmap"), make_parameters(language=language, year=2027, start_month=5))
-    weeks = sorted((key, cell.value) for key, cell in plan.sheets[0].cells.items() if cell.style == "header_week")
+    weeks = sorted((key, cell.value) for key, cell in plan.sheets[0].cells.items() if cell.style.role == "header_week")
     assert len(weeks) == 53 and all(day.weekday() == 0 for _, day in weeks)
     assert weeks[0][1].isoformat() == "2027-04-26"  # 1 May 2027 is a Saturday
 

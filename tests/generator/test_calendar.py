@@ -154,7 +154,7 @@ def test_inputs_are_validated_and_formulas_locked(calendar, sample_plan):
         if name in FORMULAS:
             assert plan.items[name].role == "formula" and col not in rules
             assert all(
-                sheet.cells[(r, c)].kind == "formula" and sheet.cells[(r, c)].style.startswith("formula:")
+                sheet.cells[(r, c)].kind == "formula" and sheet.cells[(r, c)].style.role == "formula"
                 for _, r, c in cells
             )
             continue
@@ -164,7 +164,7 @@ def test_inputs_are_validated_and_formulas_locked(calendar, sample_plan):
         assert options["validate"] == expected, name
         if kind == "choice":
             assert options["source"] == f"=list_{list_id}"
-        assert all(sheet.cells[(r, c)].style == f"input:{kind}" for _, r, c in cells)
+        assert all(sheet.cells[(r, c)].style == ("input", kind) for _, r, c in cells)
 
 
 def test_dropdown_values(calendar):

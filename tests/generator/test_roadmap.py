@@ -81,7 +81,7 @@ def test_a_blank_roadmap_leaves_room_for_goals_typed_later(roadmap):
 def test_timeline_has_a_column_per_week_drawn_from_start_and_end(roadmap):
     plan = layout.build(roadmap, params(year=2027, start_month=3))
     sheet = plan.sheets[0]
-    weeks = sorted((col, cell.value) for (row, col), cell in sheet.cells.items() if cell.style == "header_week")
+    weeks = sorted((col, cell.value) for (row, col), cell in sheet.cells.items() if cell.style.role == "header_week")
     assert len(weeks) == 53
     assert weeks[0][1] == dt.date(2027, 3, 1)  # the Monday on or before 1 March 2027
     assert all((b[1] - a[1]).days == 7 for a, b in zip(weeks, weeks[1:]))

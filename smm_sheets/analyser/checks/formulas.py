@@ -53,7 +53,7 @@ def canonical(text: str) -> str:
 def planned_formulas(plan: WorkbookPlan) -> Iterator[tuple[int, int, int, str, str]]:
     """(sheet, row, col, owner, formula text) of every formula cell of a plan."""
     for s, sheet in enumerate(plan.sheets):
-        for (row, col), cell in dict.items(sheet.cells):
+        for (row, col), cell in sheet.cells.placed.items():
             if cell.kind == "formula" and cell.formula is not None:
                 yield s, row, col, cell.owner or "", cell.formula
         for store in sheet.stores:

@@ -19,7 +19,7 @@ def check_stale_values(book: Workbook) -> Iterator[Finding]:
     for s, sheet in enumerate(computed.sheets):
         if sheet.name == META_SHEET:
             continue
-        for (row, col), cell in dict.items(sheet.cells):
+        for (row, col), cell in sheet.cells.placed.items():
             if cell.kind == "formula" and (s, row, col) not in book.broken and not book.gone(s, row):
                 yield from _stale(book, s, row, col, cell.owner or "", cell.value)
         for store in sheet.stores:

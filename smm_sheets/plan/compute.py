@@ -1,0 +1,316 @@
+"""Evaluation of a placed plan: every formula's A1 text and value, computed on demand and kept.
+
+:class:`Computation` is the evaluation state of one plan (values being computed, the memo of
+row formulas); :class:`Evaluator` is its public face for templates that stand in no cell (the
+analyser's totals and checks). What is made is chosen by a :class:`Mode`.
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+from typing import Any
+
+from smm_sheets import formula as fx
+from smm_sheets.blueprint.model import Rows
+from smm_sheets.errors import InputError
+from smm_sheets.plan.cells import TODO, Cell, ColumnStore, WorkbookPlan
+from smm_sheets.plan.expand import Expanded, block_rows
+from smm_sheets.plan.resolve import Resolver, a1_range
+from smm_sheets.sheetref import serial
+
+_PLAIN = (float, str, bool, type(None))
+_PENDING = object()  # a formula row being computed (to catch circular references)
+
+
+class Mode(enum.Enum):
+    """What a computation makes of each formula."""
+
+    # The generator's workbook: the A1 text and the cached value.
+    TEXT_AND_VALUES = "text and values"
+    # The analyser's plan to compare a file against: the A1 text only.
+    TEXT = "text"
+    # The analyser's recomputation from a file's inputs: values only (the text comes from its first plan).
+    VALUES = "values"
+
+    @property
+    def text(self) -> bool:
+        """Are formulas' A1 texts made?"""
+        return self is not Mode.VALUES
+
+    @property
+    def values(self) -> bool:
+        """Are formulas' values computed?"""
+        return self is not Mode.TEXT
+
+
+class Computation:
+    """The formulas of one placed plan: their A1 text and values, computed once and kept in the
+    plan's cells and column stores."""
+
+    def __init__(self, plan: WorkbookPlan, expanded: Expanded, resolver: Resolver, mode: Mode):
+        self.plan = plan
+        self.x = expanded
+        self.resolver = resolver
+        self.mode = mode
+        # A formula column, or (template, block) for the evaluator's templates -> (the row's own
+        # columns it reads, results by their values), or False. By content or by the plan's own
+        # store, never by id(): this lives as long as the plan.
+        self._row_memo: dict[ColumnStore | tuple[tuple, str], Any] = {}
+
+    def finish(self) -> None:
+        """Compute every formula cell and every formula row of the plan."""
+        for s, plan in enumerate(self.plan.sheets):
+            for (row, col), cell in plan.cells.placed.items():
+                if cell.tree is not None:
+                    self.value(s, row, col, cell)
+            for store in plan.stores:
+                if store.kind == "formula":
+                    for index in range(len(store.values)):
+                        if store.values[index] is TODO:
+                            self.store_value(store, index)
+        self.resolver.clear()
+
+    def value(self, sheet: int, row: int, col: int, cell: Cell | None = None) -> Any:
+        """A cell's value as formulas see it; computes (and caches) formula cells on demand."""
+        if cell is None:
+            cell = self.plan.sheets[sheet].cells.placed.get((row, col))
+            if cell is None:
+                store = self.plan.sheets[sheet].store_at(row, col)
+                return None if store is None else self.store_value(store, row - store.first_row)
+        if cell.kind != "formula":
+            value = cell.value
+            return value if value.__class__ in _PLAIN else serial(value)
+        if cell.tree is None:
+            return cell.value
+        if cell.coords is None:
+            raise InputError(f"{self.x.blueprint.source}: circular reference through {cell.owner}")
+        coords, cell.coords = cell.coords, None  # marks the cell as being computed
+        cell.formula, cell.value = self.compute(sheet, cell.tree, coords, cell.owner)
+        cell.tree = None
+        return cell.value
+
+    def store_value(self, store: ColumnStore, index: int) -> Any:
+        """One row of a column store as formulas see it; computes formula rows on demand."""
+        value = store.values[index]
+        if store.kind != "formula":
+            return value if value.__class__ in _PLAIN else serial(value)
+        if value is TODO:
+            store.values[index] = _PENDING
+            if self.mode.text:
+                store.texts[index], store.values[index] = self.compute(
+                    store.sheet, store.tree, {"row": (store.block_id, index)}, store.field.id
+                )
+            else:
+                store.values[index] = self.row_value(
+                    store.tree, store.sheet, store.block_id, index, store.field.id, column=store
+                )
+            return store.values[index]
+        if value is _PENDING:
+            raise InputError(f"{self.x.blueprint.source}: circular reference through {store.field.id}")
+        return value
+
+    def row_value(
+        self,
+        tree: tuple,
+        sheet: int,
+        block_id: str,
+        index: int,
+        owner: str,
+        lenient: bool = False,
+        column: ColumnStore | None = None,
+    ) -> Any:
+        """A formula row's value, remembered by the values of the row's own cells it reads.
+
+        The analyser recomputes 100,000 posts: rows that read the same values (a channel's
+        caption limit) give the same result. A formula whose other references are not the same
+        for every row is computed row by row.
+
+        Args:
+            lenient: see :meth:`compute`.
+            column: the formula column the row belongs to (its memo is found without hashing
+                the template for every row).
+        """
+        memo_key = column if column is not None else (tree, block_id)
+        memo = self._row_memo.get(memo_key)
+        if memo is None:
+            memo = self._row_memo[memo_key] = self.row_references(tree, block_id)
+        coords = {"row": (block_id, index)}
+        if memo is False:
+            return self.compute(sheet, tree, coords, owner, lenient)[1]
+        locals_, results = memo
+        # With the types: True and 1.0 are equal keys, but not the same to ISNUMBER.
+        key = tuple((value.__class__, value) for value in (self.store_value(local, index) for local in locals_))
+        try:
+            return results[key]
+        except KeyError:
+            found = results[key] = self.compute(sheet, tree, coords, owner, lenient)[1]
+            return found
+        except TypeError:  # a value that cannot be a key
+            return self.compute(sheet, tree, coords, owner, lenient)[1]
+
+    def row_references(self, tree: tuple, block_id: str) -> tuple[list[ColumnStore], dict] | bool:
+        """The columns of its own row a row formula reads, if all else it reads is the same for
+        every row (False otherwise)."""
+        locals_ = []
+        for name, modifier in fx.compiled(tree).refs:
+            if modifier == "label":
+                continue
+            placement = self.plan.items.get(name)
+            if placement is None:
+                return False
+            column = placement.column
+            if column is not None and column.block_id == block_id and modifier != "all":
+                locals_.append(column)
+            elif column is None and placement._cells and "row" in placement._cells[0][0]:
+                return False
+        return locals_, {}
+
+    def column_range(self, store: ColumnStore) -> fx.Range:
+        """A whole column as one Range, made once: formulas that scan it can keep what they learn."""
+        if store._range is None:
+            values = [self.store_value(store, i) for i in range(len(store.values))]
+            store._range = fx.Range(values, keep=True)
+        return store._range
+
+    def compute(self, sheet: int, tree: tuple, coords: dict, owner: str, lenient: bool = False) -> tuple[str, Any]:
+        """The A1 text and the value of a template in a cell at ``coords``.
+
+        Args:
+            sheet: the sheet the template stands on (references to it are written without its name).
+            tree: the parsed template.
+            coords: the coordinates of the cell it stands in.
+            owner: the field it belongs to, for messages.
+            lenient: a reference with no cells here is a blank (the analyser's checks), not an error.
+
+        Returns:
+            (A1 text or None in :attr:`Mode.VALUES`, value or None in :attr:`Mode.TEXT`).
+
+        Raises:
+            InputError: a reference that is not one rectangle where one is needed, or (unless
+                ``lenient``) has no cells here; a circular reference.
+        """
+        here = self.plan.sheets[sheet].name
+        program = fx.compiled(tree)
+        with_text = self.mode.text
+        refs = {}
+        texts = []
+        for ref in program.refs:
+            if ref[1] == "label":  # a label's text, as a string constant
+                text = self.x.text(ref[0])
+                refs[ref] = (None, text)
+                texts.append('"' + text.replace('"', '""') + '"')
+                continue
+            try:
+                target, rects = refs[ref] = self.resolver.resolve(ref[0], ref[1], coords, owner)
+            except InputError:
+                if not lenient:
+                    raise
+                refs[ref] = (None, fx.Range((None,)))  # the analyser's checks: no cells here is a blank
+                texts.append('""')
+                continue
+            if len(rects) > 1 and ref not in program.multi_area:
+                raise InputError(
+                    f"{self.x.blueprint.source}: {owner}: the cells of {{{ref[0]}}} it uses do not form one "
+                    "rectangle (several areas only go straight into SUM, MIN, MAX, AVERAGE, COUNT or COUNTA)"
+                )
+            r1, c1, r2, c2 = rects[0]
+            if (len(rects) > 1 or r1 != r2 or c1 != c2) and ref not in function_arguments(tree):
+                cells = sum((b[2] - b[0] + 1) * (b[3] - b[1] + 1) for b in rects)
+                raise InputError(
+                    f"{self.x.blueprint.source}: {owner}: {{{ref[0]}}} means {cells} cells here, where one value "
+                    "is expected (give it to a function such as SUM, or refer to one cell)"
+                )
+            if with_text:
+                sheet_name = self.plan.sheets[target].name
+                texts.append(",".join(a1_range(None if sheet_name == here else sheet_name, *rect) for rect in rects))
+
+        def lookup(name: str, modifier: str | None) -> Any:
+            target, rects = refs[(name, modifier)]
+            if target is None:
+                return rects  # a label's text
+            plan = self.plan.sheets[target]
+            if len(rects) == 1:
+                r1, c1, r2, c2 = rects[0]
+                if r1 == r2 and c1 == c2:
+                    # Still a range: COUNT(A1) of a blank cell is 0, SUM(A1) of text is 0.
+                    return fx.Range((self.value(target, r1, c1),))
+                store = plan.store_at(r1, c1) if c1 == c2 else None
+                if store is not None and (r1, r2) == (store.first_row, store.last_row):
+                    return self.column_range(store)
+            cells = plan.cells.placed
+            values = []
+            for r1, c1, r2, c2 in rects:
+                for r in range(r1, r2 + 1):
+                    for c in range(c1, c2 + 1):
+                        found = cells.get((r, c))
+                        if found is None or found.kind == "formula" or found.value.__class__ not in _PLAIN:
+                            values.append(self.value(target, r, c, found))
+                        else:
+                            values.append(found.value)
+            return fx.Range(values)
+
+        if not self.mode.values:
+            return program.pattern.format(*texts), None
+        text = program.pattern.format(*texts) if with_text else None
+        result = program.run(lookup)
+        if isinstance(result, fx.Range):
+            result = result.values[0] if len(result.values) == 1 else fx.VALUE
+        if result is None:
+            result = 0.0  # a formula pointing at a blank cell shows 0
+        return text, result
+
+
+class Evaluator:
+    """Formula templates evaluated in a built plan, as if they stood in a cell at ``coords``."""
+
+    def __init__(self, computation: Computation):
+        self._computation = computation
+
+    def value(self, tree: tuple, coords: dict, sheet: int = 0) -> Any:
+        """The value of a parsed template (``formula.parse``) at ``coords`` (e.g. ``{"month": 2}``).
+
+        A field with no cells at ``coords`` (the carry-over of a line that has none) is blank.
+        """
+        computation = self._computation
+        row = coords.get("row")
+        if row is not None and len(coords) == 1 and not computation.mode.text:
+            return computation.row_value(tree, sheet, row[0], row[1], "report", lenient=True)
+        return computation.compute(sheet, tree, coords, "report", lenient=True)[1]
+
+    @property
+    def lists(self) -> dict[str, list[str]]:
+        """The dropdown lists' values, as the workbook shows them (list id -> values)."""
+        return self._computation.x.lists
+
+    def rows(self, source: str) -> list[tuple[dict, str]]:
+        """(coordinates, label) of each row of ``source``: months, lines, categories or channels."""
+        return [(coords, label) for coords, label, _, _, _ in block_rows(self._computation.x, Rows(source), "report")]
+
+
+# Bounded and keyed by the tree itself: trees are hashable, and a freed tree's id may be reused.
+@lru_cache(maxsize=4096)
+def function_arguments(tree: tuple) -> frozenset:
+    """References that stand directly as a function's argument, where a range may go.
+
+    Args:
+        tree: a parsed template.
+
+    Returns:
+        (name, modifier) of each such reference.
+    """
+    refs: set = set()
+
+    def walk(node: tuple) -> None:
+        if node[0] == "call":
+            refs.update((arg[1], arg[2]) for arg in node[2] if arg[0] == "ref")
+            for arg in node[2]:
+                walk(arg)
+        elif node[0] == "bin":
+            walk(node[2])
+            walk(node[3])
+        elif node[0] in ("neg", "pos", "paren"):
+            walk(node[1])
+
+    walk(tree)
+    return frozenset(refs)
