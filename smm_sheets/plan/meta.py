@@ -1,20 +1,26 @@
 """What a workbook says about itself: the hidden ``_smm`` sheet (the parameters and every
-field's ranges, for the analyser), the document properties, and the number formats by type."""
+field's ranges, for the analyser), the document properties, and the number formats by type.
+
+Both directions of the ``_smm`` sheet are here: :func:`place_meta` writes it, and
+:func:`read_meta_rows` with :func:`decode_parameters` read it back."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 from smm_sheets import __version__
 from smm_sheets.blueprint.model import Blueprint, Table
-from smm_sheets.blueprint.params import Parameters
+from smm_sheets.blueprint.params import Channel, Parameters, make_parameters
 from smm_sheets.locale_data import date_format, locale_tag, money_format
 from smm_sheets.plan.cells import META_SHEET, Cell, SheetPlan, Style, WorkbookPlan
 from smm_sheets.plan.expand import Expanded
 from smm_sheets.plan.resolve import a1_range
 
 _TEXT = Style("text")
+MAX_META_BYTES = 100_000  # the parameters value: a workbook's is a few kB
+MAX_GOALS, MAX_GOAL_CHARS = 100, 200
 
 
 def place_meta(plan: WorkbookPlan, x: Expanded) -> None:
@@ -125,3 +131,59 @@ def number_formats(params: Parameters) -> dict[str, str]:
         "header_month": tag + "mmm yyyy",
         "header_week": tag + "d mmm",
     }
+
+
+def read_meta_rows(rows: list[list[Any]]) -> dict[str, str]:
+    """The key/value rows of a ``_smm`` sheet read back: first column the key, second the value.
+
+    Args:
+        rows: the sheet's cell values, row by row.
+
+    Returns:
+        Each key's first value, as text (blank as ``""``).
+    """
+    meta: dict[str, str] = {}
+    for row in rows:
+        if len(row) >= 2 and isinstance(row[0], str) and row[0] and row[0] not in meta:
+            meta[row[0]] = "" if row[1] is None else str(row[1])
+    return meta
+
+
+def decode_parameters(text: str) -> tuple[Parameters, dict[str, int]]:
+    """The ``parameters`` value of a ``_smm`` sheet (see :func:`meta_parameters`) as parameters again.
+
+    Args:
+        text: the JSON text.
+
+    Returns:
+        The parameters, and the row counts of the tables of blank rows by table id.
+
+    Raises:
+        ParameterError: a parameter is not valid.
+        ValueError, KeyError, TypeError, AttributeError: the text is not what :func:`meta_parameters` writes.
+    """
+    if len(text) > MAX_META_BYTES:
+        raise ValueError("too long")
+    values = json.loads(text)
+    if not isinstance(values, dict):
+        raise ValueError("not a mapping")
+    channels = [Channel(str(i), str(n)) for i, n in values["channels"]]
+    params = make_parameters(
+        company=values["company"],
+        year=values["year"],
+        start_month=values["start_month"],
+        currency=values["currency"],
+        channels=[c.name for c in channels],
+        team=values["team"],
+        options=values.get("options") or {},
+        sample=bool(values.get("sample")),
+        language=values.get("language", "en"),
+    )
+    # Goals are whatever the workbook's goal dropdown offers (a sample goal may be long).
+    goals = tuple(values.get("goals") or ())
+    rows = values.get("rows") or {}
+    if not isinstance(rows, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in rows.values()):
+        raise ValueError("rows is not a mapping of table ids to row counts")
+    if len(goals) > MAX_GOALS or not all(isinstance(goal, str) and len(goal) <= MAX_GOAL_CHARS for goal in goals):
+        raise ValueError("goals")
+    return dataclasses.replace(params, channels=tuple(channels), goals=goals), {str(k): v for k, v in rows.items()}

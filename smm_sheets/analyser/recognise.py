@@ -1,0 +1,156 @@
+"""Which blueprint and parameters made a workbook: from its hidden ``_smm`` sheet, or, where an
+app dropped that sheet, from its sheet names (in any language) and its Lists sheet."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from smm_sheets import plan as layout
+from smm_sheets.analyser import reader
+from smm_sheets.blueprint import loader
+from smm_sheets.blueprint.model import Blueprint, Table
+from smm_sheets.blueprint.params import Parameters, make_parameters
+from smm_sheets.errors import InputError, ParameterError
+from smm_sheets.plan.meta import decode_parameters, read_meta_rows
+
+_BUILTIN: dict[str, Blueprint] = {}
+
+
+def recognise(data: reader.WorkbookData) -> tuple[Blueprint, Parameters, str]:
+    """Which blueprint and parameters made this workbook, and how we know ("metadata" or "structure").
+
+    Raises:
+        InputError: one line naming what was expected.
+    """
+    meta = meta_sheet(data)
+    if meta is not None and "blueprint_id" in meta:
+        blueprint = _builtin(meta["blueprint_id"], data)
+        params, rows = _params_from_meta(meta, data)
+        try:
+            layout.expand(blueprint, params)  # its options and language, checked here with the file named
+        except InputError as error:
+            raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: {error}") from None
+        return sized_blueprint(blueprint, rows), params, "metadata"
+    blueprint_id = data.properties.get("smm_blueprint_id")
+    candidates = [_builtin(blueprint_id, data)] if blueprint_id else _all_builtin()
+    for blueprint in candidates:
+        params = _params_from_structure(blueprint, data)
+        if params is not None:
+            return blueprint, params, "structure"
+    expected = "; ".join(f"{bp.id} ({', '.join(bp.labels['en'][s.title] for s in bp.sheets)})" for bp in _all_builtin())
+    raise InputError(
+        f"{data.path}: not a workbook made by smm-sheets: expected a hidden {layout.META_SHEET} sheet or the sheets of {expected}"
+    )
+
+
+def _builtin(blueprint_id: str, data: reader.WorkbookData) -> Blueprint:
+    found = next((bp for bp in _all_builtin() if bp.id == blueprint_id), None)
+    if found is None:
+        known = ", ".join(bp.id for bp in _all_builtin())
+        raise InputError(
+            f"{data.path}: made from blueprint {blueprint_id!r}, which is not built in (built in: {known})"
+        )
+    return found
+
+
+def _all_builtin() -> list[Blueprint]:
+    """The built-in blueprints, loaded once per process (a portfolio reads thousands of files)."""
+    if not _BUILTIN:
+        for path in loader.builtin_blueprints():
+            blueprint = loader.load(path)
+            _BUILTIN[blueprint.id] = blueprint
+    return list(_BUILTIN.values())
+
+
+def meta_sheet(data: reader.WorkbookData) -> dict[str, str] | None:
+    """The key/value rows of the hidden ``_smm`` sheet, or None where the file has none."""
+    sheet = data.sheets.get(layout.META_SHEET)
+    return None if sheet is None else read_meta_rows(sheet.rows)
+
+
+def _params_from_meta(meta: dict[str, str], data: reader.WorkbookData) -> tuple[Parameters, dict[str, int]]:
+    try:
+        params, rows = decode_parameters(meta.get("parameters", ""))
+    except ParameterError as error:
+        raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: {error}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: parameters unreadable ({error})") from None
+    # A table is at most as long as the sheets are: the count cannot make work the file has not.
+    longest = max((len(sheet.rows) for sheet in data.sheets.values()), default=0)
+    return params, {table: min(count, longest) for table, count in rows.items()}
+
+
+def _params_from_structure(blueprint: Blueprint, data: reader.WorkbookData) -> Parameters | None:
+    """Parameters read off the sheets themselves, when an app dropped the metadata."""
+    for language, labels in blueprint.labels.items():
+        names = [labels.get(sheet.title) for sheet in blueprint.sheets]
+        if all(name in data.sheets for name in names):
+            break
+    else:
+        return None
+    labels = blueprint.labels[language]
+    lists_sheet = data.sheets.get(labels.get("common.lists_sheet", "Lists"))
+    # The Lists sheet heads each list with its label (or its id): channels, team, goals.
+    heads = {labels.get(f"list.{item.id}", item.id): item.source for item in blueprint.lists if item.source}
+    columns: dict[str, list[str]] = {}
+    if lists_sheet is not None and lists_sheet.rows:
+        for col, head in enumerate(lists_sheet.rows[0]):
+            if head in heads:
+                columns[heads[head]] = [
+                    str(r[col]) for r in lists_sheet.rows[1:] if col < len(r) and r[col] not in (None, "")
+                ]
+    year, month = _first_month(data)
+    try:
+        params = make_parameters(
+            company=_company(data, names[0]) or "Your company",
+            year=year,
+            start_month=month,
+            channels=columns.get("channels") or None,
+            team=columns.get("team") or None,
+            goals=columns.get("goals") or None,
+            channel_names=loader.load_channel_names(),
+        )
+    except ParameterError:
+        return None
+    return dataclasses.replace(params, language=language)
+
+
+def _first_month(data: reader.WorkbookData) -> tuple[int, int]:
+    """The first month header (a date in a grid's header row), else January of this year."""
+    for sheet in data.sheets.values():
+        for row in sheet.rows[:12]:
+            for value in row[:6]:
+                if isinstance(value, dt.date):
+                    return value.year, value.month
+    return dt.date.today().year, 1
+
+
+def _company(data: reader.WorkbookData, first_sheet: str) -> str | None:
+    subtitle = data.sheets[first_sheet].value(1, 0)
+    if isinstance(subtitle, str) and " · " in subtitle:
+        return subtitle.split(" · ")[0].strip() or None
+    return None
+
+
+def sized_blueprint(blueprint: Blueprint, rows: dict[str, int]) -> Blueprint:
+    """The blueprint with its tables of blank rows resized (a calendar of 100,000 posts)."""
+    if not rows:
+        return blueprint
+    sheets = []
+    for sheet in blueprint.sheets:
+        blocks = []
+        for block in sheet.blocks:
+            if (
+                isinstance(block, Table)
+                and block.rows.source == "count"
+                and block.id in rows
+                and rows[block.id] != block.rows.count
+            ):
+                count = rows[block.id]
+                if not 1 <= count <= 1_000_000:
+                    raise InputError(f"table {block.id}: {count} rows is outside 1 to 1,000,000")
+                block = dataclasses.replace(block, rows=dataclasses.replace(block.rows, count=count))
+            blocks.append(block)
+        sheets.append(dataclasses.replace(sheet, blocks=tuple(blocks)))
+    return dataclasses.replace(blueprint, sheets=tuple(sheets))
