@@ -8,12 +8,12 @@ straight-line script with no smm_sheets code involved. Target: ratio <= 1.3.
 
 How the floor is made:
 
-1. ``render.render`` runs once with proxies around xlsxwriter's Workbook and every object it
+1. ``xlsx.render`` runs once with proxies around xlsxwriter's Workbook and every object it
    hands out (worksheets, formats, charts). The proxies log each call (method, arguments)
    and pass it on to the real object.
 2. The log becomes Python source, one call per line, as someone would write it by hand
    (``ws0.write_number(5, 3, 1200.0, f4)``), compiled once before timing.
-3. The replayed file must be byte-identical, part by part, to what ``render.render`` writes
+3. The replayed file must be byte-identical, part by part, to what ``xlsx.render`` writes
    (apart from the creation timestamps in docProps/core.xml); otherwise the bench stops.
 
 Add a workload by adding a line to ``WORKLOADS`` (or call :func:`bench_workbook`).
@@ -48,10 +48,10 @@ from typing import Any
 
 import xlsxwriter
 
-from smm_sheets import plan as layout
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.params import make_parameters
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
+from smm_sheets.plan import WorkbookPlan, build
 
 TARGET_RATIO = 1.3
 
@@ -93,9 +93,9 @@ def generate(blueprint_id: str, params: dict[str, Any], path: str) -> dict[str, 
     t1 = time.perf_counter()
     parameters = make_parameters(**params, channel_names=loader.load_channel_names())
     t2 = time.perf_counter()
-    plan = layout.build(blueprint, parameters)
+    plan = build(blueprint, parameters)
     t3 = time.perf_counter()
-    render.render(plan, path)
+    xlsx.render(plan, path)
     t4 = time.perf_counter()
     return {
         "load": t1 - t0,
@@ -218,21 +218,21 @@ class _PatchedXlsxwriter:
         return getattr(xlsxwriter, attr)
 
 
-def record_render(plan: layout.WorkbookPlan, path: str) -> list:
-    """Run ``render.render(plan, path)`` with every xlsxwriter call logged; return the log."""
+def record_render(plan: WorkbookPlan, path: str) -> list:
+    """Run ``xlsx.render(plan, path)`` with every xlsxwriter call logged; return the log."""
     recorder = _Recorder()
-    saved = render.__dict__.get("xlsxwriter"), render.__dict__.get("Workbook")
-    render.xlsxwriter = _PatchedXlsxwriter(recorder)
+    saved = xlsx.__dict__.get("xlsxwriter"), xlsx.__dict__.get("Workbook")
+    xlsx.xlsxwriter = _PatchedXlsxwriter(recorder)
     if saved[1] is not None:
-        render.Workbook = recorder.workbook
+        xlsx.Workbook = recorder.workbook
     try:
-        render.render(plan, path)
+        xlsx.render(plan, path)
     finally:
-        render.xlsxwriter = saved[0]
+        xlsx.xlsxwriter = saved[0]
         if saved[1] is not None:
-            render.Workbook = saved[1]
+            xlsx.Workbook = saved[1]
     if not recorder.log:
-        raise RuntimeError("render.render made no xlsxwriter.Workbook the bench could see")
+        raise RuntimeError("xlsx.render made no xlsxwriter.Workbook the bench could see")
     return recorder.log
 
 
@@ -380,7 +380,7 @@ def bench_workbook(
         warmup: untimed runs of each first.
 
     Raises:
-        AssertionError: the replay does not write the same file as ``render.render``.
+        AssertionError: the replay does not write the same file as ``xlsx.render``.
     """
     with tempfile.TemporaryDirectory(prefix="smm-bench-") as folder:
         counter = iter(range(10**9))
@@ -397,9 +397,7 @@ def bench_workbook(
         first = generate(blueprint_id, params, reference)["generate"]
 
         # Record the xlsxwriter calls of the same plan, then replay them; all three files must agree.
-        plan = layout.build(
-            loader.load(blueprint_id), make_parameters(**params, channel_names=loader.load_channel_names())
-        )
+        plan = build(loader.load(blueprint_id), make_parameters(**params, channel_names=loader.load_channel_names()))
         recorded = fresh()
         log = record_render(plan, recorded)
         replay, _ = compile_replay(log)
@@ -445,11 +443,11 @@ def profile_workbook(blueprint_id: str, params: dict[str, Any], runs: int = 10, 
     parameters = make_parameters(**params, channel_names=loader.load_channel_names())
     out = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="smm-bench-") as folder:
-        plan = layout.build(blueprint, parameters)
+        plan = build(blueprint, parameters)
         for stage, action in (
             ("load", lambda i: loader.load(blueprint_id)),
-            ("build", lambda i: layout.build(blueprint, parameters)),
-            ("render", lambda i: render.render(plan, os.path.join(folder, f"p{i}.xlsx"))),
+            ("build", lambda i: build(blueprint, parameters)),
+            ("render", lambda i: xlsx.render(plan, os.path.join(folder, f"p{i}.xlsx"))),
         ):
             profiler = cProfile.Profile()
             profiler.enable()
@@ -538,9 +536,9 @@ def run_big_calendar(posts: int) -> dict[str, float]:
     )
     with tempfile.TemporaryDirectory(prefix="smm-bench-") as folder:
         t0 = time.perf_counter()
-        plan = layout.build(blueprint, params)
+        plan = build(blueprint, params)
         t1 = time.perf_counter()
-        render.render(plan, os.path.join(folder, "calendar.xlsx"))
+        xlsx.render(plan, os.path.join(folder, "calendar.xlsx"))
         t2 = time.perf_counter()
         size = os.path.getsize(os.path.join(folder, "calendar.xlsx"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

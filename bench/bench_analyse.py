@@ -57,12 +57,12 @@ for _folder in (REPO, REPO / "bench"):  # tests.libreoffice, and bench.py's big_
 import python_calamine
 import yaml
 
-from smm_sheets import plan as layout
 from smm_sheets.analyser.pipeline import analyse_file
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.params import Parameters, make_parameters
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
 from smm_sheets.generator.pipeline import generate_all
+from smm_sheets.plan import build
 
 SAMPLE_PARAMS = REPO / "samples" / "nordic-knitwear.yaml"
 RUNS = 9
@@ -103,7 +103,7 @@ def write_big_calendar(posts: int, path: Path) -> float:
         team=["Aino (owner)", "Mikko (copy and ads)", "Sara (photos and video)"],
         channel_names=loader.load_channel_names(),
     )
-    render.write(layout.build(big_calendar(posts), params), path, force=True)
+    xlsx.write(build(big_calendar(posts), params), path, force=True)
     return time.perf_counter() - started
 
 

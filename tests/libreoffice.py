@@ -473,9 +473,9 @@ def recalculate_plans(plans: dict, tmp_path_factory) -> dict:
     Returns:
         Case name -> (plan, generated workbook, the same recalculated by LibreOffice).
     """
-    from smm_sheets.generator import xlsx as render
+    from smm_sheets.generator import xlsx
 
     folder = tmp_path_factory.mktemp("generated")
-    generated = {name: render.write(plan, folder / f"{name}.xlsx") for name, plan in plans.items()}
+    generated = {name: xlsx.write(plan, folder / f"{name}.xlsx") for name, plan in plans.items()}
     out = recalculate_many(generated.values(), tmp_path_factory.mktemp("recalculated"))
     return {name: (plans[name], generated[name], path) for name, path in zip(generated, out)}

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from smm_sheets import __version__
 from smm_sheets.blueprint import loader
 from smm_sheets.cli import main
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
 from tests.helpers import ROOT
 
 
@@ -151,7 +151,7 @@ def test_a_failed_write_leaves_neither_a_partial_file_nor_the_old_one_damaged(tm
         Path(path).write_bytes(b"half a workbook")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(render, "render", crash)
+    monkeypatch.setattr(xlsx, "render", crash)
     code, _, err = run("generate", "budget", "-o", str(tmp_path), "--force")
     assert code == 2 and "No space left on device" in err
     assert target.read_bytes() == b"old"

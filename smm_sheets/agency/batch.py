@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smm_sheets import __version__
-from smm_sheets import plan as layout
 from smm_sheets.agency.clients import (
     ClientsTable,
     cell_text,
@@ -50,8 +49,9 @@ from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
 from smm_sheets.errors import FileError, InputError, ParameterError, SmmSheetsError
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
 from smm_sheets.generator.pipeline import with_sample_goals
+from smm_sheets.plan import build
 
 # --------------------------------------------------------------------------- the blueprints of a batch
 
@@ -185,12 +185,12 @@ def generate_client(job: Job) -> Result:
         for blueprint in blueprints:
             own = {option.id for option in blueprint.options}
             mine = dataclasses.replace(params, options={k: v for k, v in params.options.items() if k in own})
-            plans.append((layout.build(blueprint, mine), folder / f"{blueprint.id}.xlsx"))
+            plans.append((build(blueprint, mine), folder / f"{blueprint.id}.xlsx"))
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise FileError(f"cannot create {folder}: {error.strerror}") from None
-        render.write_all(plans, force=True)
+        xlsx.write_all(plans, force=True)
         files = tuple(
             FileEntry(
                 blueprint.id, blueprint.version, f"{job.slug}/{target.name}", _sha256(target), target.stat().st_size

@@ -25,7 +25,7 @@ from smm_sheets.agency.runner import Runner
 from smm_sheets.agency.state import MANIFEST_CSV
 from smm_sheets.analyser.report import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE
 from smm_sheets.errors import InputError, SmmSheetsError
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
 
 # (field, header, kind) of the summary's columns, in order.
 COLUMNS = (
@@ -269,7 +269,7 @@ def _write_xlsx(
                 {index[field]: ("sumif", index["currency"], currency, money[field]) for field in MONEY},
             )
         )
-    render.write_table(
+    xlsx.write_table(
         path,
         f"Portfolio of {batch_dir.resolve().name}",
         [(header, kind) for _, header, kind in COLUMNS],

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from smm_sheets import plan as layout
 from smm_sheets.analyser import reader
 from smm_sheets.analyser.cellmap import CellMap
 from smm_sheets.analyser.checks.blueprint import check_chains, check_report_rules
@@ -37,6 +36,7 @@ from smm_sheets.analyser.totals import compute_totals
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
 from smm_sheets.errors import InputError, SmmSheetsError
+from smm_sheets.plan import COMPUTE, CellSource, WorkbookPlan, build, meta_parameters
 from smm_sheets.sheetref import serial
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
@@ -115,7 +115,7 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
     book.inserted = inserted_rows(book)
     book.broken = formulas.broken | counting_formulas(book, book.inserted, formulas.broken)
     book.used_rows = used_rows(book)
-    book.computed = layout.build(blueprint, params, _FileSource(book))
+    book.computed = build(blueprint, params, _FileSource(book))
     findings: list[Finding] = [found for check in CHECKS for found in check(book)]
     facts, fact_cells = report_facts(book)
     return FileReport(
@@ -124,7 +124,7 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
         blueprint_version=blueprint.version,
         findings=findings,
         totals=compute_totals(blueprint, book.computed),
-        parameters=layout.meta_parameters(params, blueprint) | {"facts": facts},
+        parameters=meta_parameters(params, blueprint) | {"facts": facts},
         fact_cells=fact_cells,
         recognised_by=how,
         application=data.application,
@@ -164,20 +164,20 @@ CHECKS: tuple[Callable[[Workbook], Iterable[Finding]], ...] = (
 
 def _place(
     blueprint: Blueprint, params: Parameters, data: reader.WorkbookData
-) -> tuple[layout.WorkbookPlan, CellMap, set[str]]:
+) -> tuple[WorkbookPlan, CellMap, set[str]]:
     """The plan's formula text and placement, where its cells are in the file, and the tables
     of blank rows that were resized to the rows the file has."""
-    plan = layout.build(blueprint, params, values=False)
+    plan = build(blueprint, params, values=False)
     cells = CellMap(plan, data)
     longest = max((len(sheet.rows) for sheet in data.sheets.values()), default=0)
     grown = {block: min(count, max(longest, 1)) for block, count in _table_sizes(plan, cells).items()}
     if grown:  # people added (or removed) rows of a table of blank rows: they are its rows
-        plan = layout.build(sized_blueprint(blueprint, grown), params, values=False)
+        plan = build(sized_blueprint(blueprint, grown), params, values=False)
         cells = CellMap(plan, data)
     return plan, cells, set(grown)
 
 
-def _table_sizes(plan: layout.WorkbookPlan, cells: CellMap) -> dict[str, int]:
+def _table_sizes(plan: WorkbookPlan, cells: CellMap) -> dict[str, int]:
     """Tables of blank rows whose named columns now span more or fewer rows."""
     sizes: dict[str, int] = {}
     for placement in plan.items.values():
@@ -191,7 +191,7 @@ def _table_sizes(plan: layout.WorkbookPlan, cells: CellMap) -> dict[str, int]:
     return sizes
 
 
-class _FileSource(layout.CellSource):
+class _FileSource(CellSource):
     """The file's inputs and replaced formulas, by planned cell, for the recomputation."""
 
     def __init__(self, book: Workbook):
@@ -203,10 +203,10 @@ class _FileSource(layout.CellSource):
     def override(self, sheet: int, row: int, col: int) -> Any:
         state = self.book.broken.get((sheet, row, col))
         if state is None:
-            return layout.COMPUTE
+            return COMPUTE
         value = self.book.value(sheet, row, col)
         if state in (CHANGED, COUNTS_INSERTED) and value is None and not self.book.data.cached_values:
-            return layout.COMPUTE  # nothing saved to go by: the blueprint's formula stands in
+            return COMPUTE  # nothing saved to go by: the blueprint's formula stands in
         return _formula_value(value)
 
 

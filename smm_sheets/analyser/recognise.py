@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from smm_sheets import plan as layout
 from smm_sheets.analyser import reader
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.model import Blueprint, Table
 from smm_sheets.blueprint.params import Parameters, make_parameters
 from smm_sheets.errors import InputError, ParameterError
+from smm_sheets.plan import META_SHEET, expand
 from smm_sheets.plan.meta import decode_parameters, read_meta_rows
 
 _BUILTIN: dict[str, Blueprint] = {}
@@ -28,9 +28,9 @@ def recognise(data: reader.WorkbookData) -> tuple[Blueprint, Parameters, str]:
         blueprint = _builtin(meta["blueprint_id"], data)
         params, rows = _params_from_meta(meta, data)
         try:
-            layout.expand(blueprint, params)  # its options and language, checked here with the file named
+            expand(blueprint, params)  # its options and language, checked here with the file named
         except InputError as error:
-            raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: {error}") from None
+            raise InputError(f"{data.path}: damaged {META_SHEET} sheet: {error}") from None
         return sized_blueprint(blueprint, rows), params, "metadata"
     blueprint_id = data.properties.get("smm_blueprint_id")
     candidates = [_builtin(blueprint_id, data)] if blueprint_id else _all_builtin()
@@ -40,7 +40,7 @@ def recognise(data: reader.WorkbookData) -> tuple[Blueprint, Parameters, str]:
             return blueprint, params, "structure"
     expected = "; ".join(f"{bp.id} ({', '.join(bp.labels['en'][s.title] for s in bp.sheets)})" for bp in _all_builtin())
     raise InputError(
-        f"{data.path}: not a workbook made by smm-sheets: expected a hidden {layout.META_SHEET} sheet or the sheets of {expected}"
+        f"{data.path}: not a workbook made by smm-sheets: expected a hidden {META_SHEET} sheet or the sheets of {expected}"
     )
 
 
@@ -65,7 +65,7 @@ def _all_builtin() -> list[Blueprint]:
 
 def meta_sheet(data: reader.WorkbookData) -> dict[str, str] | None:
     """The key/value rows of the hidden ``_smm`` sheet, or None where the file has none."""
-    sheet = data.sheets.get(layout.META_SHEET)
+    sheet = data.sheets.get(META_SHEET)
     return None if sheet is None else read_meta_rows(sheet.rows)
 
 
@@ -73,9 +73,9 @@ def _params_from_meta(meta: dict[str, str], data: reader.WorkbookData) -> tuple[
     try:
         params, rows = decode_parameters(meta.get("parameters", ""))
     except ParameterError as error:
-        raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: {error}") from None
+        raise InputError(f"{data.path}: damaged {META_SHEET} sheet: {error}") from None
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise InputError(f"{data.path}: damaged {layout.META_SHEET} sheet: parameters unreadable ({error})") from None
+        raise InputError(f"{data.path}: damaged {META_SHEET} sheet: parameters unreadable ({error})") from None
     # A table is at most as long as the sheets are: the count cannot make work the file has not.
     longest = max((len(sheet.rows) for sheet in data.sheets.values()), default=0)
     return params, {table: min(count, longest) for table, count in rows.items()}

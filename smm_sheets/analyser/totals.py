@@ -11,13 +11,13 @@ from typing import Any
 import pandas as pd
 
 from smm_sheets import formula as fx
-from smm_sheets import plan as layout
 from smm_sheets.blueprint.model import Blueprint
+from smm_sheets.plan import WorkbookPlan
 
 _ROW_NAMES = {"months": "month", "lines": "line", "categories": "category", "channels": "channel"}
 
 
-def compute_totals(blueprint: Blueprint, plan: layout.WorkbookPlan) -> dict[str, Any]:
+def compute_totals(blueprint: Blueprint, plan: WorkbookPlan) -> dict[str, Any]:
     """The blueprint's figures (``report.totals`` and ``report.tables``), from the recomputed plan.
 
     Args:

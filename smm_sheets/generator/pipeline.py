@@ -11,12 +11,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from smm_sheets import plan as layout
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters, make_parameters
 from smm_sheets.errors import BlueprintError, FileError, InputError
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
+from smm_sheets.plan import build
 
 ALL = "all"
 
@@ -70,8 +70,8 @@ def generate(blueprint: Blueprint | str | Path, params: Parameters, out_dir: str
     """
     if not isinstance(blueprint, Blueprint):
         blueprint = loader.load(blueprint)
-    plan = layout.build(blueprint, with_sample_goals(params, [blueprint]))
-    return render.write(plan, Path(out_dir) / f"{blueprint.id}.xlsx", force=force)
+    plan = build(blueprint, with_sample_goals(params, [blueprint]))
+    return xlsx.write(plan, Path(out_dir) / f"{blueprint.id}.xlsx", force=force)
 
 
 def generate_all(params: Parameters, out_dir: str | Path, force: bool = False) -> list[Path]:
@@ -104,8 +104,8 @@ def generate_all(params: Parameters, out_dir: str | Path, force: bool = False) -
     for blueprint, target in zip(blueprints, targets):
         own = {option.id for option in blueprint.options}
         mine = dataclasses.replace(params, options={k: v for k, v in params.options.items() if k in own})
-        jobs.append((layout.build(blueprint, mine), target))
-    return render.write_all(jobs, force=force)
+        jobs.append((build(blueprint, mine), target))
+    return xlsx.write_all(jobs, force=force)
 
 
 def with_sample_goals(params: Parameters, blueprints: list[Blueprint]) -> Parameters:

@@ -15,7 +15,6 @@ import pytest
 from click.testing import CliRunner
 
 from smm_sheets import formula as fx
-from smm_sheets import plan as layout
 from smm_sheets.analyser import pipeline as A
 from smm_sheets.analyser import reader
 from smm_sheets.analyser.cellmap import parse_range
@@ -25,6 +24,7 @@ from smm_sheets.analyser.report import SCHEMA_VERSION
 from smm_sheets.blueprint import loader
 from smm_sheets.cli import main
 from smm_sheets.generator.pipeline import generate, generate_all
+from smm_sheets.plan import GRID_LABEL_COLUMNS, META_SHEET, WorkbookPlan, build
 from smm_sheets.sheetref import a1, column_letter
 from tests.conftest import params
 from tests.helpers import ROOT
@@ -46,11 +46,11 @@ def blank_set(tmp_path_factory) -> Path:
     return folder
 
 
-def _plan(blueprint_id: str, **overrides) -> layout.WorkbookPlan:
-    return layout.build(loader.load(blueprint_id), params(year=YEAR, **overrides), values=False)
+def _plan(blueprint_id: str, **overrides) -> WorkbookPlan:
+    return build(loader.load(blueprint_id), params(year=YEAR, **overrides), values=False)
 
 
-def _cell(plan: layout.WorkbookPlan, item: str, index: int = 0) -> tuple[str, int, int]:
+def _cell(plan: WorkbookPlan, item: str, index: int = 0) -> tuple[str, int, int]:
     """Sheet name, row and column of an item's ``index``-th cell in the plan."""
     placement = plan.items[item]
     _, row, col = placement.cells[index]
@@ -151,9 +151,9 @@ def test_blank_workbooks_have_no_findings_but_the_strategys_open_questions(blank
 def test_sample_totals_are_the_figures_the_workbook_shows(sample_set):
     budget = A.analyse_file(sample_set / "budget.xlsx")
     data = reader.read(sample_set / "budget.xlsx")
-    plan = layout.build(loader.load("budget"), params(sample=True, year=YEAR))
+    plan = build(loader.load("budget"), params(sample=True, year=YEAR))
     sheet, row, col = _cell(plan, "total_planned", 0)
-    year_col = layout.GRID_LABEL_COLUMNS + 12
+    year_col = GRID_LABEL_COLUMNS + 12
     assert budget.totals["planned"] == pytest.approx(data.sheets[sheet].value(row, year_col))
     sheet, row, _ = _cell(plan, "total_actual", 0)
     assert budget.totals["actual"] == pytest.approx(data.sheets[sheet].value(row, year_col))
@@ -271,7 +271,7 @@ def test_dates_outside_the_plan_and_end_before_start(blank_set):
 
 
 def test_formulas_overwritten_changed_or_wrapped(sample_set):
-    plan = layout.build(loader.load("budget"), params(sample=True, year=YEAR))
+    plan = build(loader.load("budget"), params(sample=True, year=YEAR))
     surplus = _cell(plan, "surplus", 1)
     total = _cell(plan, "total_planned", 0)
     variance = _cell(plan, "total_variance", 0)
@@ -298,7 +298,7 @@ def test_formulas_overwritten_changed_or_wrapped(sample_set):
 
 
 def test_a_constant_that_replaced_a_formula_feeds_the_totals(sample_set):
-    plan = layout.build(loader.load("budget"), params(sample=True, year=YEAR))
+    plan = build(loader.load("budget"), params(sample=True, year=YEAR))
     category = _cell(plan, "category_planned", 0)  # software, first month
 
     def edit(data):
@@ -313,7 +313,7 @@ def test_a_constant_that_replaced_a_formula_feeds_the_totals(sample_set):
 
 
 def test_a_stale_saved_value_is_found(sample_set):
-    plan = layout.build(loader.load("budget"), params(sample=True, year=YEAR))
+    plan = build(loader.load("budget"), params(sample=True, year=YEAR))
     total = _cell(plan, "total_actual", 0)
 
     def edit(data):
@@ -326,7 +326,7 @@ def test_a_stale_saved_value_is_found(sample_set):
 def test_a_saved_error_value_is_compared_and_quoted_as_before(sample_set):
     # The reader gives error cells as the evaluator's ExcelError; messages quote them as they did
     # when the reader had its own CellError type.
-    plan = layout.build(loader.load("budget"), params(sample=True, year=YEAR))
+    plan = build(loader.load("budget"), params(sample=True, year=YEAR))
     total = _cell(plan, "total_actual", 0)
     category = _cell(plan, "category_planned", 0)
 
@@ -357,7 +357,7 @@ def test_without_saved_values_figures_are_recomputed(sample_set, tmp_path):
 def test_a_workbook_without_its_metadata_is_recognised_by_its_sheets(sample_set, tmp_path):
     source = tmp_path / "calendar.xlsx"
     book = openpyxl.load_workbook(sample_set / "calendar.xlsx")
-    del book[layout.META_SHEET]
+    del book[META_SHEET]
     book.save(source)
     report = A.analyse_file(source)
     assert (report.blueprint_id, report.recognised_by) == ("calendar", "structure")
@@ -381,7 +381,7 @@ def test_a_spreadsheet_that_is_not_ours_is_one_line(tmp_path):
 def test_damaged_metadata_is_one_line(sample_set, tmp_path):
     path = tmp_path / "kpi-report.xlsx"
     book = openpyxl.load_workbook(sample_set / "kpi-report.xlsx")
-    sheet = book[layout.META_SHEET]
+    sheet = book[META_SHEET]
     for row in sheet.iter_rows():
         if row[0].value == "parameters":
             row[1].value = '{"company": '
@@ -548,7 +548,7 @@ def _save_edited(source: Path, target: Path, edit) -> Path:
 
 
 def test_a_deleted_line_is_reported_and_the_lines_below_stay_in_place(sample_set, tmp_path):
-    plan = layout.build(loader.load("budget"), params(sample=True, year=YEAR))
+    plan = build(loader.load("budget"), params(sample=True, year=YEAR))
     sheet_name, row, _ = _cell(plan, "planned", 12 * 2)  # the third line's January
     path = _save_edited(
         sample_set / "budget.xlsx", tmp_path / "budget.xlsx", lambda book: book[sheet_name].delete_rows(row + 1)
@@ -594,7 +594,7 @@ def test_posts_typed_below_the_table_are_reported(sample_set):
 def test_hostile_values_in_totals_and_dates_do_not_break_the_report(sample_set):
     from smm_sheets.analyser import report_text
 
-    plan = layout.build(loader.load("roadmap"), params(sample=True, year=YEAR))
+    plan = build(loader.load("roadmap"), params(sample=True, year=YEAR))
     start = _cell(plan, "start", 0)
 
     def edit(data):
@@ -610,7 +610,7 @@ def test_hostile_values_in_totals_and_dates_do_not_break_the_report(sample_set):
 def test_damaged_row_counts_are_one_line(sample_set, tmp_path, rows):
     path = tmp_path / "calendar.xlsx"
     book = openpyxl.load_workbook(sample_set / "calendar.xlsx")
-    for row in book[layout.META_SHEET].iter_rows():
+    for row in book[META_SHEET].iter_rows():
         if row[0].value == "parameters":
             values = json.loads(row[1].value)
             values["rows"] = json.loads(rows)
@@ -623,7 +623,7 @@ def test_damaged_row_counts_are_one_line(sample_set, tmp_path, rows):
 def test_a_huge_row_count_costs_only_the_rows_the_file_has(sample_set, tmp_path):
     path = tmp_path / "calendar.xlsx"
     book = openpyxl.load_workbook(sample_set / "calendar.xlsx")
-    for row in book[layout.META_SHEET].iter_rows():
+    for row in book[META_SHEET].iter_rows():
         if row[0].value == "parameters":
             values = json.loads(row[1].value)
             values["rows"] = {"posts": 1_000_000}
@@ -649,7 +649,7 @@ def test_a_date_cell_holding_a_plain_number_says_which_date_it_means(blank_set):
 def test_a_column_inserted_among_the_months_is_followed_by_the_header_dates(sample_set):
     plan = _plan("budget", sample=True)
     sheet_name = plan.sheets[plan.items["planned"].sheet].name
-    at = layout.GRID_LABEL_COLUMNS + 2  # before March
+    at = GRID_LABEL_COLUMNS + 2  # before March
 
     def insert_column(data):
         sheet = data.sheets[sheet_name]

@@ -3,7 +3,7 @@
 Each scenario generates a workbook (sample data, plan year 2031 so that no date check depends
 on today), has LibreOffice edit it as a person would (values typed, text where a number belongs,
 rows inserted, a formula overwritten; tests/libreoffice.py ``edit_many``), and analyses what
-LibreOffice saved. Findings are expected at cells computed from the plan (``layout.build``),
+LibreOffice saved. Findings are expected at cells computed from the plan (``build``),
 moved by the rows the scenario inserted; the totals must equal the values LibreOffice itself
 recalculated and saved (read back with openpyxl, ``data_only=True``).
 
@@ -30,11 +30,11 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from smm_sheets import plan as layout
 from smm_sheets.analyser.pipeline import analyse, analyse_file
 from smm_sheets.blueprint import loader
 from smm_sheets.errors import SmmSheetsError
 from smm_sheets.generator.pipeline import generate, with_sample_goals
+from smm_sheets.plan import build
 from smm_sheets.sheetref import a1
 from tests.conftest import params
 from tests.libreoffice import edit_many, soffice_uno  # noqa: F401 - the fixture
@@ -113,7 +113,7 @@ def cells_of(plan, name: str) -> list[tuple[dict, Where]]:
 
 def build_plan(blueprint_id: str, parameters):
     blueprint = loader.load(blueprint_id)
-    return layout.build(blueprint, with_sample_goals(parameters, [blueprint]))
+    return build(blueprint, with_sample_goals(parameters, [blueprint]))
 
 
 # --------------------------------------------------------------------------- scenarios

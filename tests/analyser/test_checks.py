@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smm_sheets import plan as layout
 from smm_sheets.analyser import pipeline as A
 from smm_sheets.analyser import reader, totals
 from smm_sheets.analyser.checks import CHANGED, OVERWRITTEN, Workbook, compare_formulas, counting_formulas
@@ -20,6 +19,7 @@ from smm_sheets.analyser.checks.workbook import used_rows
 from smm_sheets.analyser.findings import finding
 from smm_sheets.analyser.report import FileReport
 from smm_sheets.generator.pipeline import generate
+from smm_sheets.plan import build
 from tests.conftest import params
 from tests.helpers import ROOT
 
@@ -32,7 +32,7 @@ def budget(tmp_path_factory) -> Path:
 def _broken_budget(path: Path) -> tuple[reader.WorkbookData, tuple[int, int, int], tuple[int, int, int]]:
     """The budget with one formula replaced by a number and one changed; their planned cells."""
     data = reader.read(path)
-    plan = layout.build(*A.recognise(data)[:2], values=False)
+    plan = build(*A.recognise(data)[:2], values=False)
     cells = []
     for item, index in (("surplus", 0), ("total_planned", 0)):
         placement = plan.items[item]
@@ -78,7 +78,7 @@ def test_the_checks_only_read_the_book_and_their_order_is_the_reports(budget):
     book.inserted = inserted_rows(book)
     book.broken = formulas.broken | counting_formulas(book, book.inserted, formulas.broken)
     book.used_rows = used_rows(book)
-    book.computed = layout.build(book.plan.blueprint, parameters, A._FileSource(book))
+    book.computed = build(book.plan.blueprint, parameters, A._FileSource(book))
     broken = dict(book.broken)
     forward = {check: list(check(book)) for check in A.CHECKS}
     backward = {check: list(check(book)) for check in reversed(A.CHECKS)}

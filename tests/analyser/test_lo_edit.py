@@ -22,8 +22,8 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from smm_sheets import plan as layout
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
+from smm_sheets.plan import build
 from smm_sheets.sheetref import a1
 from tests.conftest import params
 from tests.libreoffice import LibreOfficeError, edit_many, soffice_uno  # noqa: F401 - the fixture
@@ -145,12 +145,12 @@ def test_shift_formula_moves_only_budget_references():
 
 @pytest.fixture(scope="module")
 def plan(budget):
-    return layout.build(budget, params(sample=True))
+    return build(budget, params(sample=True))
 
 
 @pytest.fixture(scope="module")
 def source(plan, tmp_path_factory):
-    return render.write(plan, tmp_path_factory.mktemp("generated") / "budget.xlsx")
+    return xlsx.write(plan, tmp_path_factory.mktemp("generated") / "budget.xlsx")
 
 
 def typed_actions(plan) -> list[dict]:

@@ -13,14 +13,14 @@ import openpyxl
 import pytest
 import yaml
 
-from smm_sheets import plan as layout
 from smm_sheets.blueprint import catalogs as catalog_files
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.params import make_parameters
 from smm_sheets.errors import BlueprintError, InputError
-from smm_sheets.generator import pipeline as generate
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
+from smm_sheets.generator.pipeline import with_sample_goals
 from smm_sheets.locale_data import LANGUAGES
+from smm_sheets.plan import build
 from tests.libreoffice import error_cells, formula_cells, pdf, recalculate_plans, same_value
 
 BLUEPRINTS = [path.stem for path in loader.builtin_blueprints()]
@@ -216,7 +216,7 @@ def test_a_missing_catalog_means_the_language_is_not_offered(catalog_copy):
     blueprint = loader.load("budget")
     assert "lv" not in blueprint.labels and "fi" in blueprint.labels
     with pytest.raises(InputError, match=r"no texts in language 'lv' \(languages: en, fi, mk, nb\)"):
-        layout.build(blueprint, make_parameters(language="lv"))
+        build(blueprint, make_parameters(language="lv"))
 
 
 def test_a_stray_catalog_is_refused(catalog_copy):
@@ -249,7 +249,7 @@ def test_sheet_names_are_legal_in_every_language(bp):
     blueprint = loader.load(bp)
     assert set(blueprint.labels) == set(LANGUAGES)
     for language in LANGUAGES:
-        plan = layout.build(blueprint, make_parameters(language=language, sample=True))
+        plan = build(blueprint, make_parameters(language=language, sample=True))
         names = [sheet.name for sheet in plan.sheets]
         for name in names:
             assert 1 <= len(name) <= 31 and not re.search(r"[\[\]:*?/\\']", name), (language, name)
@@ -257,11 +257,11 @@ def test_sheet_names_are_legal_in_every_language(bp):
 
 
 def _names(bp: str, language: str) -> list[str]:
-    return [sheet.name for sheet in layout.build(loader.load(bp), make_parameters(language=language)).sheets]
+    return [sheet.name for sheet in build(loader.load(bp), make_parameters(language=language)).sheets]
 
 
 def test_formulas_quote_sheet_names_with_spaces_and_cyrillic():
-    plan = layout.build(loader.load("roadmap"), make_parameters(language="mk", sample=True))
+    plan = build(loader.load("roadmap"), make_parameters(language="mk", sample=True))
     board = plan.sheets[1]
     initiatives = plan.sheets[0].name
     assert re.search(r"[\u0400-\u04FF]", initiatives), initiatives
@@ -274,7 +274,7 @@ def test_formulas_quote_sheet_names_with_spaces_and_cyrillic():
     )
     # A sheet name with a space, referred to from another sheet (Finnish: "Tehtävätaulu" <- "Aloitteet" is
     # one word; the strategy's "SMART-tavoitteet" and "Yrityksen yhteenveto" have formulas on the overview).
-    strategy = layout.build(loader.load("strategy"), make_parameters(language="fi", sample=True))
+    strategy = build(loader.load("strategy"), make_parameters(language="fi", sample=True))
     spaced = [sheet.name for sheet in strategy.sheets if " " in sheet.name]
     overview = [cell.formula for cell in strategy.sheets[0].cells.values() if cell.kind == "formula"]
     assert spaced and any(f"'{name}'!" in text for name in spaced for text in overview)
@@ -301,9 +301,7 @@ def _positions(plan) -> dict:
 def test_every_language_puts_everything_in_the_same_cells(bp, sample):
     """The analyser rebuilds a plan from the workbook's language: cells must not move with it."""
     blueprint = loader.load(bp)
-    plans = {
-        language: layout.build(blueprint, make_parameters(language=language, sample=sample)) for language in LANGUAGES
-    }
+    plans = {language: build(blueprint, make_parameters(language=language, sample=sample)) for language in LANGUAGES}
     english = _positions(plans["en"])
     for language in OTHERS:
         assert _positions(plans[language]) == english, language
@@ -323,19 +321,19 @@ def test_every_language_puts_everything_in_the_same_cells(bp, sample):
 
 
 def test_number_formats_follow_the_language():
-    finnish = layout.build(loader.load("budget"), make_parameters(language="fi", currency="EUR"))
+    finnish = build(loader.load("budget"), make_parameters(language="fi", currency="EUR"))
     formats = finnish.number_formats
     assert formats["money"] == '[$-40B]#,##0.00 "€";[Red]-#,##0.00 "€"'
     assert formats["date"] == "[$-40B]d.m.yyyy" and formats["header_month"] == "[$-40B]mmm yyyy"
     assert formats["percent"].startswith("[$-40B]")
-    norwegian = layout.build(loader.load("budget"), make_parameters(language="nb", currency="NOK")).number_formats
+    norwegian = build(loader.load("budget"), make_parameters(language="nb", currency="NOK")).number_formats
     assert norwegian["money"] == '[$-414]#,##0.00 "kr";[Red]-#,##0.00 "kr"' and norwegian["date"] == "[$-414]dd.mm.yyyy"
     assert (
-        layout.build(loader.load("budget"), make_parameters(language="mk", currency="MKD"))
+        build(loader.load("budget"), make_parameters(language="mk", currency="MKD"))
         .number_formats["money"]
         .endswith('"ден."')
     )
-    english = layout.build(loader.load("budget"), make_parameters(currency="USD")).number_formats
+    english = build(loader.load("budget"), make_parameters(currency="USD")).number_formats
     assert english["money"] == '"$"#,##0.00;[Red]-"$"#,##0.00' and english["date"] == "yyyy-mm-dd"
 
 
@@ -344,13 +342,13 @@ def test_number_formats_follow_the_language():
     [("en", "Jan 2027"), ("fi", "tammi 2027"), ("lv", "janv. 2027"), ("mk", "јан. 2027"), ("nb", "jan 2027")],
 )
 def test_month_names_in_texts_are_the_languages(language, first):
-    plan = layout.build(loader.load("budget"), make_parameters(language=language, year=2027, company="Acme"))
+    plan = build(loader.load("budget"), make_parameters(language=language, year=2027, company="Acme"))
     assert plan.sheets[0].cells[(1, 0)].value.startswith(f"Acme · {first} – ")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_weeks_start_on_monday(language):
-    plan = layout.build(loader.load("roadmap"), make_parameters(language=language, year=2027, start_month=5))
+    plan = build(loader.load("roadmap"), make_parameters(language=language, year=2027, start_month=5))
     weeks = sorted((key, cell.value) for key, cell in plan.sheets[0].cells.items() if cell.style.role == "header_week")
     assert len(weeks) == 53 and all(day.weekday() == 0 for _, day in weeks)
     assert weeks[0][1].isoformat() == "2027-04-26"  # 1 May 2027 is a Saturday
@@ -371,7 +369,7 @@ def test_an_unknown_language_is_one_line(language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_sample_goals_are_the_strategys_in_the_language(language):
-    params = generate.with_sample_goals(make_parameters(language=language, sample=True), [loader.load("strategy")])
+    params = with_sample_goals(make_parameters(language=language, sample=True), [loader.load("strategy")])
     assert params.goals[0] == raw_catalog(language)["strategy"]["sample.goal_name.1"]
     # The goals go into _smm as parameters: the analyser reads them back through the same checks.
     assert make_parameters(language=language, goals=list(params.goals)).goals == params.goals
@@ -380,8 +378,8 @@ def test_sample_goals_are_the_strategys_in_the_language(language):
 @pytest.mark.parametrize("language", OTHERS)
 def test_hostile_company_names_stay_text(language, tmp_path):
     hostile = '=HYPERLINK("http://x","y")'
-    plan = layout.build(loader.load("budget"), make_parameters(language=language, company=hostile))
-    path = render.write(plan, tmp_path / "b.xlsx")
+    plan = build(loader.load("budget"), make_parameters(language=language, company=hostile))
+    path = xlsx.write(plan, tmp_path / "b.xlsx")
     sheet = openpyxl.load_workbook(path).worksheets[0]
     assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith(hostile)
 
@@ -424,8 +422,8 @@ def recalculated(soffice, tmp_path_factory):
                     channels="instagram,facebook,tiktok",
                     year=2027,
                 )
-                plans[f"{bp}-{language}-{'sample' if sample else 'blank'}"] = layout.build(
-                    blueprint, generate.with_sample_goals(params, [blueprint])
+                plans[f"{bp}-{language}-{'sample' if sample else 'blank'}"] = build(
+                    blueprint, with_sample_goals(params, [blueprint])
                 )
     return recalculate_plans(plans, tmp_path_factory)
 
@@ -448,9 +446,9 @@ def test_libreoffice_agrees_in_every_language(recalculated, case):
 
 
 def test_libreoffice_shows_the_languages_months_and_decimal_comma(soffice, tmp_path):
-    plan = layout.build(loader.load("budget"), make_parameters(language="fi", sample=True, year=2027, company="Acme"))
+    plan = build(loader.load("budget"), make_parameters(language="fi", sample=True, year=2027, company="Acme"))
     shown = subprocess.run(
-        ["pdftotext", "-layout", str(pdf(render.write(plan, tmp_path / "b.xlsx"), tmp_path)), "-"],
+        ["pdftotext", "-layout", str(pdf(xlsx.write(plan, tmp_path / "b.xlsx"), tmp_path)), "-"],
         capture_output=True,
         text=True,
     ).stdout

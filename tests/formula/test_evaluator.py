@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smm_sheets import formula as fx
-from smm_sheets import plan as layout
 from smm_sheets.blueprint import loader
 from smm_sheets.formula.evaluator import COMPILED_CACHE_SIZE
+from smm_sheets.plan import build
 from tests.conftest import params
 from tests.formula.tree_walk import guarded_walk, walk
 
@@ -56,10 +56,10 @@ def test_building_a_plan_again_adds_no_compiled_forms():
     # Keyed by id(tree), the cache grew with every build (each build parses its templates anew).
     blueprint = loader.load("budget")
     fx.compiled.cache_clear()
-    layout.build(blueprint, params(sample=True))
+    build(blueprint, params(sample=True))
     size = fx.compiled.cache_info().currsize
     for _ in range(3):
-        layout.build(blueprint, params(sample=True))
+        build(blueprint, params(sample=True))
     assert 0 < size == fx.compiled.cache_info().currsize
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smm_sheets import plan as layout
+from smm_sheets.plan import GRID_LABEL_COLUMNS, build, fx
 from smm_sheets.sheetref import a1
 from tests.conftest import params
 
@@ -63,7 +63,7 @@ money = st.one_of(st.none(), st.floats(min_value=0, max_value=1e6, allow_nan=Fal
     rule=st.sampled_from(["signed", "positive", "none"]),
 )
 def test_carry_over_matches_a_plain_python_model(budget, planned, actual, rule):
-    plan = layout.build(
+    plan = build(
         with_ad_sample(budget, planned, actual), params(channels="instagram", sample=True, options={"carry_over": rule})
     )
     expected_available, expected_surplus = carry_model(planned, actual, rule)
@@ -88,7 +88,7 @@ def cell_formula(plan, name, **coords):
     [("signed", 'IF({b}="",0,{a}-{b})'), ("positive", 'IF({b}="",0,MAX(0,{a}-{b}))'), ("none", 'IF({b}="",0,{a}-{b})')],
 )
 def test_februarys_cell_shows_the_breakdown(budget, rule, surplus):
-    plan = layout.build(budget, params(options={"carry_over": rule}))
+    plan = build(budget, params(options={"carry_over": rule}))
     line = {"line": "advertising_instagram", "category": "advertising"}
     planned_feb = a1(*_cell(plan, "planned", month=1, **line))
     surplus_jan = a1(*_cell(plan, "surplus", month=0, **line))
@@ -107,16 +107,14 @@ def _cell(plan, name, **coords):
 
 
 def test_twelve_months_from_the_start_month(budget):
-    plan = layout.build(budget, params(year=2027, start_month=11))
-    header = [
-        plan.sheets[0].cells[(plan.sheets[0].repeat_rows[0], layout.GRID_LABEL_COLUMNS + m)].value for m in range(12)
-    ]
+    plan = build(budget, params(year=2027, start_month=11))
+    header = [plan.sheets[0].cells[(plan.sheets[0].repeat_rows[0], GRID_LABEL_COLUMNS + m)].value for m in range(12)]
     # Real dates (the 1st of each month), shown as "Nov 2027".
     assert header[0] == dt.date(2027, 11, 1) and header[2] == dt.date(2028, 1, 1) and header[-1] == dt.date(2028, 10, 1)
 
 
 def test_one_advertising_line_per_channel(budget):
-    plan = layout.build(budget, params(channels="tiktok,LinkedIn,Mastodon"))
+    plan = build(budget, params(channels="tiktok,LinkedIn,Mastodon"))
     lines = {dict(coords)["line"] for coords in values(plan, "available")}
     assert lines == {"advertising_tiktok", "advertising_linkedin", "advertising_mastodon"}
     labels = {cell.value for cell in plan.sheets[0].cells.values() if cell.kind == "text"}
@@ -124,7 +122,7 @@ def test_one_advertising_line_per_channel(budget):
 
 
 def test_sample_totals_add_up(budget):
-    plan = layout.build(budget, params(sample=True, channels="instagram,facebook,tiktok"))
+    plan = build(budget, params(sample=True, channels="instagram,facebook,tiktok"))
     planned = values(plan, "planned")
     actual = values(plan, "actual")
     for category in ("software", "advertising", "services", "assets"):
@@ -145,7 +143,7 @@ def test_sample_totals_add_up(budget):
 
 
 def test_the_sample_leaves_januarys_ad_budget_partly_unspent(budget):
-    plan = layout.build(budget, params(sample=True))
+    plan = build(budget, params(sample=True))
     line = {"line": "advertising_instagram", "category": "advertising"}
     planned = row_values(plan, "planned", **line)
     actual = row_values(plan, "actual", **line)
@@ -155,7 +153,7 @@ def test_the_sample_leaves_januarys_ad_budget_partly_unspent(budget):
 
 
 def test_a_blank_workbook_has_no_input_values_and_blank_shares(budget):
-    plan = layout.build(budget, params())
+    plan = build(budget, params())
     assert all(v is None for v in values(plan, "planned").values())
     assert all(v == 0 for v in values(plan, "total_planned").values())
     # No data yet: shares are blank, never #DIV/0!.
@@ -164,18 +162,18 @@ def test_a_blank_workbook_has_no_input_values_and_blank_shares(budget):
 
 def test_every_formula_has_a_cached_value_and_no_errors(budget):
     for sample in (False, True):
-        plan = layout.build(budget, params(sample=sample))
+        plan = build(budget, params(sample=sample))
         formulas = [cell for sheet in plan.sheets for cell in sheet.cells.values() if cell.kind == "formula"]
         assert len(formulas) > 300
         assert all(cell.formula and cell.value is not None for cell in formulas)
-        assert not any(isinstance(cell.value, type(layout.fx.DIV0)) for cell in formulas)
+        assert not any(isinstance(cell.value, type(fx.DIV0)) for cell in formulas)
 
 
 def test_unknown_option_is_an_input_error(budget):
     from smm_sheets.errors import InputError
 
     with pytest.raises(InputError, match="no option 'carry'"):
-        layout.build(budget, params(options={"carry": "signed"}))
+        build(budget, params(options={"carry": "signed"}))
 
 
 def test_a_reference_to_many_cells_where_one_is_expected_is_an_input_error(budget):
@@ -190,4 +188,4 @@ def test_a_reference_to_many_cells_where_one_is_expected_is_an_input_error(budge
     with pytest.raises(
         InputError, match=r"year_variance: \{planned\} means 48 cells here, where one value is expected"
     ):
-        layout.build(broken, params())
+        build(broken, params())

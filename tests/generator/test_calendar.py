@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from smm_sheets import formula as fx
-from smm_sheets import plan as layout
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.model import Table
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
+from smm_sheets.plan import build, expand
 from smm_sheets.sheetref import column_letter
 from tests.conftest import params, with_samples
 from tests.helpers import ROOT
@@ -43,12 +43,12 @@ def calendar():
 
 @pytest.fixture(scope="module")
 def sample_plan(calendar):
-    return layout.build(calendar, params(sample=True, channels=CHANNELS, team=TEAM))
+    return build(calendar, params(sample=True, channels=CHANNELS, team=TEAM))
 
 
 @pytest.fixture(scope="module")
 def blank_plan(calendar):
-    return layout.build(calendar, params(channels=CHANNELS, team=TEAM))
+    return build(calendar, params(channels=CHANNELS, team=TEAM))
 
 
 def column(plan, name):
@@ -168,7 +168,7 @@ def test_inputs_are_validated_and_formulas_locked(calendar, sample_plan):
 
 
 def test_dropdown_values(calendar):
-    x = layout.expand(calendar, params(channels="instagram,facebook,tiktok,Mastodon", team=TEAM))
+    x = expand(calendar, params(channels="instagram,facebook,tiktok,Mastodon", team=TEAM))
     assert x.lists["post_status"] == STATUSES
     assert x.lists["channels"] == ["Instagram", "Facebook", "TikTok", "Mastodon"]
     assert x.lists["team"] == TEAM
@@ -203,7 +203,7 @@ def test_the_sample_is_a_realistic_month(sample_plan):
 
 
 def test_sample_choices_come_from_their_lists(calendar, sample_plan):
-    x = layout.expand(calendar, sample_plan.params)
+    x = expand(calendar, sample_plan.params)
     for name, kind, list_id in POST_COLUMNS:
         if kind == "choice":
             values = {v for v in column(sample_plan, name) if v is not None}
@@ -212,7 +212,7 @@ def test_sample_choices_come_from_their_lists(calendar, sample_plan):
 
 @pytest.mark.parametrize(("year", "start_month"), [(2027, 1), (2026, 9), (2028, 2), (2030, 12)])
 def test_sample_dates_follow_the_plan_start(calendar, year, start_month):
-    plan = layout.build(calendar, params(sample=True, channels=CHANNELS, team=TEAM, year=year, start_month=start_month))
+    plan = build(calendar, params(sample=True, channels=CHANNELS, team=TEAM, year=year, start_month=start_month))
     dates = [r["post_date"] for r in posts(plan)]
     assert {(d.year, d.month) for d in dates} == {(year, start_month)}
     # ...so the summary's first month holds every post.
@@ -248,7 +248,7 @@ def test_caption_length_and_the_too_long_warning(calendar):
         post_channel=[c[0] for c in cases],
         caption=[c[1] for c in cases],
     )
-    plan = layout.build(blueprint, params(sample=True, channels="instagram,facebook,tiktok,x,Kylä-lehti", team=TEAM))
+    plan = build(blueprint, params(sample=True, channels="instagram,facebook,tiktok,x,Kylä-lehti", team=TEAM))
     lengths, limits = column(plan, "caption_length"), column(plan, "caption_limit_post")
     expected_limits = [2200.0, 2200.0, 2200.0, 63206.0, 4000.0, 280.0, 280.0, "", 2200.0]
     assert limits[: len(cases)] == expected_limits
@@ -300,7 +300,7 @@ def test_utm_link_edge_cases(calendar):
         post_channel=[0, 1, 2, 0, 1, None],
         campaign=campaigns + ["x"],
     )
-    plan = layout.build(blueprint, params(sample=True, channels="instagram,Kylä-lehti & Co.,x", team=TEAM))
+    plan = build(blueprint, params(sample=True, channels="instagram,Kylä-lehti & Co.,x", team=TEAM))
     names = ["Instagram", "Kylä-lehti & Co.", "X", "Instagram", "Kylä-lehti & Co.", None]
     links = column(plan, "utm_link")[:6]
     assert links == [
@@ -313,7 +313,7 @@ def test_utm_link_edge_cases(calendar):
     assert links[1].endswith("utm_source=kylä-lehti-%26-co.&utm_medium=social&utm_campaign=big-sale")
     assert links[3].endswith("&utm_campaign=talvi-%231")
     assert links[5] == ""  # no channel, no link
-    no_site = layout.build(with_samples(calendar, base_url=None), params(sample=True, channels=CHANNELS, team=TEAM))
+    no_site = build(with_samples(calendar, base_url=None), params(sample=True, channels=CHANNELS, team=TEAM))
     assert set(column(no_site, "utm_link")) == {""}
 
 
@@ -384,7 +384,7 @@ def test_summary_counts_posts_across_the_year(calendar):
         post_status=statuses,
         caption=[f"Post {i}" for i in offsets],
     )
-    plan = layout.build(blueprint, params(sample=True, channels=CHANNELS, team=TEAM, year=2026, start_month=9))
+    plan = build(blueprint, params(sample=True, channels=CHANNELS, team=TEAM, year=2026, start_month=9))
     by_status, by_month = check_summary(plan)
     assert sum(by_month.values()) == 7  # the posts before and after the plan's twelve months are not counted
     assert by_month["facebook", 1] == 2 and by_status["facebook", 1, "Scheduled"] == 1
@@ -431,8 +431,8 @@ def test_text_stays_text_and_formula_cells_are_locked(calendar, tmp_path):
         post_date=[0, 1, 2],
         post_channel=[0, 1, 2],
     )
-    plan = layout.build(blueprint, params(sample=True, channels=CHANNELS, team=["=1+1", "+Bo"]))
-    path = render.write(plan, tmp_path / "calendar.xlsx")
+    plan = build(blueprint, params(sample=True, channels=CHANNELS, team=["=1+1", "+Bo"]))
+    path = xlsx.write(plan, tmp_path / "calendar.xlsx")
     book = openpyxl.load_workbook(path)
     ws = book["Calendar"]
     caption_col = plan.items["caption"].cells[0][2] + 1
@@ -468,7 +468,7 @@ LO_CASES = {
 @pytest.fixture(scope="module")
 def recalculated(soffice, calendar, tmp_path_factory):
     """Case -> (generated, recalculated by LibreOffice), all in one LibreOffice start."""
-    plans = {name: layout.build(calendar, params(**values)) for name, values in LO_CASES.items()}
+    plans = {name: build(calendar, params(**values)) for name, values in LO_CASES.items()}
     return {name: (generated, out) for name, (_, generated, out) in recalculate_plans(plans, tmp_path_factory).items()}
 
 

@@ -17,9 +17,9 @@ import openpyxl
 import pytest
 
 from smm_sheets import formula as fx
-from smm_sheets import plan as layout
 from smm_sheets.blueprint import loader
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
+from smm_sheets.plan import build
 from smm_sheets.sheetref import a1, column_letter
 from tests.conftest import params
 from tests.libreoffice import error_cells, formula_cells, recalculate_plans
@@ -58,7 +58,7 @@ def blueprint():
 
 @pytest.fixture(scope="module")
 def sample_plan(blueprint):
-    plan = layout.build(blueprint, params(sample=True, channels=SAMPLE_CHANNELS))
+    plan = build(blueprint, params(sample=True, channels=SAMPLE_CHANNELS))
     if value(plan, "followers", channel="instagram", month=0) is None:
         pytest.skip("the engine does not fill grid samples given per channel (sample: {channel_id: [...]}) yet")
     return plan
@@ -66,7 +66,7 @@ def sample_plan(blueprint):
 
 @pytest.fixture(scope="module")
 def blank_plan(blueprint):
-    return layout.build(blueprint, params(channels=SAMPLE_CHANNELS))
+    return build(blueprint, params(channels=SAMPLE_CHANNELS))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -182,7 +182,7 @@ EDGE_CHANNELS = "instagram,x,mastodon,Kylä-lehti"
 
 @pytest.fixture(scope="module")
 def edge_plan(blueprint):
-    plan = layout.build(with_samples(blueprint, EDGE), params(sample=True, channels=EDGE_CHANNELS))
+    plan = build(with_samples(blueprint, EDGE), params(sample=True, channels=EDGE_CHANNELS))
     if value(plan, "followers", channel="instagram", month=0) is None:
         pytest.skip("the engine does not fill grid samples given per channel (sample: {channel_id: [...]}) yet")
     return plan
@@ -259,7 +259,7 @@ def test_kpis_are_protected_formulas_next_to_their_definitions(blank_plan):
 
 
 def test_metrics_a_platform_does_not_report_are_greyed_not_dropped(blueprint):
-    plan = layout.build(blueprint, params(channels="instagram,facebook,tiktok,linkedin,x,mastodon,Kylä-lehti"))
+    plan = build(blueprint, params(channels="instagram,facebook,tiktok,linkedin,x,mastodon,Kylä-lehti"))
     channels = [c.id for c in plan.params.channels]
     greyed_somewhere = set()
     for name in METRICS:
@@ -465,7 +465,7 @@ def test_status_of_the_sample_months(sample_plan, blueprint):
 
 @pytest.mark.parametrize("channels", ["instagram", SAMPLE_CHANNELS, "instagram,linkedin,Mastodon,Kylä-lehti"])
 def test_one_trend_chart_per_channel(blueprint, channels):
-    plan = layout.build(blueprint, params(channels=channels))
+    plan = build(blueprint, params(channels=channels))
     sheet = sheet_of(plan, "er_impressions")
     names = [c.name for c in plan.params.channels]
     assert [chart.title for chart in sheet.charts] == [f"KPI trend – {n}" for n in names]
@@ -484,8 +484,8 @@ def test_one_trend_chart_per_channel(blueprint, channels):
 
 def test_written_workbook_protects_formulas_and_keeps_user_text_as_text(blueprint, tmp_path):
     company = '=HYPERLINK("http://x","y")'
-    plan = layout.build(blueprint, params(company=company, sample=True, channels=SAMPLE_CHANNELS))
-    path = render.write(plan, tmp_path / "kpi-report.xlsx")
+    plan = build(blueprint, params(company=company, sample=True, channels=SAMPLE_CHANNELS))
+    path = xlsx.write(plan, tmp_path / "kpi-report.xlsx")
     book = openpyxl.load_workbook(path)
     kpis, metrics = book["KPIs"], book["Metrics"]
     assert kpis.protection.sheet and metrics.protection.sheet
@@ -501,9 +501,9 @@ def test_written_workbook_protects_formulas_and_keeps_user_text_as_text(blueprin
 
 
 CASES = {
-    "blank": lambda bp: layout.build(bp, params(channels=SAMPLE_CHANNELS)),
-    "sample": lambda bp: layout.build(bp, params(sample=True, channels=SAMPLE_CHANNELS)),
-    "awkward": lambda bp: layout.build(with_samples(bp, EDGE), params(sample=True, channels=EDGE_CHANNELS)),
+    "blank": lambda bp: build(bp, params(channels=SAMPLE_CHANNELS)),
+    "sample": lambda bp: build(bp, params(sample=True, channels=SAMPLE_CHANNELS)),
+    "awkward": lambda bp: build(with_samples(bp, EDGE), params(sample=True, channels=EDGE_CHANNELS)),
 }
 
 

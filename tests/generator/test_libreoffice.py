@@ -20,11 +20,11 @@ import pytest
 import xlsxwriter
 import yaml
 
-from smm_sheets import plan as layout
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.params import make_parameters
-from smm_sheets.generator import pipeline as generate
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
+from smm_sheets.generator.pipeline import with_sample_goals
+from smm_sheets.plan import build
 from tests.helpers import ROOT
 from tests.libreoffice import error_cells, formula_cells, recalculate, recalculate_many, same_value
 
@@ -91,8 +91,8 @@ ERROR_TEXT = ("#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NUM!", "#NULL!"
 def _generate(name: str, folder: Path) -> Path:
     params = make_parameters(channel_names=loader.load_channel_names(), **CASES[name])
     blueprint = loader.load(BLUEPRINTS.get(name, "budget"))
-    plan = layout.build(blueprint, generate.with_sample_goals(params, [blueprint]))
-    return render.write(plan, folder / f"{name}.xlsx", force=True)
+    plan = build(blueprint, with_sample_goals(params, [blueprint]))
+    return xlsx.write(plan, folder / f"{name}.xlsx", force=True)
 
 
 @pytest.fixture(scope="module")

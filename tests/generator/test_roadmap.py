@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from smm_sheets import plan as layout
 from smm_sheets.blueprint import loader
+from smm_sheets.plan import build, expand
 from smm_sheets.sheetref import column_letter
 from tests.conftest import params, with_samples
 
@@ -29,12 +29,12 @@ def test_value_vs_complexity_quadrants(roadmap):
     blueprint = with_samples(
         roadmap, value=[p[0] for p in pairs], complexity=[p[1] for p in pairs], initiative=[f"i{i}" for i in range(10)]
     )
-    quadrants = column(layout.build(blueprint, params(sample=True)), "quadrant")[: len(pairs)]
+    quadrants = column(build(blueprint, params(sample=True)), "quadrant")[: len(pairs)]
     assert quadrants == ["Quick win"] * 2 + ["Major project"] * 2 + ["Fill-in"] * 2 + ["Thankless task"] * 2 + ["", ""]
 
 
 def test_duration_counts_both_ends(roadmap):
-    plan = layout.build(roadmap, params(sample=True, year=2027))
+    plan = build(roadmap, params(sample=True, year=2027))
     starts, ends, days = column(plan, "start")[:5], column(plan, "end")[:5], column(plan, "duration")[:5]
     assert starts[0] == dt.date(2027, 1, 1) and ends[0] == dt.date(2027, 1, 7)
     assert days == [float((e - s).days + 1) for s, e in zip(starts, ends)]
@@ -42,17 +42,17 @@ def test_duration_counts_both_ends(roadmap):
 
 
 def test_overdue_flags_unfinished_initiatives_past_their_end(roadmap):
-    past = layout.build(roadmap, params(sample=True, year=2020))
+    past = build(roadmap, params(sample=True, year=2020))
     statuses = column(past, "status")[:5]
     flags = column(past, "overdue")[:5]
     assert flags == ["" if status == "Done" else "Overdue" for status in statuses]
     assert "Done" in statuses and flags.count("Overdue") == 4
-    future = layout.build(roadmap, params(sample=True, year=dt.date.today().year + 2))
+    future = build(roadmap, params(sample=True, year=dt.date.today().year + 2))
     assert set(column(future, "overdue")) == {""}
 
 
 def test_the_seeds_worked_example_is_the_sample(roadmap):
-    plan = layout.build(roadmap, params(sample=True, goals=["Double the German Instagram audience in six months"]))
+    plan = build(roadmap, params(sample=True, goals=["Double the German Instagram audience in six months"]))
     initiatives = [v for v in column(plan, "initiative") if v]
     assert len(initiatives) == 5 and "German" in initiatives[0]
     assert set(column(plan, "goal")[:5]) == {"Double the German Instagram audience in six months"}
@@ -60,8 +60,8 @@ def test_the_seeds_worked_example_is_the_sample(roadmap):
 
 
 def test_status_uses_the_seeds_workflow_and_dropdowns_agree(roadmap):
-    plan = layout.build(roadmap, params(team=["Aino", "Mikko"], goals=["Grow", "Sell"]))
-    x = layout.expand(roadmap, params(team=["Aino", "Mikko"], goals=["Grow", "Sell"]))
+    plan = build(roadmap, params(team=["Aino", "Mikko"], goals=["Grow", "Sell"]))
+    x = expand(roadmap, params(team=["Aino", "Mikko"], goals=["Grow", "Sell"]))
     assert x.lists["workflow"] == ["Backlog", "Next", "In progress", "Waiting", "Review", "Done"]
     assert x.lists["team"] == ["Aino", "Mikko"] and x.lists["goals"] == ["Grow", "Sell"]
     sources = {
@@ -74,12 +74,12 @@ def test_status_uses_the_seeds_workflow_and_dropdowns_agree(roadmap):
 
 
 def test_a_blank_roadmap_leaves_room_for_goals_typed_later(roadmap):
-    plan = layout.build(roadmap, params())
+    plan = build(roadmap, params())
     assert plan.names["list_goals"].endswith("$A$2:$A$21")
 
 
 def test_timeline_has_a_column_per_week_drawn_from_start_and_end(roadmap):
-    plan = layout.build(roadmap, params(year=2027, start_month=3))
+    plan = build(roadmap, params(year=2027, start_month=3))
     sheet = plan.sheets[0]
     weeks = sorted((col, cell.value) for (row, col), cell in sheet.cells.items() if cell.style.role == "header_week")
     assert len(weeks) == 53
@@ -99,10 +99,10 @@ def test_timeline_has_a_column_per_week_drawn_from_start_and_end(roadmap):
 
 
 def test_task_board_counts_per_status_and_owner(roadmap):
-    plan = layout.build(roadmap, params(sample=True, team=["Aino", "Mikko", "Sara"], year=dt.date.today().year + 2))
+    plan = build(roadmap, params(sample=True, team=["Aino", "Mikko", "Sara"], year=dt.date.today().year + 2))
     statuses = [s for s in column(plan, "task_status") if s]
     owners = [o for o, s in zip(column(plan, "task_owner"), column(plan, "task_status")) if s]
-    x = layout.expand(roadmap, params(team=["Aino", "Mikko", "Sara"]))
+    x = expand(roadmap, params(team=["Aino", "Mikko", "Sara"]))
     assert column(plan, "tasks_by_status") == [float(statuses.count(s)) for s in x.lists["workflow"]]
     assert column(plan, "tasks_by_status.total") == [float(len(statuses))]
     assert column(plan, "tasks_by_owner") == [float(owners.count(p)) for p in ["Aino", "Mikko", "Sara"]]
@@ -115,7 +115,7 @@ def test_task_board_counts_per_status_and_owner(roadmap):
 
 def test_people_whose_names_look_like_operators_are_counted(roadmap):
     team = ["=1+1", "<Ann", "Bo*", "Bob", "A~B", "?"]
-    plan = layout.build(roadmap, params(sample=True, team=team, year=dt.date.today().year + 2))
+    plan = build(roadmap, params(sample=True, team=team, year=dt.date.today().year + 2))
     owners = [o for o, s in zip(column(plan, "task_owner"), column(plan, "task_status")) if s]
     assert column(plan, "tasks_by_owner") == [float(owners.count(p)) for p in team]
     assert sum(column(plan, "tasks_by_owner")) == len(owners) > 0

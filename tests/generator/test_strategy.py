@@ -16,11 +16,11 @@ import openpyxl
 import pytest
 import yaml
 
-from smm_sheets import plan as layout
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.model import Form
-from smm_sheets.generator import pipeline as generate
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
+from smm_sheets.generator.pipeline import with_sample_goals
+from smm_sheets.plan import build, expand
 from tests.conftest import params, with_samples
 from tests.helpers import ROOT
 from tests.libreoffice import error_cells, formula_cells, recalculate_plans, same_value
@@ -198,12 +198,12 @@ def strategy():
 
 @pytest.fixture(scope="module")
 def sample_plan(strategy):
-    return layout.build(strategy, params(**NORDIC, sample=True))
+    return build(strategy, params(**NORDIC, sample=True))
 
 
 @pytest.fixture(scope="module")
 def blank_plan(strategy):
-    return layout.build(strategy, params(**NORDIC))
+    return build(strategy, params(**NORDIC))
 
 
 def values(plan, name: str) -> list[Any]:
@@ -248,7 +248,7 @@ def test_mission_shows_the_seeds_example_missions(blank_plan):
 
 def test_buyer_personas_have_every_field_the_seed_lists(strategy, blank_plan):
     forms = {block.id: block for sheet in strategy.sheets for block in sheet.blocks}
-    x = layout.expand(strategy, params())
+    x = expand(strategy, params())
     for form_id in ("persona_1", "persona_2"):
         assert [x.text(q.label) for q in forms[form_id].questions] == PERSONA_FIELDS
     assert all(q.required for q in forms["persona_1"].questions)
@@ -281,7 +281,7 @@ def test_competitor_records_have_channel_statistics_and_a_swot_each(strategy):
 
 
 def test_the_eight_goal_types_come_with_their_metrics_even_when_blank(strategy, blank_plan):
-    x = layout.expand(strategy, params())
+    x = expand(strategy, params())
     assert x.lists["goal_types"] == GOAL_TYPES
     assert values(blank_plan, "type_name") == GOAL_TYPES
     metrics = values(blank_plan, "type_metrics")
@@ -302,7 +302,7 @@ def test_goal_type_metrics_lookup(strategy, sample_plan):
     assert found == [metrics[t] if t else "" for t in types]
     # Every type, by text, finds its own metrics; a blank type shows nothing.
     patched = with_samples(strategy, goal_type=list(range(8)) + [None], goal_name=[f"g{i}" for i in range(9)])
-    plan = layout.build(patched, params(sample=True))
+    plan = build(patched, params(sample=True))
     assert values(plan, "goal_metrics")[:9] == [metrics[t] for t in GOAL_TYPES] + [""]
 
 
@@ -346,13 +346,13 @@ def test_initiatives_belong_to_the_goals_and_the_worked_example_is_shown(strateg
 
 
 def test_the_strategys_goals_feed_the_other_workbooks(strategy):
-    goals = generate.with_sample_goals(params(sample=True), [strategy]).goals
+    goals = with_sample_goals(params(sample=True), [strategy]).goals
     assert goals[0] == "Double the German Instagram audience in six months" and len(goals) == 4
 
 
 def test_people_wear_several_hats(strategy):
     team = ["Aino (owner)", "Mikko (copy and ads)", "Sara (photos and video)"]
-    plan = layout.build(strategy, params(sample=True, team=team))
+    plan = build(strategy, params(sample=True, team=team))
     people = values(plan, "role_person")
     hours = values(plan, "role_hours")
     assert len(people) == 7 and values(plan, "role_question")[0] == "Who is the boss?"
@@ -360,7 +360,7 @@ def test_people_wear_several_hats(strategy):
     assert values(plan, "member_hours") == [sum(h for p2, h in zip(people, hours) if p2 == p) for p in team]
     assert max(values(plan, "member_hats")) > 1  # somebody wears several hats
     # Names that read like criteria or formulas are compared as plain text.
-    hostile = layout.build(strategy, params(sample=True, team=HOSTILE_TEAM))
+    hostile = build(strategy, params(sample=True, team=HOSTILE_TEAM))
     people = values(hostile, "role_person")
     assert values(hostile, "member_hats") == [float(people.count(p)) for p in HOSTILE_TEAM]
     assert sum(values(hostile, "member_hats")) == 7
@@ -371,16 +371,16 @@ def test_channel_plan_and_biggest_ad_budget(strategy, sample_plan):
     assert values(sample_plan, "ch_ad_share.total") == [pytest.approx(1.0)]
     assert value(sample_plan, "channels_biggest") == "Instagram"
     shares = with_samples(strategy, ch_ad_share=[0.2, 0.5, 0.3])
-    assert value(layout.build(shares, params(**NORDIC, sample=True)), "channels_biggest") == "Facebook"
-    assert value(layout.build(strategy, params(sample=True, channels="tiktok")), "channels_biggest") == "TikTok"
-    assert value(layout.build(strategy, params(channels="tiktok")), "channels_biggest") == ""
+    assert value(build(shares, params(**NORDIC, sample=True)), "channels_biggest") == "Facebook"
+    assert value(build(strategy, params(sample=True, channels="tiktok")), "channels_biggest") == "TikTok"
+    assert value(build(strategy, params(channels="tiktok")), "channels_biggest") == ""
 
 
 # --------------------------------------------------------------------------- readiness and crisis
 
 
 def test_readiness_checklist_has_the_six_questions_of_the_seed(strategy, blank_plan):
-    x = layout.expand(strategy, params())
+    x = expand(strategy, params())
     fields = strategy.fields()
     labels = [x.text(fields[i].label) for i in READINESS_IDS]
     assert labels == [f"{n}. {q}" for n, q in enumerate(READINESS, start=1)]
@@ -400,7 +400,7 @@ def test_readiness_checklist_has_the_six_questions_of_the_seed(strategy, blank_p
 )
 def test_readiness_score_counts_yes_answers(strategy, answers, score, verdict):
     blueprint = with_samples(strategy, **dict(zip(READINESS_IDS, answers)))
-    plan = layout.build(blueprint, params(sample=True))
+    plan = build(blueprint, params(sample=True))
     shown = [value(plan, i) for i in READINESS_IDS]
     assert shown == [None if a is None else ("Yes", "No")[a] for a in answers]
     assert value(plan, "ready_score") == score == shown.count("Yes")
@@ -478,7 +478,7 @@ def test_completeness_of_the_sample_counts_answered_over_required(sample_plan):
 @pytest.mark.parametrize("channels", ["instagram", "instagram,facebook,tiktok,linkedin,Mastodon"])
 def test_completeness_with_one_or_many_channels(strategy, channels):
     """One channel makes one-cell columns; more channels than sample rows leave rows unanswered."""
-    plan = layout.build(strategy, params(sample=True, channels=channels))
+    plan = build(strategy, params(sample=True, channels=channels))
     counts = check_completeness(plan)
     n = len(channels.split(","))
     assert counts["channels"] == (3 + 5 * min(n, 3), 3 + 5 * n)
@@ -494,7 +494,7 @@ def test_partly_answered_sections(strategy):
         goal_target=None,
         goal_deadline=[None, None, None, 200],
     )
-    plan = layout.build(blueprint, params(**NORDIC, sample=True))
+    plan = build(blueprint, params(**NORDIC, sample=True))
     counts = check_completeness(plan)
     assert counts["company"] == (5, 6) and counts["swot"] == (3, 4) and counts["people"] == (3, 7)
     assert counts["channels"] == (16, 18) and counts["goals"] == (8, 9)
@@ -502,7 +502,7 @@ def test_partly_answered_sections(strategy):
 
 def test_completeness_hints_state_the_required_counts(strategy, blank_plan):
     counts = required_answers(blank_plan)
-    x = layout.expand(strategy, params())
+    x = expand(strategy, params())
     fields = strategy.fields()
     for sheet_id, (_, required) in counts.items():
         hint = x.text(fields[f"done_{sheet_id}"].hint)
@@ -547,8 +547,8 @@ def test_inputs_are_typed_and_validated(sample_plan):
 
 def test_user_text_is_never_a_formula(strategy, tmp_path):
     company = '=HYPERLINK("http://x","y")'
-    plan = layout.build(strategy, params(company=company, sample=True, team=HOSTILE_TEAM, channels="tiktok,Mastodon"))
-    path = render.write(plan, tmp_path / "strategy.xlsx")
+    plan = build(strategy, params(company=company, sample=True, team=HOSTILE_TEAM, channels="tiktok,Mastodon"))
+    path = xlsx.write(plan, tmp_path / "strategy.xlsx")
     book = openpyxl.load_workbook(path)
     formulas = 0
     for sheet in plan.sheets:
@@ -588,7 +588,7 @@ CASES: dict[str, dict[str, Any]] = {
 def recalculated(soffice, strategy, tmp_path_factory) -> dict[str, tuple[Any, Path, Path]]:
     """Case -> (plan, generated workbook, the same recalculated by LibreOffice); one soffice run."""
     return recalculate_plans(
-        {name: layout.build(strategy, params(**values_)) for name, values_ in CASES.items()}, tmp_path_factory
+        {name: build(strategy, params(**values_)) for name, values_ in CASES.items()}, tmp_path_factory
     )
 
 

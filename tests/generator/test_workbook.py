@@ -9,16 +9,16 @@ import openpyxl
 import pytest
 
 from smm_sheets import __version__
-from smm_sheets import plan as layout
-from smm_sheets.generator import xlsx as render
+from smm_sheets.generator import xlsx
+from smm_sheets.plan import META_SHEET, build
 from tests.conftest import params
 
 
 @pytest.fixture(scope="module")
 def sample_file(budget, tmp_path_factory):
     path = tmp_path_factory.mktemp("wb") / "budget.xlsx"
-    plan = layout.build(budget, params(sample=True, channels="instagram,facebook,tiktok"))
-    render.write(plan, path)
+    plan = build(budget, params(sample=True, channels="instagram,facebook,tiktok"))
+    xlsx.write(plan, path)
     return plan, path
 
 
@@ -79,7 +79,7 @@ def test_blueprint_and_generator_are_recorded(sample_file):
     assert props["smm_blueprint_id"] == "budget"
     assert props["smm_blueprint_version"] == "1.0"
     assert props["smm_generator_version"] == __version__
-    meta = book[layout.META_SHEET]
+    meta = book[META_SHEET]
     assert meta.sheet_state == "hidden"
     pairs = {row[0]: row[1] for row in meta.iter_rows(min_row=2, max_row=14, values_only=True)}
     assert pairs["blueprint_id"] == "budget" and pairs["generator_version"] == __version__
@@ -110,7 +110,7 @@ HOSTILE = ['=HYPERLINK("http://x","y")', "+1 Agency", "-2+3", "@SUM(1)", "=1+1"]
 @pytest.mark.parametrize("company", HOSTILE)
 def test_user_text_stays_text(budget, tmp_path, company):
     path = tmp_path / "budget.xlsx"
-    render.write(layout.build(budget, params(company=company, team=[company, "Bo"])), path)
+    xlsx.write(build(budget, params(company=company, team=[company, "Bo"])), path)
     with zipfile.ZipFile(path) as archive:
         sheets = [archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
         # Strings are inline (constant_memory mode) or shared.
@@ -121,7 +121,7 @@ def test_user_text_stays_text(budget, tmp_path, company):
     escaped = company.replace("&", "&amp;").replace('"', "&quot;")
     assert escaped in strings or company in strings
     book = openpyxl.load_workbook(path)
-    meta = book[layout.META_SHEET]
+    meta = book[META_SHEET]
     company_row = next(row for row in meta.iter_rows(values_only=True) if row[0] == "company")
     assert company_row[1] == company
 

@@ -8,14 +8,15 @@ import os
 
 import pytest
 
-from smm_sheets import plan as layout
+from smm_sheets import formula
 from smm_sheets.blueprint import loader
-from smm_sheets.plan import compute, place, resolve
+from smm_sheets.plan import build, compute, place, resolve
 from tests.conftest import params
 
 
 def _cache_sizes() -> dict[str, int]:
     return {
+        "compiled formulas": formula.compiled.cache_info().currsize,
         "function_arguments": compute.function_arguments.cache_info().currsize,
         "a1": resolve._a1.cache_info().currsize,
         "sum_tree": place.sum_tree.cache_info().currsize,
@@ -33,10 +34,10 @@ def test_two_hundred_builds_keep_caches_and_memory_flat():
     budget = loader.load("budget")
     parameters = params(sample=True, channels="instagram,facebook,tiktok")
     sizes = rss = objects = None
-    for build in range(1, 201):
-        plan = layout.build(budget, parameters)
+    for count in range(1, 201):
+        plan = build(budget, parameters)
         assert plan.evaluator is not None
-        if build == 20:
+        if count == 20:
             gc.collect()
             sizes, rss, objects = _cache_sizes(), _rss_bytes(), len(gc.get_objects())
     del plan

@@ -8,10 +8,10 @@ import gc
 import pytest
 
 from smm_sheets import formula as fx
-from smm_sheets import plan as layout
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.model import Field
 from smm_sheets.errors import InputError
+from smm_sheets.plan import build
 from smm_sheets.plan.cells import Cell, ColumnStore, SheetPlan, Style
 from smm_sheets.plan.compute import Mode, function_arguments
 from smm_sheets.plan.place import Placer
@@ -67,14 +67,14 @@ def test_function_arguments_are_kept_by_content():
 
 
 def test_text_mode_makes_no_values_and_no_evaluator():
-    plan = layout.build(loader.load("budget"), params(sample=True), values=False)
+    plan = build(loader.load("budget"), params(sample=True), values=False)
     assert plan.evaluator is None
     formulas = [cell for sheet in plan.sheets for cell in sheet.cells.placed.values() if cell.kind == "formula"]
     assert formulas and all(cell.formula and cell.value is None for cell in formulas)
 
 
 def test_leniency_belongs_to_the_call():
-    plan = layout.build(loader.load("budget"), params(sample=True))
+    plan = build(loader.load("budget"), params(sample=True))
     missing = fx.parse("{planned}")
     # The evaluator's templates: a field with no cells here is a blank.
     assert plan.evaluator.value(missing, {"line": "no_such_line", "month": 0}) == 0.0
@@ -85,7 +85,7 @@ def test_leniency_belongs_to_the_call():
 
 
 def test_a_built_plan_keeps_no_placer():
-    plan = layout.build(loader.load("budget"), params(sample=True))
+    plan = build(loader.load("budget"), params(sample=True))
     gc.collect()
     assert plan.evaluator is not None
     assert not [found for found in gc.get_objects() if isinstance(found, Placer)]

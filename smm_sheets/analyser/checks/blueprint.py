@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from smm_sheets import formula as fx
-from smm_sheets import plan as layout
 from smm_sheets.analyser.checks.workbook import Workbook, placement_cells, shown
 from smm_sheets.analyser.findings import Finding
+from smm_sheets.plan import Evaluator
 from smm_sheets.sheetref import date_of_serial
 
 
@@ -49,7 +49,7 @@ def _reference(name: str) -> tuple:
     return fx.parse("{" + name + "}")
 
 
-def _message(template: str, evaluator: layout.Evaluator, coords: dict, sheet: int, fields: dict) -> str:
+def _message(template: str, evaluator: Evaluator, coords: dict, sheet: int, fields: dict) -> str:
     """A check's message with ``{field}`` filled in from the cell's row (dates as dates)."""
 
     def fill(found: re.Match) -> str:
