@@ -17,7 +17,6 @@ rectangle, which becomes a plain A1 range.
 
 from __future__ import annotations
 
-from smm_sheets import formula as fx
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
 from smm_sheets.plan import meta
@@ -62,7 +61,6 @@ __all__ = [
     "WorkbookPlan",
     "build",
     "expand",
-    "fx",
     "meta_parameters",
 ]
 

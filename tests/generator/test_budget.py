@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smm_sheets.plan import GRID_LABEL_COLUMNS, build, fx
+from smm_sheets import formula as fx
+from smm_sheets.plan import GRID_LABEL_COLUMNS, build
 from smm_sheets.sheetref import a1
 from tests.conftest import params
 
