@@ -125,6 +125,25 @@ class Package:
 
     def chunks(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
         """The entry's bytes, never more than its declared size; CRC checked at the end."""
+        name, out_left, crc = info.filename, info.file_size, 0
+        too_large = (
+            f"zip entry {name} holds more than the {info.file_size:,} bytes its directory declares (a zip bomb?)"
+        )
+        for data in self._inflated(info, lambda: out_left):  # noqa: B023 - the room left now, on each call
+            if len(data) > out_left:
+                raise self.fail(too_large)
+            out_left -= len(data)
+            crc = zlib.crc32(data, crc)
+            if data:
+                yield data
+        if out_left:
+            raise self.fail(f"broken zip (entry {name} is shorter than its declared size)")
+        if crc != info.CRC:
+            raise self.fail(f"broken zip (bad CRC of entry {name})")
+
+    def _inflated(self, info: zipfile.ZipInfo, room: Callable[[], int]) -> Iterator[bytes]:
+        """The entry's bytes as stored or inflated, each piece at most ``room() + 1`` bytes when
+        inflated, so that a bomb stops one byte past its declared size (:meth:`chunks` counts)."""
         fh, name = self.fh, info.filename
         fh.seek(info.header_offset)
         header = fh.read(30)
@@ -138,50 +157,28 @@ class Package:
             inflater = None
         else:
             raise self.fail(f"zip entry {name} uses an unsupported compression method ({info.compress_type})")
-        compressed_left, out_left, crc = info.compress_size, info.file_size, 0
-        too_large = (
-            f"zip entry {name} holds more than the {info.file_size:,} bytes its directory declares (a zip bomb?)"
-        )
+        compressed_left = info.compress_size
         while compressed_left > 0:
             raw = fh.read(min(_CHUNK, compressed_left))
             if not raw:
                 raise self.fail(f"broken zip (entry {name} is truncated)")
             compressed_left -= len(raw)
             if inflater is None:
-                if len(raw) > out_left:
-                    raise self.fail(too_large)
-                out_left -= len(raw)
-                crc = zlib.crc32(raw, crc)
                 yield raw
                 continue
             try:
-                data = inflater.decompress(raw, min(out_left + 1, 4 * _CHUNK))
+                data = inflater.decompress(raw, min(room() + 1, 4 * _CHUNK))
                 while True:
-                    if len(data) > out_left:
-                        raise self.fail(too_large)
-                    out_left -= len(data)
-                    crc = zlib.crc32(data, crc)
-                    if data:
-                        yield data
+                    yield data
                     if not inflater.unconsumed_tail:
                         break
-                    data = inflater.decompress(inflater.unconsumed_tail, min(out_left + 1, 4 * _CHUNK))
+                    data = inflater.decompress(inflater.unconsumed_tail, min(room() + 1, 4 * _CHUNK))
             except zlib.error as error:
                 raise self.fail(f"broken zip (entry {name}: {error})") from None
         if inflater is not None:
-            rest = inflater.flush()
-            if len(rest) > out_left:
-                raise self.fail(too_large)
-            out_left -= len(rest)
-            crc = zlib.crc32(rest, crc)
-            if rest:
-                yield rest
+            yield inflater.flush()
             if not inflater.eof:
                 raise self.fail(f"broken zip (entry {name} is truncated)")
-        if out_left:
-            raise self.fail(f"broken zip (entry {name} is shorter than its declared size)")
-        if crc != info.CRC:
-            raise self.fail(f"broken zip (bad CRC of entry {name})")
 
     def stream(self, info: zipfile.ZipInfo, sink=None) -> bytes | None:
         """Inflate an entry, checking an XML part's prolog first; feed ``sink`` or return the bytes."""
