@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -465,6 +465,15 @@ def same_value(expected: Any, actual: Any) -> bool:
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
         return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
     return type(expected) is type(actual) and expected == actual
+
+
+def disagreements(cached: dict, computed: dict, same: Callable[[Any, Any], bool] = same_value) -> list[str]:
+    """Formula cells (of :func:`formula_cells`) whose cached value LibreOffice computed otherwise."""
+    return [
+        f"{sheet}!{cell}: cached {cached[sheet, cell]!r}, LibreOffice {computed[sheet, cell]!r}"
+        for sheet, cell in sorted(cached)
+        if (sheet, cell) in computed and not same(cached[sheet, cell], computed[sheet, cell])
+    ]
 
 
 def recalculate_plans(plans: dict, tmp_path_factory) -> dict:

@@ -21,7 +21,7 @@ from smm_sheets.generator import xlsx
 from smm_sheets.generator.pipeline import with_sample_goals
 from smm_sheets.locale_data import LANGUAGES
 from smm_sheets.plan import build
-from tests.libreoffice import error_cells, formula_cells, pdf, recalculate_plans, same_value
+from tests.libreoffice import disagreements, error_cells, formula_cells, pdf, recalculate_plans
 
 BLUEPRINTS = [path.stem for path in loader.builtin_blueprints()]
 OTHERS = [language for language in LANGUAGES if language != "en"]
@@ -436,11 +436,7 @@ def test_libreoffice_agrees_in_every_language(recalculated, case):
     _, generated, result = recalculated[case]
     cached, computed = formula_cells(generated), formula_cells(result)
     assert cached and set(cached) == set(computed)
-    wrong = [
-        f"{sheet}!{cell}: cached {cached[sheet, cell]!r}, LibreOffice {computed[sheet, cell]!r}"
-        for sheet, cell in sorted(cached)
-        if not same_value(cached[sheet, cell], computed[sheet, cell])
-    ]
+    wrong = disagreements(cached, computed)
     assert wrong == [], f"{len(wrong)} of {len(cached)} differ:\n" + "\n".join(wrong[:30])
     assert error_cells(generated) == {} and error_cells(result) == {}
 

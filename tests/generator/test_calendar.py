@@ -19,7 +19,7 @@ from smm_sheets.plan import build, expand
 from smm_sheets.sheetref import column_letter
 from tests.conftest import params, with_samples
 from tests.helpers import ROOT
-from tests.libreoffice import error_cells, formula_cells, recalculate_plans, same_value
+from tests.libreoffice import disagreements, error_cells, formula_cells, recalculate_plans
 
 SAMPLE = yaml.safe_load((ROOT / "samples" / "nordic-knitwear.yaml").read_text(encoding="utf-8"))
 TEAM = SAMPLE["team"]
@@ -477,11 +477,7 @@ def test_libreoffice_agrees_with_every_cached_value(recalculated, name):
     generated, result = recalculated[name]
     cached, computed = formula_cells(generated), formula_cells(result)
     assert len(cached) > 1500 and set(cached) == set(computed)
-    wrong = [
-        f"{s}!{c}: cached {cached[s, c]!r}, LibreOffice {computed[s, c]!r}"
-        for s, c in sorted(cached)
-        if not same_value(cached[s, c], computed[s, c])
-    ]
+    wrong = disagreements(cached, computed)
     assert wrong == [], "\n".join(wrong[:30])
     assert error_cells(generated) == {} and error_cells(result) == {}
 

@@ -22,7 +22,7 @@ from smm_sheets.generator import xlsx
 from smm_sheets.plan import build
 from smm_sheets.sheetref import a1, column_letter
 from tests.conftest import params
-from tests.libreoffice import error_cells, formula_cells, recalculate_plans
+from tests.libreoffice import disagreements, error_cells, formula_cells, recalculate_plans
 
 SAMPLE_CHANNELS = "instagram,facebook,tiktok"
 # The input metrics, in the order of the Metrics sheet.
@@ -519,11 +519,7 @@ def test_libreoffice_agrees_with_every_cached_value(recalculated, name):
     cached, computed = formula_cells(generated), formula_cells(computed_file)
     assert len(cached) == sum(c.kind == "formula" for s in plan.sheets for c in s.cells.values()) >= 8 * 12 * 3
     assert set(cached) == set(computed), "formulas LibreOffice lost or added"
-    wrong = [
-        f"{sheet}!{ref}: cached {cached[sheet, ref]!r}, LibreOffice {computed[sheet, ref]!r}"
-        for sheet, ref in sorted(cached)
-        if not same(cached[sheet, ref], computed[sheet, ref])
-    ]
+    wrong = disagreements(cached, computed, same)
     assert wrong == [], f"{len(wrong)} of {len(cached)} formula cells differ:\n" + "\n".join(wrong[:40])
     assert error_cells(generated) == {} and error_cells(computed_file) == {}
 

@@ -23,7 +23,7 @@ from smm_sheets.generator.pipeline import with_sample_goals
 from smm_sheets.plan import build, expand
 from tests.conftest import params, with_samples
 from tests.helpers import ROOT
-from tests.libreoffice import error_cells, formula_cells, recalculate_plans, same_value
+from tests.libreoffice import disagreements, error_cells, formula_cells, recalculate_plans
 
 NORDIC = yaml.safe_load((ROOT / "samples" / "nordic-knitwear.yaml").read_text(encoding="utf-8"))
 HOSTILE_TEAM = ["=1+1", "+Bo", "<Ann", "@x"]
@@ -597,11 +597,7 @@ def test_libreoffice_agrees_with_every_cached_value(recalculated, case):
     _, generated, result = recalculated[case]
     cached, computed = formula_cells(generated), formula_cells(result)
     assert len(cached) > 60 and set(cached) == set(computed)
-    wrong = [
-        f"{s}!{c}: cached {cached[s, c]!r}, LibreOffice {computed[s, c]!r}"
-        for s, c in sorted(cached)
-        if not same_value(cached[s, c], computed[s, c])
-    ]
+    wrong = disagreements(cached, computed)
     assert wrong == []
     assert error_cells(generated) == {} and error_cells(result) == {}
 
