@@ -436,12 +436,13 @@ class Placer:
         _, end_rects = self.resolver.resolve(table.timeline.end, None, coords, "timeline")
         first = a1_range(None, *start_rects[0], anchor_columns=True)
         last = a1_range(None, *end_rects[0], anchor_columns=True)
+        header_week, timeline = Style("header_week"), Style("timeline")  # once: 53 columns of every row
         for week in range(53):
             col = first_col + week
-            plan.put(header, col, Cell("text", Style("header_week"), start + dt.timedelta(weeks=week)))
+            plan.put(header, col, Cell("text", header_week, start + dt.timedelta(weeks=week)))
             plan.widths[col] = 3.2
             for row in range(header + 1, last_row + 1):
-                plan.put(row, col, Cell("text", Style("timeline"), None))
+                plan.put(row, col, Cell("text", timeline, None))
         week_start = f"{column_letter(first_col)}${header + 1}"
         # Filled from the start's week to the end's week (or only the start's, with no end yet).
         rule = f'AND({first}<>"",{first}<{week_start}+7,IF({last}="",{first},{last})>={week_start})'
