@@ -6,6 +6,7 @@ text and values, and the generator and the analyser read them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -32,6 +33,14 @@ class Style(NamedTuple):
 
     role: str
     field_type: str = ""
+
+
+@functools.cache
+def style(role: str, field_type: str = "") -> Style:
+    """The one :class:`Style` of a role and field type, shared by every cell that has it: a plan has
+    a few dozen styles over up to millions of cells, and a tuple per cell would be memory and work
+    for the garbage collector."""
+    return Style(role, field_type)
 
 
 class Cell:

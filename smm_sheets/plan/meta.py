@@ -14,11 +14,11 @@ from smm_sheets import __version__
 from smm_sheets.blueprint.model import Blueprint, Table
 from smm_sheets.blueprint.params import Channel, Parameters, make_parameters
 from smm_sheets.locale_data import date_format, locale_tag, money_format
-from smm_sheets.plan.cells import META_SHEET, Cell, SheetPlan, Style, WorkbookPlan
+from smm_sheets.plan.cells import META_SHEET, Cell, SheetPlan, WorkbookPlan, style
 from smm_sheets.plan.expand import Expanded
 from smm_sheets.plan.resolve import a1_range
 
-_TEXT = Style("text")
+_TEXT = style("text")
 MAX_META_BYTES = 100_000  # the parameters value: a workbook's is a few kB
 MAX_GOALS, MAX_GOAL_CHARS = 100, 200
 

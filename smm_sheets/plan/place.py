@@ -27,8 +27,8 @@ from smm_sheets.plan.cells import (
     ColumnStore,
     Placement,
     SheetPlan,
-    Style,
     WorkbookPlan,
+    style,
 )
 from smm_sheets.plan.expand import Expanded, block_rows
 from smm_sheets.plan.resolve import Rect, Resolver, a1_range, rectangles
@@ -68,8 +68,8 @@ class Placer:
         """Append a sheet: title, subtitle, its blocks one below the other, then its charts."""
         plan = SheetPlan(self.x.text(sheet.title), landscape=sheet.landscape)
         self.plan.sheets.append(plan)
-        plan.put(0, 0, Cell("text", Style("title"), self.x.text(self.x.blueprint.title)))
-        plan.put(1, 0, Cell("text", Style("subtitle"), self.x.text(sheet.subtitle) if sheet.subtitle else ""))
+        plan.put(0, 0, Cell("text", style("title"), self.x.text(self.x.blueprint.title)))
+        plan.put(1, 0, Cell("text", style("subtitle"), self.x.text(sheet.subtitle) if sheet.subtitle else ""))
         plan.next_row = 3
         if any(isinstance(block, Grid) for block in sheet.blocks):
             self.grid_header(plan)
@@ -89,8 +89,8 @@ class Placer:
         row = plan.next_row
         heads = [self.x.text(k) for k in ("common.category", "common.line", "common.measure")]
         for col, text in enumerate(heads):
-            plan.put(row, col, Cell("text", Style("header"), text))
-        plan.put(row, GRID_LABEL_COLUMNS + 12, Cell("text", Style("header"), self.x.text("common.year")))
+            plan.put(row, col, Cell("text", style("header"), text))
+        plan.put(row, GRID_LABEL_COLUMNS + 12, Cell("text", style("header"), self.x.text("common.year")))
         # Months are real dates (the 1st), shown as "Jan 2027", so formulas can count by date.
         starts = self.plan.items.setdefault(
             "month_start",
@@ -99,7 +99,7 @@ class Placer:
             ),
         )
         for month, (year, number) in enumerate(self.x.params.months()):
-            plan.put(row, GRID_LABEL_COLUMNS + month, Cell("text", Style("header_month"), dt.date(year, number, 1)))
+            plan.put(row, GRID_LABEL_COLUMNS + month, Cell("text", style("header_month"), dt.date(year, number, 1)))
             if starts.sheet == len(self.plan.sheets) - 1:
                 starts._cells.append(({"month": month}, row, GRID_LABEL_COLUMNS + month))
         plan.widths.update({0: 24, 1: 26, 2: 14, GRID_LABEL_COLUMNS + 12: 14})
@@ -111,7 +111,7 @@ class Placer:
     def section_title(self, plan: SheetPlan, title: str | None) -> None:
         """A block's title row, if it has one."""
         if title:
-            plan.put(plan.next_row, 0, Cell("text", Style("section"), self.x.text(title)))
+            plan.put(plan.next_row, 0, Cell("text", style("section"), self.x.text(title)))
             plan.next_row += 1
 
     def place_grid(self, plan: SheetPlan, grid: Grid) -> None:
@@ -127,11 +127,11 @@ class Placer:
         for coords, label, group, _, sample in block_rows(self.x, grid.rows, grid.id):
             for measure in grid.measures:
                 row = plan.next_row
-                plan.put(row, 0, Cell("text", Style("group"), group or ""))
+                plan.put(row, 0, Cell("text", style("group"), group or ""))
                 plan.put(
-                    row, 1, Cell("text", Style("label"), label or (self.x.text(measure.label) if total_row else ""))
+                    row, 1, Cell("text", style("label"), label or (self.x.text(measure.label) if total_row else ""))
                 )
-                plan.put(row, 2, Cell("text", Style("label"), "" if total_row else self.x.text(measure.label)))
+                plan.put(row, 2, Cell("text", style("label"), "" if total_row else self.x.text(measure.label)))
                 values = sample.get(measure.id)
                 if values is None and measure.sample is not None:
                     # A measure's own sample: the same for every row, or by row (channel id, list value...)
@@ -148,11 +148,11 @@ class Placer:
                         self.input_cell(plan, row, col, measure, _sample_at(values, month), here)
                     if coords.get("channel") in measure.na_for:
                         cell = plan.cells[(row, col)]
-                        cell.style = Style("na_formula" if cell.kind == "formula" else "na", measure.type)
+                        cell.style = style("na_formula" if cell.kind == "formula" else "na", measure.type)
                 year = year_tree(measure)
-                year_cell = Cell("text", Style("year"), "")
+                year_cell = Cell("text", style("year"), "")
                 if year is not None:
-                    year_cell = Cell("formula", Style("year", measure.type))
+                    year_cell = Cell("formula", style("year", measure.type))
                     year_cell.tree, year_cell.coords, year_cell.owner = year, dict(coords), measure.id
                     self.take_override(year_cell, row, GRID_LABEL_COLUMNS + 12)
                 plan.put(row, GRID_LABEL_COLUMNS + 12, year_cell)
@@ -174,14 +174,14 @@ class Placer:
         first = 0 if table.rows.source == "count" else 1
         header = plan.next_row
         if first:
-            plan.put(header, 0, Cell("text", Style("header"), self.x.text(table.row_header)))
+            plan.put(header, 0, Cell("text", style("header"), self.x.text(table.row_header)))
             plan.widths[0] = max(plan.widths.get(0, 0), 26)
         plan.heights[header] = 30  # room for two lines of wrapped header text
         for i, column in enumerate(table.columns):
             plan.put(
                 header,
                 first + i,
-                Cell("text", Style("header"), self.x.text(column.label) + (" *" if column.required else "")),
+                Cell("text", style("header"), self.x.text(column.label) + (" *" if column.required else "")),
             )
             # Blocks stacked on a sheet share its columns: each column is as wide as its widest use.
             width = max(column.width or _WIDTHS.get(column.type, 14), _word_width(self.x.text(column.label)))
@@ -203,7 +203,7 @@ class Placer:
             row = plan.next_row
             first_coords = coords if first_coords is None else first_coords
             if first:
-                plan.put(row, 0, Cell("text", Style("label"), label or ""))
+                plan.put(row, 0, Cell("text", style("label"), label or ""))
                 if table.row_field:
                     self.plan.items[table.row_field]._cells.append((coords, row, 0))
             for i, column in enumerate(table.columns):
@@ -214,13 +214,13 @@ class Placer:
                 elif column.values:
                     value = column.values[index] if index < len(column.values) else None
                     value = self.x.text(value) if isinstance(value, str) else value
-                    plan.put(row, first + i, Cell("text", Style("constant", column.type), value))
+                    plan.put(row, first + i, Cell("text", style("constant", column.type), value))
                     self.plan.items[column.id]._cells.append((coords, row, first + i))
                 else:
                     self.input_cell(plan, row, first + i, column, _sample_at(column.sample, index), coords)
                 if coords.get("channel") in column.na_for:
                     cell = plan.cells[(row, first + i)]
-                    cell.style = Style("na_formula" if cell.kind == "formula" else "na", column.type)
+                    cell.style = style("na_formula" if cell.kind == "formula" else "na", column.type)
             plan.next_row += 1
         last_row = plan.next_row - 1
         if first_coords is not None:
@@ -242,7 +242,7 @@ class Placer:
                 self.place_timeline(plan, table, header, last_row, last_col + 1, first_coords)
         if table.total is not None:
             row = plan.next_row
-            plan.put(row, 0, Cell("text", Style("total_label"), self.x.text(table.total)))
+            plan.put(row, 0, Cell("text", style("total_label"), self.x.text(table.total)))
             for i, column in enumerate(table.columns):
                 tree = (
                     column.total.cases[""]
@@ -261,7 +261,7 @@ class Placer:
         for i, column in enumerate(table.columns):
             if column.formula is not None:
                 store = ColumnStore(
-                    sheet, i, first_row, table.id, column, "formula", Style("formula", column.type), [TODO] * count
+                    sheet, i, first_row, table.id, column, "formula", style("formula", column.type), [TODO] * count
                 )
                 store.tree = column.formula.tree(self.x.options)
                 if self.source is not None:
@@ -279,7 +279,7 @@ class Placer:
                     table.id,
                     column,
                     "constant",
-                    Style("constant", column.type),
+                    style("constant", column.type),
                     values + [None] * (count - len(values)),
                 )
             else:
@@ -290,7 +290,7 @@ class Placer:
                     values = [
                         self.input_value(column, samples[r] if r < len(samples) else None, _ROW) for r in range(count)
                     ]
-                store = ColumnStore(sheet, i, first_row, table.id, column, "input", Style("input", column.type), values)
+                store = ColumnStore(sheet, i, first_row, table.id, column, "input", style("input", column.type), values)
             plan.stores.append(store)
             plan.last_col = max(plan.last_col, i)
             self.plan.items[column.id].column = store
@@ -312,7 +312,7 @@ class Placer:
             plan.put(
                 row,
                 0,
-                Cell("text", Style("question"), self.x.text(question.label) + (" *" if question.required else "")),
+                Cell("text", style("question"), self.x.text(question.label) + (" *" if question.required else "")),
             )
             if question.formula is not None:
                 self.formula_cell(plan, row, 1, question, question.formula.tree(self.x.options), {}, "formula")
@@ -320,9 +320,9 @@ class Placer:
                 self.input_cell(plan, row, 1, question, _sample_at(question.sample, 0), {})
             hint = self.x.text(question.hint) if question.hint else ""
             example = self.x.text(question.example) if question.example else ""
-            plan.put(row, 2, Cell("text", Style("hint"), hint))
+            plan.put(row, 2, Cell("text", style("hint"), hint))
             if examples:
-                plan.put(row, 3, Cell("text", Style("example"), example))
+                plan.put(row, 3, Cell("text", style("example"), example))
             longest = max(len(hint), len(example))
             if longest > 60:
                 plan.heights[row] = 13 * (1 + longest // 60)  # apps do not grow rows for wrapped text on load
@@ -334,7 +334,7 @@ class Placer:
             value = self.input_value(item, sample, coords)
         else:
             value = self.source.input(len(self.plan.sheets) - 1, row, col)
-        plan.put(row, col, Cell("input", Style("input", item.type), value))
+        plan.put(row, col, Cell("input", style("input", item.type), value))
         self.plan.items[item.id]._cells.append((coords, row, col))
 
     def input_value(self, item: Field, sample: Any, coords: dict) -> Any:
@@ -373,7 +373,7 @@ class Placer:
         name: str | None = None,
     ) -> None:
         """A formula cell: its template and coordinates, computed later (or the file's override)."""
-        cell = plan.put(row, col, Cell("formula", Style(role, item.type)))
+        cell = plan.put(row, col, Cell("formula", style(role, item.type)))
         cell.tree, cell.coords, cell.owner = tree, coords, item.id
         self.take_override(cell, row, col)
         self.plan.items[name or item.id]._cells.append((coords, row, col))
@@ -405,7 +405,7 @@ class Placer:
         month compares with its own month. References that do not move with the range (a
         form's answer, a per-channel target) are absolute.
         """
-        for plan, rect, tree, coords, style, anchor_columns in self._highlights:
+        for plan, rect, tree, coords, look, anchor_columns in self._highlights:
             here = self.plan.sheets.index(plan)
             program = fx.compiled(tree)
             texts = []
@@ -423,7 +423,7 @@ class Placer:
                 texts.append(
                     ",".join(a1_range(None, *r, anchor_columns=anchor_columns, absolute=not moves) for r in rects)
                 )
-            plan.highlights.append((*rect, program.pattern.format(*texts), style))
+            plan.highlights.append((*rect, program.pattern.format(*texts), look))
 
     def place_timeline(
         self, plan: SheetPlan, table: Table, header: int, last_row: int, first_col: int, coords: dict
@@ -436,7 +436,7 @@ class Placer:
         _, end_rects = self.resolver.resolve(table.timeline.end, None, coords, "timeline")
         first = a1_range(None, *start_rects[0], anchor_columns=True)
         last = a1_range(None, *end_rects[0], anchor_columns=True)
-        header_week, timeline = Style("header_week"), Style("timeline")  # once: 53 columns of every row
+        header_week, timeline = style("header_week"), style("timeline")  # once: 53 columns of every row
         for week in range(53):
             col = first_col + week
             plan.put(header, col, Cell("text", header_week, start + dt.timedelta(weeks=week)))
@@ -499,13 +499,13 @@ class Placer:
                 col,
                 Cell(
                     "text",
-                    Style("header"),
+                    style("header"),
                     self.x.text(f"list.{list_id}") if f"list.{list_id}" in self.x.labels else list_id,
                 ),
             )
             plan.widths[col] = 24
             for row, value in enumerate(values, start=1):
-                plan.put(row, col, Cell("text", Style("text"), value))
+                plan.put(row, col, Cell("text", style("text"), value))
             # Goals are typed in later when the strategy is not generated with them: leave room.
             size = max(len(values), 20 if sources[list_id] == "goals" else 1)
             self.plan.names[LIST_PREFIX + list_id] = "=" + a1_range(plan.name, 1, col, size, col, absolute=True)
