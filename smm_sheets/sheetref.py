@@ -8,6 +8,7 @@ LibreOffice and Google Sheets all do for dates after 1900-03-01.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -17,10 +18,12 @@ FIRST_DATE = dt.date(1582, 10, 15)  # LibreOffice's dates are Gregorian from her
 LAST_DATE = dt.date(9999, 12, 31)  # the last date spreadsheets know
 FIRST_SERIAL = (FIRST_DATE - EPOCH_DATE).days
 LAST_SERIAL = (LAST_DATE - EPOCH_DATE).days
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # a sheet's size in Excel and LibreOffice
 
 _CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)")
 
 
+@functools.lru_cache(maxsize=MAX_COLUMNS)  # called for every reference written: a column's letters once
 def column_letter(col: int) -> str:
     """``0`` -> ``A``, ``27`` -> ``AB``."""
     letters = ""

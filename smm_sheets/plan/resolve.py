@@ -8,7 +8,6 @@ The cells a reference picks must form rectangles, which become plain A1 ranges.
 
 from __future__ import annotations
 
-from functools import cache
 from operator import itemgetter
 from typing import Any
 
@@ -127,9 +126,6 @@ def rectangles(cells: list[tuple[int, int]]) -> list[Rect]:
     return [tuple(rect) for rect in rects]
 
 
-# Unbounded, as it is cheap: its size is that of the biggest sheet named so far, not a growth per build
-# (an LRU bound costs a node per entry: +9 MB analysing 20,000 posts).
-@cache
 def _a1(row: int, col: int, absolute: bool = False, anchor_columns: bool = False) -> str:
     mark = "$" if absolute else ""
     return f"{'$' if absolute or anchor_columns else ''}{column_letter(col)}{mark}{row + 1}"

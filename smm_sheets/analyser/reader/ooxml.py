@@ -10,7 +10,7 @@ from typing import Any
 
 from smm_sheets.analyser.reader.data import WorkbookData
 from smm_sheets.analyser.reader.zipguard import Package, local_name
-from smm_sheets.sheetref import column_letter, column_number
+from smm_sheets.sheetref import MAX_COLUMNS, MAX_ROWS, column_letter, column_number
 
 
 def office_document(package: Package) -> str | None:
@@ -127,7 +127,6 @@ _FORMULA_TOKEN = re.compile(
     r"""|(?<![A-Za-z0-9_.$:])(?P<rows>\$?[0-9]{1,7}:\$?[0-9]{1,7})(?![A-Za-z0-9_.(])"""
     r"""|(?<![A-Za-z0-9_.$])(?P<cell>\$?[A-Za-z]{1,3}\$?[0-9]{1,7})(?![A-Za-z0-9_(])"""
 )
-_MAX_ROW, _MAX_COL = 1_048_576, 16_384
 
 
 class SharedFormula:
@@ -182,7 +181,7 @@ class SharedFormula:
                 r = r if row_abs else r + dr
                 out.append(
                     "#REF!"
-                    if not (0 <= c < _MAX_COL and 1 <= r <= _MAX_ROW)
+                    if not (0 <= c < MAX_COLUMNS and 1 <= r <= MAX_ROWS)
                     else f"{col_abs}{column_letter(c)}{row_abs}{r}"
                 )
             elif kind == "cols":
@@ -190,7 +189,7 @@ class SharedFormula:
                 a, b = (a if a_abs else a + dc), (b if b_abs else b + dc)
                 out.append(
                     "#REF!"
-                    if not (0 <= a < _MAX_COL and 0 <= b < _MAX_COL)
+                    if not (0 <= a < MAX_COLUMNS and 0 <= b < MAX_COLUMNS)
                     else f"{'$' if a_abs else ''}{column_letter(a)}:{'$' if b_abs else ''}{column_letter(b)}"
                 )
             else:
@@ -198,7 +197,7 @@ class SharedFormula:
                 a, b = (a if a_abs else a + dr), (b if b_abs else b + dr)
                 out.append(
                     "#REF!"
-                    if not (1 <= a <= _MAX_ROW and 1 <= b <= _MAX_ROW)
+                    if not (1 <= a <= MAX_ROWS and 1 <= b <= MAX_ROWS)
                     else f"{'$' if a_abs else ''}{a}:{'$' if b_abs else ''}{b}"
                 )
         return "".join(out)
