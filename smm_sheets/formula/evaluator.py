@@ -34,7 +34,8 @@ class Compiled:
     """A tree prepared for many cells: a function that evaluates it, and its A1 text pattern.
 
     ``pattern.format(*texts)`` writes the formula, given the A1 text of each entry of
-    ``refs`` (in order); ``multi_area`` are the references that may span several areas.
+    ``refs`` (in order); ``arguments`` are the references that stand directly as a function's
+    argument (where a range may go), and ``multi_area`` those of them that may span several areas.
     """
 
     tree: tuple
@@ -42,6 +43,7 @@ class Compiled:
     pattern: str
     refs: tuple[tuple[str, str | None], ...]
     multi_area: frozenset
+    arguments: frozenset
 
 
 @functools.lru_cache(maxsize=COMPILED_CACHE_SIZE)
@@ -59,7 +61,7 @@ def compiled(tree: tuple) -> Compiled:
     pattern = pattern.replace("{", "{{").replace("}", "}}")
     pattern = re.sub("\0(\\d+)\0", r"{\1}", pattern)
     run = _guarded(_compile(tree))
-    return Compiled(tree, run, pattern, tuple(refs), frozenset(_multi_area(tree)))
+    return Compiled(tree, run, pattern, tuple(refs), frozenset(_multi_area(tree)), frozenset(_arguments(tree)))
 
 
 def evaluate(tree: tuple, lookup: Lookup) -> Any:
@@ -88,6 +90,20 @@ def _multi_area(tree: tuple) -> set[tuple[str, str | None]]:
         found = _multi_area(tree[2]) | _multi_area(tree[3])
     elif kind in ("neg", "pos", "paren"):
         found = _multi_area(tree[1])
+    return found
+
+
+def _arguments(tree: tuple) -> set[tuple[str, str | None]]:
+    found: set[tuple[str, str | None]] = set()
+    kind = tree[0]
+    if kind == "call":
+        found.update((arg[1], arg[2]) for arg in tree[2] if arg[0] == "ref")
+        for arg in tree[2]:
+            found |= _arguments(arg)
+    elif kind == "bin":
+        found = _arguments(tree[2]) | _arguments(tree[3])
+    elif kind in ("neg", "pos", "paren"):
+        found = _arguments(tree[1])
     return found
 
 

@@ -8,7 +8,6 @@ analyser's totals and checks). What is made is chosen by a :class:`Mode`.
 from __future__ import annotations
 
 import enum
-from functools import lru_cache
 from typing import Any
 
 from smm_sheets import formula as fx
@@ -53,10 +52,21 @@ class Computation:
         self.x = expanded
         self.resolver = resolver
         self.mode = mode
+        self.with_text, self.with_values = mode.text, mode.values  # asked for every formula cell
+        self._last: tuple[tuple, fx.Compiled] | None = None
         # A formula column, or (template, block) for the evaluator's templates -> (the row's own
         # columns it reads, results by their values), or False. By content or by the plan's own
         # store, never by id(): this lives as long as the plan.
         self._row_memo: dict[ColumnStore | tuple[tuple, str], Any] = {}
+
+    def program(self, tree: tuple) -> fx.Compiled:
+        """The compiled form of a template. The cells of a row or a column mostly share one
+        template, asked for in a row: the last one is kept, so that the bounded cache of
+        :func:`~smm_sheets.formula.compiled` (which hashes the whole tree) is asked once per run."""
+        last = self._last
+        if last is None or last[0] is not tree:
+            last = self._last = (tree, fx.compiled(tree))
+        return last[1]
 
     def finish(self) -> None:
         """Compute every formula cell and every formula row of the plan."""
@@ -97,7 +107,7 @@ class Computation:
             return value if value.__class__ in _PLAIN else serial(value)
         if value is TODO:
             store.values[index] = _PENDING
-            if self.mode.text:
+            if self.with_text:
                 store.texts[index], store.values[index] = self.compute(
                     store.sheet, store.tree, {"row": (store.block_id, index)}, store.field.id
                 )
@@ -153,7 +163,7 @@ class Computation:
         """The columns of its own row a row formula reads, if all else it reads is the same for
         every row (False otherwise)."""
         locals_ = []
-        for name, modifier in fx.compiled(tree).refs:
+        for name, modifier in self.program(tree).refs:
             if modifier == "label":
                 continue
             placement = self.plan.items.get(name)
@@ -191,8 +201,8 @@ class Computation:
                 ``lenient``) has no cells here; a circular reference.
         """
         here = self.plan.sheets[sheet].name
-        program = fx.compiled(tree)
-        with_text = self.mode.text
+        program = self.program(tree)
+        with_text = self.with_text
         refs = {}
         texts = []
         for ref in program.refs:
@@ -215,7 +225,7 @@ class Computation:
                     "rectangle (several areas only go straight into SUM, MIN, MAX, AVERAGE, COUNT or COUNTA)"
                 )
             r1, c1, r2, c2 = rects[0]
-            if (len(rects) > 1 or r1 != r2 or c1 != c2) and ref not in function_arguments(tree):
+            if (len(rects) > 1 or r1 != r2 or c1 != c2) and ref not in program.arguments:
                 cells = sum((b[2] - b[0] + 1) * (b[3] - b[1] + 1) for b in rects)
                 raise InputError(
                     f"{self.x.blueprint.source}: {owner}: {{{ref[0]}}} means {cells} cells here, where one value "
@@ -250,7 +260,7 @@ class Computation:
                             values.append(found.value)
             return fx.Range(values)
 
-        if not self.mode.values:
+        if not self.with_values:
             return program.pattern.format(*texts), None
         text = program.pattern.format(*texts) if with_text else None
         result = program.run(lookup)
@@ -286,31 +296,3 @@ class Evaluator:
     def rows(self, source: str) -> list[tuple[dict, str]]:
         """(coordinates, label) of each row of ``source``: months, lines, categories or channels."""
         return [(coords, label) for coords, label, _, _, _ in block_rows(self._computation.x, Rows(source), "report")]
-
-
-# Bounded and keyed by the tree itself: trees are hashable, and a freed tree's id may be reused.
-@lru_cache(maxsize=4096)
-def function_arguments(tree: tuple) -> frozenset:
-    """References that stand directly as a function's argument, where a range may go.
-
-    Args:
-        tree: a parsed template.
-
-    Returns:
-        (name, modifier) of each such reference.
-    """
-    refs: set = set()
-
-    def walk(node: tuple) -> None:
-        if node[0] == "call":
-            refs.update((arg[1], arg[2]) for arg in node[2] if arg[0] == "ref")
-            for arg in node[2]:
-                walk(arg)
-        elif node[0] == "bin":
-            walk(node[2])
-            walk(node[3])
-        elif node[0] in ("neg", "pos", "paren"):
-            walk(node[1])
-
-    walk(tree)
-    return frozenset(refs)

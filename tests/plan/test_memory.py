@@ -10,14 +10,13 @@ import pytest
 
 from smm_sheets import formula, sheetref
 from smm_sheets.blueprint import loader
-from smm_sheets.plan import build, compute, place
+from smm_sheets.plan import build, place
 from tests.conftest import params
 
 
 def _cache_sizes() -> dict[str, int]:
     return {
         "compiled formulas": formula.compiled.cache_info().currsize,
-        "function_arguments": compute.function_arguments.cache_info().currsize,
         "column letters": sheetref.column_letter.cache_info().currsize,
         "sum_tree": place.sum_tree.cache_info().currsize,
         "last_tree": place._last_tree.cache_info().currsize,

@@ -13,7 +13,7 @@ from smm_sheets.blueprint.model import Field
 from smm_sheets.errors import InputError
 from smm_sheets.plan import build
 from smm_sheets.plan.cells import Cell, ColumnStore, SheetPlan, Style
-from smm_sheets.plan.compute import Mode, function_arguments
+from smm_sheets.plan.compute import Mode
 from smm_sheets.plan.place import Placer
 from smm_sheets.plan.resolve import a1_range, rectangles
 from tests.conftest import params
@@ -57,13 +57,10 @@ def test_mode_says_what_is_made():
     assert (Mode.VALUES.text, Mode.VALUES.values) == (False, True)
 
 
-def test_function_arguments_are_kept_by_content():
-    first = fx.parse("SUM({a})+{b}")
-    again = fx.parse("SUM({a})+{b}")
-    assert function_arguments(first) == {("a", None)}
-    hits = function_arguments.cache_info().hits
-    assert function_arguments(again) == {("a", None)}
-    assert function_arguments.cache_info().hits == hits + 1
+def test_a_templates_function_arguments_are_known_once_compiled():
+    program = fx.compiled(fx.parse("SUM({a})+{b}*MAX(1,{c@prev})"))
+    assert program.arguments == {("a", None), ("c", "prev")}
+    assert fx.compiled(fx.parse("SUM({a})+{b}*MAX(1,{c@prev})")) is program
 
 
 def test_text_mode_makes_no_values_and_no_evaluator():
