@@ -61,7 +61,9 @@ def compiled(tree: tuple) -> Compiled:
     pattern = pattern.replace("{", "{{").replace("}", "}}")
     pattern = re.sub("\0(\\d+)\0", r"{\1}", pattern)
     run = _guarded(_compile(tree))
-    return Compiled(tree, run, pattern, tuple(refs), frozenset(_multi_area(tree)), frozenset(_arguments(tree)))
+    return Compiled(
+        tree, run, pattern, tuple(refs), frozenset(_arguments(tree, MULTI_AREA_FUNCTIONS)), frozenset(_arguments(tree))
+    )
 
 
 def evaluate(tree: tuple, lookup: Lookup) -> Any:
@@ -78,32 +80,19 @@ def evaluate(tree: tuple, lookup: Lookup) -> Any:
     return compiled(tree).run(lookup)
 
 
-def _multi_area(tree: tuple) -> set[tuple[str, str | None]]:
+def _arguments(tree: tuple, functions: frozenset | None = None) -> set[tuple[str, str | None]]:
+    """References that stand directly as an argument of a function (of ``functions``, if given)."""
     found: set[tuple[str, str | None]] = set()
     kind = tree[0]
     if kind == "call":
+        if functions is None or tree[1] in functions:
+            found.update((arg[1], arg[2]) for arg in tree[2] if arg[0] == "ref")
         for arg in tree[2]:
-            if tree[1] in MULTI_AREA_FUNCTIONS and arg[0] == "ref":
-                found.add((arg[1], arg[2]))
-            found |= _multi_area(arg)
+            found |= _arguments(arg, functions)
     elif kind == "bin":
-        found = _multi_area(tree[2]) | _multi_area(tree[3])
+        found = _arguments(tree[2], functions) | _arguments(tree[3], functions)
     elif kind in ("neg", "pos", "paren"):
-        found = _multi_area(tree[1])
-    return found
-
-
-def _arguments(tree: tuple) -> set[tuple[str, str | None]]:
-    found: set[tuple[str, str | None]] = set()
-    kind = tree[0]
-    if kind == "call":
-        found.update((arg[1], arg[2]) for arg in tree[2] if arg[0] == "ref")
-        for arg in tree[2]:
-            found |= _arguments(arg)
-    elif kind == "bin":
-        found = _arguments(tree[2]) | _arguments(tree[3])
-    elif kind in ("neg", "pos", "paren"):
-        found = _arguments(tree[1])
+        found = _arguments(tree[1], functions)
     return found
 
 
