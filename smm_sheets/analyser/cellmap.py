@@ -60,12 +60,16 @@ class AxisMap:
 
     known: dict[int, int] = field(default_factory=dict)
     _keys: list[int] = field(default_factory=list)
+    # Do the rows keep their order (False: rows were sorted or moved past each other)?
+    ordered: bool = True
 
     def add(self, planned: int, actual: int) -> None:
         self.known.setdefault(planned, actual)
 
     def freeze(self) -> None:
         self._keys = sorted(self.known)
+        images = [self.known[k] for k in self._keys]
+        self.ordered = all(a < b for a, b in zip(images, images[1:]))
 
     @property
     def identity(self) -> bool:
@@ -206,12 +210,17 @@ class CellMap:
                 prefix = quote_sheet(target.name) + "!"
             if not found["b"]:
                 return (prefix or "") + _move_cell(found["a"], target)
-            # A range whose first or last rows were deleted now spans the rows left inside it.
+            # A range whose first or last rows were deleted now spans the rows left inside it;
+            # one whose rows were sorted spans them wherever they are now.
             first, last = _row_of(found["a"]), _row_of(found["b"])
             while first < last and first in target.deleted_rows:
                 first += 1
             while last > first and last in target.deleted_rows:
                 last -= 1
+            if not target.rows.ordered and first < last:
+                rows = [target.rows(r) for r in range(first, last + 1) if r not in target.deleted_rows]
+                a, b = _move_cell(found["a"], target, first), _move_cell(found["b"], target, last)
+                return (prefix or "") + _with_row(a, min(rows)) + ":" + _with_row(b, max(rows))
             return (prefix or "") + _move_cell(found["a"], target, first) + ":" + _move_cell(found["b"], target, last)
 
         return _outside_strings(text, lambda part: _REF.sub(move, part))
@@ -327,6 +336,11 @@ def _pair(axis: AxisMap, p1: int, p2: int, a1_: int, a2: int) -> None:
     else:  # grown or shrunk: the ends are sure, the inside is not
         axis.add(p1, a1_)
         axis.add(p2, a2)
+
+
+def _with_row(text: str, row: int) -> str:
+    dollar_col, letters, dollar_row, _ = _CELL.match(text).groups()
+    return f"{dollar_col}{letters}{dollar_row}{row + 1}"
 
 
 def _row_of(text: str) -> int:
