@@ -566,3 +566,29 @@ def test_rust_panic_and_memory_error_become_file_errors(tmp_path, monkeypatch):
 
         monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", boom)
         assert refused(path).endswith(reason)
+
+
+def test_ods_saved_without_calculating(saved_as_ods, generated, tmp_path):
+    # A tool that writes formulas without their values: no value type, no value.
+    import re
+
+    from smm_sheets.analyser.pipeline import analyse_file
+
+    source, target = saved_as_ods["budget"], tmp_path / "budget.ods"
+    cell = re.compile(r'<table:table-cell [^>]*table:formula="[^"]*"[^>]*>')
+    value = re.compile(r' (?:office:value-type|calcext:value-type|office:value|office:string-value)="[^"]*"')
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info.filename)
+            if info.filename == "content.xml":
+                text, count = cell.subn(lambda m: value.sub("", m.group(0)), data.decode("utf-8"))
+                assert count > 100
+                data = text.encode("utf-8")
+            new.writestr(info, data)
+    workbook = reader.read(target)
+    assert workbook.cached_values is False
+    report, expected = analyse_file(target), analyse_file(generated["budget"])
+    assert "no-cached-values" in {f.code for f in report.findings}
+    assert not {f.code for f in report.findings} & {"stale-value", "formula-overwritten", "formula-changed"}
+    assert report.totals["planned"] == expected.totals["planned"]
+    assert report.totals["actual"] == expected.totals["actual"]
