@@ -316,6 +316,39 @@ def _budget_line_deleted() -> EditCase:
     )
 
 
+def _budget_lines_deleted_several() -> EditCase:
+    lines = ("ads_manager", "web_developer")
+
+    def actions(layout: Layout) -> list[dict]:
+        planned, actual = layout.line("planned", lines[0]), layout.line("actual", lines[0])
+        return _unprotected(
+            planned.sheet,
+            {"delete_rows": actual.sheet, "at": actual.number, "count": 2},
+            {"delete_rows": planned.sheet, "at": planned.number, "count": 2},
+        )
+
+    return EditCase(
+        "budget-lines-deleted-several",
+        "budget",
+        "two neighbouring lines deleted at once, from both blocks",
+        actions,
+        lambda layout: [
+            Expect("rows-deleted", layout.sheet("planned"), None, f"{label} · {measure}")
+            for label in ("Ads manager", "Web developer")
+            for measure in ("Planned", "Actual")
+        ],
+        lambda layout: [_overspend_text(layout, line, m) for line in lines for m in _overspent_months(layout, line)],
+    )
+
+
+def _budget_line_renamed() -> EditCase:
+    def actions(layout: Layout) -> list[dict]:
+        label = layout.line("planned", "copywriter").at_col(layout.label_col())
+        return _unprotected(label.sheet, {"set": label.ref, "value": "Copywriter (freelance)"})
+
+    return EditCase("budget-line-renamed", "budget", "a line's label edited in place (Copywriter (freelance))", actions)
+
+
 def _overspent_months(layout: Layout, line: str) -> list[int]:
     months = []
     for month in range(12):
@@ -861,6 +894,8 @@ CASES: tuple[EditCase, ...] = (
     _budget_line_inserted_block_end(),
     _budget_lines_inserted_both_blocks(),
     _budget_line_deleted(),
+    _budget_lines_deleted_several(),
+    _budget_line_renamed(),
     _budget_delete_and_insert(),
     _budget_line_moved(),
     _budget_lines_sorted(),
