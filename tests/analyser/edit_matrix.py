@@ -427,6 +427,31 @@ def _budget_line_moved() -> EditCase:
     )
 
 
+def _budget_line_moved_out_of_category() -> EditCase:
+    def actions(layout: Layout) -> list[dict]:
+        # Design tool moved below Video editing software, the category's last line: out of the
+        # category's sum (LibreOffice's SUM(D6:D9) becomes SUM(D6:D8)).
+        moved, last = layout.line("planned", "design_tool"), layout.line("planned", "video_editing")
+        return _unprotected(
+            moved.sheet, {"move_rows": moved.sheet, "at": moved.number, "count": 1, "before": last.number + 1}
+        )
+
+    def expect(layout: Layout) -> list[Expect]:
+        return [
+            at("formula-changed", cell, "differs from the blueprint")
+            for coords, cell in layout.cells("category_planned")
+            if coords.get("category") == "software"
+        ] + [at("formula-changed", layout.cell("year_planned", category="software"), "differs from the blueprint")]
+
+    return EditCase(
+        "budget-line-moved-out-of-category",
+        "budget",
+        "a planned line moved below its category's last line: the category's sums no longer count it",
+        actions,
+        expect,
+    )
+
+
 def _budget_lines_sorted() -> EditCase:
     def actions(layout: Layout) -> list[dict]:
         first, last = layout.line("planned", "scheduling"), layout.line("planned", "video_editing")
@@ -898,6 +923,7 @@ CASES: tuple[EditCase, ...] = (
     _budget_line_renamed(),
     _budget_delete_and_insert(),
     _budget_line_moved(),
+    _budget_line_moved_out_of_category(),
     _budget_lines_sorted(),
     _budget_actual_lines_sorted_by_amount(),
     _budget_column_inserted_among_months(),
