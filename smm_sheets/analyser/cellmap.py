@@ -230,15 +230,23 @@ def _align_months(plan: WorkbookPlan, index: int, sheet: SheetMap, found: SheetD
     """Columns inserted into or deleted from a month grid: each month is found again by the
     date in its header cell. A month that is gone stays ``columns_changed``."""
     header = plan.items.get("month_start")
-    if header is None or header.sheet != index or found is None:
+    if header is None or found is None:
         return
-    dates = {}
+    months = set()
     for _, row, col in header._cells:
-        cell = plan.sheets[index].cells.placed.get((row, col))
+        cell = plan.sheets[header.sheet].cells.placed.get((row, col))
         if cell is not None and isinstance(cell.value, dt.date):
-            dates[col] = (row, cell.value)
-    if not dates:
+            months.add(cell.value)
+    # The sheet's own header of month dates (its topmost row of them; another sheet than the
+    # named header's may show the months too).
+    rows: dict[int, dict[int, dt.date]] = {}
+    for (row, col), cell in plan.sheets[index].cells.placed.items():
+        if isinstance(cell.value, dt.date) and cell.value in months:
+            rows.setdefault(row, {})[col] = cell.value
+    if not rows:
         return
+    top = min(rows)
+    dates = {col: (top, day) for col, day in rows[top].items()}
     row = sheet.rows(next(iter(dates.values()))[0])
     if row >= len(found.rows):
         return

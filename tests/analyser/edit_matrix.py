@@ -83,6 +83,10 @@ class Cell:
     def at_col(self, col: int) -> Cell:
         return Cell(self.sheet, self.row, col)
 
+    def up_to_header(self, layout: Layout) -> Cell:
+        """The header cell above a table's first row."""
+        return Cell(self.sheet, self.row - 1, self.col)
+
 
 class Layout:
     """The plan of a sample workbook: where its items are, and what they hold."""
@@ -751,6 +755,27 @@ def _roadmap_task_inserted() -> EditCase:
     return EditCase("roadmap-task-inserted", "roadmap", "a task typed into a row inserted into the task board", actions)
 
 
+def _roadmap_column_inserted() -> EditCase:
+    def new_col(layout: Layout) -> Cell:
+        return layout.cell("start", row=0)
+
+    def actions(layout: Layout) -> list[dict]:
+        col = new_col(layout)
+        return _unprotected(
+            col.sheet,
+            {"insert_columns": col.sheet, "before": col.col + 1, "count": 1},
+            {"set": col.up_to_header(layout).ref, "value": "Notes"},
+            {"set": col.ref, "value": "Ask Sara first"},
+        )
+
+    return EditCase(
+        "roadmap-column-inserted",
+        "roadmap",
+        "a Notes column inserted into the initiatives table, between owner and start",
+        actions,
+    )
+
+
 # calendar ----------------------------------------------------------------------------------
 
 
@@ -879,6 +904,35 @@ def _kpi_thousands_typed() -> EditCase:
     )
 
 
+def _kpi_column_inserted_among_months() -> EditCase:
+    def new_col(layout: Layout) -> Cell:
+        return layout.cell("impressions", channel="instagram", month=4)
+
+    def actions(layout: Layout) -> list[dict]:
+        col = new_col(layout)
+        return _unprotected(col.sheet, {"insert_columns": col.sheet, "before": col.col + 1, "count": 1})
+
+    return EditCase(
+        "kpi-column-inserted-among-months",
+        "kpi-report",
+        "a column inserted between April and May on the Metrics sheet",
+        actions,
+        lambda layout: [Expect("columns-changed", new_col(layout).sheet, f"{new_col(layout).letter}1", "inserted")],
+    )
+
+
+def _kpi_sheets_reordered() -> EditCase:
+    return EditCase(
+        "kpi-sheets-reordered",
+        "kpi-report",
+        "the Metrics sheet moved to the front and renamed",
+        lambda layout: [
+            {"move_sheet": layout.sheet("impressions"), "to": 0},
+            {"rename_sheet": layout.sheet("impressions"), "to": "Monthly metrics"},
+        ],
+    )
+
+
 # strategy ----------------------------------------------------------------------------------
 
 
@@ -950,6 +1004,7 @@ CASES: tuple[EditCase, ...] = (
     _roadmap_end_before_start(),
     _roadmap_initiatives_sorted(),
     _roadmap_task_inserted(),
+    _roadmap_column_inserted(),
     _calendar_channel_not_in_plan(),
     _calendar_caption_too_long(),
     _calendar_posts_inserted(),
@@ -958,6 +1013,8 @@ CASES: tuple[EditCase, ...] = (
     _kpi_impossible_count(),
     _kpi_negative_count(),
     _kpi_thousands_typed(),
+    _kpi_column_inserted_among_months(),
+    _kpi_sheets_reordered(),
     _strategy_answer_cleared(),
     _strategy_sheet_renamed(),
 )
