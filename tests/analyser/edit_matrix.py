@@ -755,6 +755,14 @@ def _roadmap_task_inserted() -> EditCase:
     return EditCase("roadmap-task-inserted", "roadmap", "a task typed into a row inserted into the task board", actions)
 
 
+def _roadmap_initiatives_deleted() -> EditCase:
+    def actions(layout: Layout) -> list[dict]:
+        row = layout.cell("initiative", row=3)
+        return _unprotected(row.sheet, {"delete_rows": row.sheet, "at": row.number, "count": 2})
+
+    return EditCase("roadmap-initiatives-deleted", "roadmap", "two initiatives' rows deleted at once", actions)
+
+
 def _roadmap_column_inserted() -> EditCase:
     def new_col(layout: Layout) -> Cell:
         return layout.cell("start", row=0)
@@ -828,6 +836,27 @@ def _calendar_posts_inserted() -> EditCase:
             # Two posts in a month that had none: fewer than the channel plan asks for.
             Expect("below-posting-plan", layout.sheet("total_posts"), None, "2 posts where"),
         ],
+    )
+
+
+def _calendar_post_deleted() -> EditCase:
+    def actions(layout: Layout) -> list[dict]:
+        row = layout.cell("post_date", row=2)
+        return _unprotected(row.sheet, {"delete_rows": row.sheet, "at": row.number, "count": 1})
+
+    return EditCase("calendar-post-deleted", "calendar", "a post's row deleted from the calendar", actions)
+
+
+def _calendar_settings_column_inserted() -> EditCase:
+    def actions(layout: Layout) -> list[dict]:
+        sheet = layout.sheet("total_posts")
+        return _unprotected(sheet, {"insert_columns": sheet, "before": "A", "count": 2})
+
+    return EditCase(
+        "calendar-summary-columns-inserted",
+        "calendar",
+        "two columns inserted left of the Summary's tables",
+        actions,
     )
 
 
@@ -1005,10 +1034,13 @@ CASES: tuple[EditCase, ...] = (
     _roadmap_initiatives_sorted(),
     _roadmap_task_inserted(),
     _roadmap_column_inserted(),
+    _roadmap_initiatives_deleted(),
     _calendar_channel_not_in_plan(),
     _calendar_caption_too_long(),
     _calendar_posts_inserted(),
     _calendar_posts_sorted(),
+    _calendar_post_deleted(),
+    _calendar_settings_column_inserted(),
     _calendar_rows_below_table(),
     _kpi_impossible_count(),
     _kpi_negative_count(),
