@@ -29,6 +29,9 @@ _REF = re.compile(
     r"(?P<a>\$?[A-Z]{1,3}\$?\d+)(?::(?P<b>\$?[A-Z]{1,3}\$?\d+))?(?![\w(!])"
 )
 _CELL = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+)$")
+# Ranges up to this many rows are followed row by row where rows were sorted (blocks of lines);
+# longer ones (columns of a table of blank rows, whose rows are not paired by labels) by their ends.
+_SORTED_SPAN = 10_000
 
 
 # The same in OpenDocument's notation: $'Budget'.$D$6:.$O$6
@@ -217,7 +220,7 @@ class CellMap:
                 first += 1
             while last > first and last in target.deleted_rows:
                 last -= 1
-            if not target.rows.ordered and first < last:
+            if not target.rows.ordered and first < last <= first + _SORTED_SPAN:
                 rows = [target.rows(r) for r in range(first, last + 1) if r not in target.deleted_rows]
                 a, b = _move_cell(found["a"], target, first), _move_cell(found["b"], target, last)
                 return (prefix or "") + _with_row(a, min(rows)) + ":" + _with_row(b, max(rows))
