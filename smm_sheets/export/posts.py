@@ -209,7 +209,9 @@ def read_calendar(
         if wanted is not None and post.status not in wanted:
             shown = status_text or "blank"
             allowed = ", ".join(status_labels[k] for k in STATUS_KEYS if k in wanted)
-            findings.append(post.finding("post-not-selected", INFO, f"not exported: status {shown}, not {allowed}"))
+            findings.append(
+                post.finding("post-not-selected", INFO, f"not exported: status {shown}, not one of {allowed}")
+            )
             continue
         if post.date is not None and since is not None and post.date < since:
             findings.append(post.finding("post-not-selected", INFO, f"not exported: dated {post.date}, before {since}"))
