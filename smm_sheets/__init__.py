@@ -2,7 +2,8 @@
 
 Two directions share one core. ``smm_sheets.generate(...)`` writes workbooks (blueprint →
 plan → xlsx); ``smm_sheets.analyse(...)`` reads filled-in ones back against the same plan
-(file → plan → checks → report). Each is imported on first use, so that generating does not
+(file → plan → checks → report); ``smm_sheets.export(...)`` sends a filled-in calendar's posts
+on, to iCalendar or a scheduler. Each is imported on first use, so that generating does not
 load the analyser's pandas and analysing does not load xlsxwriter.
 """
 

@@ -109,15 +109,15 @@ def export(
             raise FileError(f"{target}: is the calendar being exported; choose another output file")
         if target.exists() and not force:
             raise FileError(f"{target} exists (use --force to replace it)")
-    if not target_folder_ok(output):
+    if not _folder_exists(output):
         raise FileError(f"cannot write to {output.parent}: no such folder")
     for target, part in zip(targets, parts):
         atomic.write_text(target, part.text)
     return ExportResult(paths=targets, exported=sum(p.posts for p in parts), findings=findings)
 
 
-def target_folder_ok(output: Path) -> bool:
-    return output.parent.is_dir() if str(output.parent) else True
+def _folder_exists(output: Path) -> bool:
+    return output.parent.is_dir()
 
 
 def _targets(output: Path, parts: list[bulk.Part]) -> list[Path]:
