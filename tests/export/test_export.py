@@ -484,3 +484,20 @@ def test_cli_export(calendar_file, tmp_path):
         main, ["export", str(tmp_path / "nope.xlsx"), "--format", "ics", "-o", str(tmp_path / "y.ics")]
     )
     assert missing.exit_code == 2 and missing.stderr.startswith("smm-sheets: error:")
+
+
+def test_hostile_company_channel_and_team_names_stay_text(tmp_path):
+    # channel names start with a letter or digit (the parameters see to it); people's names may not
+    company, channel, person = '=HYPERLINK("http://x","y")', "Kylä & Co.", "-Mikko"
+    posts = [{"day": 1, "time": "09:00", "channel": 0, "caption": "hi", "status": "scheduled", "owner": 0, "approver": 0}]
+    path = write_calendar(tmp_path, posts, company=company, channels=channel, team=person)
+    smm_sheets.export(path, tmp_path / "x.ics")
+    parsed = icalendar.Calendar.from_ical((tmp_path / "x.ics").read_bytes())
+    assert str(parsed["X-WR-CALNAME"]).startswith(company)
+    event = parsed.walk("VEVENT")[0]
+    assert str(event["SUMMARY"]) == f"{channel}: hi" and person in str(event["DESCRIPTION"])
+    smm_sheets.export(path, tmp_path / "x.csv", format="csv")
+    row = dict(zip(*read_rows(tmp_path / "x.csv")))
+    assert (row["Channel"], row["Owner"], row["Approved by"]) == (channel, "'" + person, "'" + person)
+    result = smm_sheets.export(path, tmp_path / "p.csv", format="publer", now=NOW)
+    assert read_rows(result.paths[0])[1][1] == "hi" and result.paths[0].name == "p.csv"
