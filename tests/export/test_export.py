@@ -489,7 +489,9 @@ def test_cli_export(calendar_file, tmp_path):
 def test_hostile_company_channel_and_team_names_stay_text(tmp_path):
     # channel names start with a letter or digit (the parameters see to it); people's names may not
     company, channel, person = '=HYPERLINK("http://x","y")', "Kylä & Co.", "-Mikko"
-    posts = [{"day": 1, "time": "09:00", "channel": 0, "caption": "hi", "status": "scheduled", "owner": 0, "approver": 0}]
+    posts = [
+        {"day": 1, "time": "09:00", "channel": 0, "caption": "hi", "status": "scheduled", "owner": 0, "approver": 0}
+    ]
     path = write_calendar(tmp_path, posts, company=company, channels=channel, team=person)
     smm_sheets.export(path, tmp_path / "x.ics")
     parsed = icalendar.Calendar.from_ical((tmp_path / "x.ics").read_bytes())
