@@ -31,7 +31,7 @@ TABLE = "posts"
 STATUS_KEYS = ("idea", "draft", "in_review", "scheduled", "published")
 # The zone of a post without one, by the workbook's language: where its audience most likely is.
 DEFAULT_ZONES = {"fi": "Europe/Helsinki", "lv": "Europe/Riga", "mk": "Europe/Skopje", "nb": "Europe/Oslo", "en": "UTC"}
-# Columns read as they are written; the rest of a post's row is read by field id.
+# The row number of an A1 reference (findings name cells, posts are rows).
 _ROW_NUMBER = re.compile(r"(\d+)$")
 
 
@@ -276,7 +276,7 @@ def _errors_by_row(findings: Iterable[Finding]) -> dict[tuple[str, int], list[Fi
 
 
 def _clean(item_id: str, value: Any) -> Any:
-    """A cell's value as the export uses it: dates as dates, times as times, text stripped of nothing."""
+    """A cell's value as the export uses it: dates as dates, times as times to the second, text as typed."""
     if value is None or value == "":
         return None
     if item_id in ("post_date", "approved_on"):
