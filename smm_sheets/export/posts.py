@@ -179,6 +179,7 @@ def read_calendar(
     used = sorted(book.used_rows.get(TABLE, ()))
     date_store = placements["post_date"].column
     posts: list[Post] = []
+    accepted: list[tuple[Post, str]] = []
     findings: list[Finding] = [f for f in report.findings if f.code == "rows-below-table"]
     for index in used:
         sheet_name, cell = book.ref(date_store.sheet, date_store.first_row + index, 0)
@@ -206,6 +207,11 @@ def read_calendar(
             reasons = "; ".join(f"{p.code} in {p.cell}: {p.message}" for p in problems)
             findings.append(post.finding("post-rejected", ERROR, f"not exported: {reasons}"))
             continue
+        accepted.append((post, status_text))
+    # UIDs over every accepted post, so that the filters do not change which n-th caption a post is.
+    key = _workbook_key(book.data, report)
+    _assign_uids([post for post, _ in accepted], key)
+    for post, status_text in accepted:
         if wanted is not None and post.status not in wanted:
             shown = status_text or "blank"
             allowed = ", ".join(status_labels[k] for k in STATUS_KEYS if k in wanted)
@@ -225,8 +231,6 @@ def read_calendar(
             if problem.severity == ERROR:
                 continue
         posts.append(post)
-    key = _workbook_key(book.data, report)
-    _assign_uids(posts, key)
     return Calendar(
         path=path,
         report=report,

@@ -503,3 +503,17 @@ def test_hostile_company_channel_and_team_names_stay_text(tmp_path):
     assert (row["Channel"], row["Owner"], row["Approved by"]) == (channel, "'" + person, "'" + person)
     result = smm_sheets.export(path, tmp_path / "p.csv", format="publer", now=NOW)
     assert read_rows(result.paths[0])[1][1] == "hi" and result.paths[0].name == "p.csv"
+
+
+def test_uids_do_not_depend_on_the_filters(tmp_path):
+    posts = [{"day": d, "time": "09:00", "channel": 0, "caption": "Same text", "status": "scheduled"} for d in (1, 9)]
+    path = write_calendar(tmp_path, posts)
+    smm_sheets.export(path, tmp_path / "all.ics")
+    smm_sheets.export(path, tmp_path / "later.ics", since=FIRST_DAY + dt.timedelta(days=5))
+
+    def uids(name):
+        cal = icalendar.Calendar.from_ical((tmp_path / name).read_bytes())
+        return {e.decoded("DTSTART"): str(e["UID"]) for e in cal.walk("VEVENT")}
+
+    later = uids("later.ics")
+    assert len(later) == 1 and later.items() <= uids("all.ics").items()
