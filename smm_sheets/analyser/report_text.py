@@ -1,7 +1,8 @@
 """The analyser's report as text for people (rich tables) and as JSON for scripts.
 
 Text written to a file or a pipe has no colours and a fixed
-width, so that it diffs well.
+width, so that it diffs well. Its words are each workbook's language (or the one asked for):
+the headings come from the finding catalogs (:mod:`smm_sheets.analyser.messages`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from smm_sheets.analyser.findings import ERROR, WARNING
+from smm_sheets.analyser.messages import text as words
 from smm_sheets.analyser.report import FileReport, Report
 
 _STYLES = {ERROR: "bold red", WARNING: "yellow"}
@@ -41,9 +43,10 @@ def to_text(report: Report, color: bool = False, width: int | None = None) -> st
     )
     for file_report in report.reports:
         _file(console, file_report)
+    language = report.text_language
     for failure in report.failures:
         message = failure.message if failure.file in failure.message else f"{failure.file}: {failure.message}"
-        console.print(f"[bold red]cannot be analysed:[/] {escape(message)}", markup=True)
+        console.print(f"[bold red]{escape(words('report.not_analysed', language))}[/] {escape(message)}", markup=True)
         console.print()
     console.print(summary_line(report))
     return buffer.getvalue()
@@ -51,27 +54,27 @@ def to_text(report: Report, color: bool = False, width: int | None = None) -> st
 
 def summary_line(report: Report) -> str:
     stats = report.stats
-    parts = [
-        f"{stats['files']} file{'s' if stats['files'] != 1 else ''}",
-        f"{stats['errors']} error{'s' if stats['errors'] != 1 else ''}",
-        f"{stats['warnings']} warning{'s' if stats['warnings'] != 1 else ''}",
-    ]
+    language = report.text_language
+    parts = [words(f"report.summary.{name}", language, count=stats[name]) for name in ("files", "errors", "warnings")]
     if stats["unreadable"]:
-        parts.append(f"{stats['unreadable']} not analysed")
+        parts.append(words("report.summary.unreadable", language, count=stats["unreadable"]))
     return ", ".join(parts)
 
 
 def _file(console: Console, report: FileReport) -> None:
-    state = "[green]valid[/]" if report.valid else "[bold red]not valid[/]"
+    language = report.language
+    state = (
+        f"[green]{escape(words('report.valid', language))}[/]"
+        if report.valid
+        else f"[bold red]{escape(words('report.not_valid', language))}[/]"
+    )
     params = report.parameters
     console.print(
         f"[bold]{escape(report.file)}[/] — {report.blueprint_id} {escape(report.blueprint_version)} — {state}",
         markup=True,
     )
-    console.print(
-        f"{params.get('company', '')} · {params.get('year', '')} from month {params.get('start_month', '')} · {params.get('currency', '')}",
-        markup=False,
-    )
+    made_for = {key: params.get(key, "") for key in ("company", "year", "start_month", "currency")}
+    console.print(words("report.made_for", language, **made_for), markup=False)
     from smm_sheets.analyser import totals  # here, not above: importing this module does not load pandas
 
     scalars = {k: v for k, v in report.totals.items() if not totals.is_table(v)}
@@ -95,17 +98,20 @@ def _file(console: Console, report: FileReport) -> None:
     if findings:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for head in ("sheet", "cell", "severity", "code", "message"):
-            table.add_column(head, overflow="fold")
+            table.add_column(Text(words(f"report.{head}", language)), overflow="fold")
         for item in findings:
             style = _STYLES.get(item.severity)
             table.add_row(
-                Text(item.sheet or ""), item.cell or "", item.severity, Text(item.code), Text(item.message), style=style
+                Text(item.sheet or ""),
+                item.cell or "",
+                Text(words(f"severity.{item.severity}", language)),
+                Text(item.code),
+                Text(item.message),
+                style=style,
             )
         console.print(table)
     stats = report.stats
-    console.print(
-        f"{stats['errors']} errors, {stats['warnings']} warnings, {stats['infos']} notes in {stats['cells']} cells"
-    )
+    console.print(words("report.counts", language, **stats))
     console.print()
 
 
