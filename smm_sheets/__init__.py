@@ -43,15 +43,16 @@ def generate(
     return generate_files(blueprint, out_dir, sample=sample, force=force, **parameters)
 
 
-def analyse(paths: Any) -> Report:
+def analyse(paths: Any, language: str | None = None) -> Report:
     """Analyse workbooks: files, or folders searched for spreadsheets.
 
     Args:
         paths: a path or an iterable of paths.
+        language: the findings' language (en, fi, lv, mk, nb); default: each workbook's own.
 
     Returns:
         A :class:`~smm_sheets.analyser.report.Report` (``valid``, ``stats``, ``flatten()``, ``to_dict()``).
     """
     from smm_sheets.analyser.pipeline import analyse as run
 
-    return run(paths)
+    return run(paths, language)

@@ -175,6 +175,12 @@ def _read_params(path: Path) -> dict[str, Any]:
     "--scheduler", metavar="ADDRESS", help="With --summary: run on this Dask scheduler instead of local processes."
 )
 @click.option("--quiet", is_flag=True, help="With --summary: no progress bar.")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["en", "fi", "lv", "mk", "nb"]),
+    help="Language of the findings and the report (default: each workbook's own).",
+)
 def analyse_command(
     paths: tuple[Path, ...],
     output_format: str,
@@ -184,6 +190,7 @@ def analyse_command(
     jobs: int | None = None,
     scheduler: str | None = None,
     quiet: bool = False,
+    language: str | None = None,
 ) -> int:
     """Check filled-in workbooks (files or folders) and report their totals.
 
@@ -195,7 +202,7 @@ def analyse_command(
     from smm_sheets.analyser import report_text
     from smm_sheets.analyser.pipeline import analyse
 
-    report = analyse(list(paths))
+    report = analyse(list(paths), language)
     if output_format == "json":
         text = report_text.to_json(report)
     else:

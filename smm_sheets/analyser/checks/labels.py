@@ -121,16 +121,44 @@ def allowed_values(values: Any, limit: int = 12) -> list[str]:
 
 
 def planned_cell_facts(book: Workbook, sheet: int, row: int, col: int, owner: str) -> dict[str, Any]:
-    """The facts that name a planned formula cell of field ``owner`` (see :func:`cell_facts`)."""
+    """The facts that name a planned formula cell of field ``owner`` (see :func:`cell_facts`).
+
+    A cell of no placement (a line's year total) takes the coordinates of its row, without a month.
+    """
     plan = book.plan
     store = plan.sheets[sheet].store_at(row, col)
+    item = plan.blueprint.fields().get(owner)
     if store is not None:
-        coords: dict = {"row": (store.block_id, row - store.first_row)}
-        item = store.field
-    else:
-        cell = plan.sheets[sheet].cells.get((row, col))
-        coords = dict(getattr(cell, "coords", None) or {})
-        item = plan.blueprint.fields().get(owner)
+        return cell_facts(book, Placement(owner, store.field, sheet), {"row": (store.block_id, row - store.first_row)})
+    cells, rows = _cell_index(plan)
+    found = cells.get((sheet, row, col))
+    if found is not None:
+        placement, coords = found
+        if item is None or placement.field is item:
+            return cell_facts(book, placement, coords)
+        return cell_facts(book, Placement(owner, item, sheet), coords)
     if item is None:
         return {"field": owner.replace("_", " ")}
-    return cell_facts(book, Placement(owner, item, sheet), coords)
+    return cell_facts(book, Placement(owner, item, sheet), rows.get((sheet, row), {}))
+
+
+_INDEX: dict[int, tuple[WorkbookPlan, dict, dict]] = {}
+
+
+def _cell_index(plan: WorkbookPlan) -> tuple[dict, dict]:
+    """(sheet, row, col) -> (placement, coordinates) of the plan's placed cells, and (sheet, row)
+    -> the coordinates its cells share without the month; once per plan."""
+    kept = _INDEX.get(id(plan))
+    if kept is None or kept[0] is not plan:
+        if len(_INDEX) > 8:
+            _INDEX.clear()
+        cells: dict = {}
+        rows: dict = {}
+        for placement in plan.items.values():
+            if placement.column is not None:
+                continue
+            for coords, r, c in placement._cells:
+                cells.setdefault((placement.sheet, r, c), (placement, coords))
+                rows.setdefault((placement.sheet, r), {k: v for k, v in coords.items() if k != "month"})
+        kept = _INDEX[id(plan)] = (plan, cells, rows)
+    return kept[1], kept[2]
