@@ -27,9 +27,10 @@ LAYERS = {
     "generator": 5,
     "analyser": 5,
     "agency": 6,
+    "fixer": 6,  # smm-sheets fix: the analyser reads, the generator writes
     "cli": 7,
 }
-# The package's front door imports the two directions lazily, inside generate() and analyse().
+# The package's front door imports the two directions lazily, inside generate(), analyse() and fix().
 TOP = {"__init__", "__main__"}
 
 # Third-party library -> the only modules (relative to smm_sheets/, without .py) that may import it.
