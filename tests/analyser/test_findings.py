@@ -29,7 +29,7 @@ from tests.conftest import params
 from tests.helpers import ROOT
 
 YEAR = 2031
-SOURCE = ROOT / "smm_sheets" / "analyser"
+SOURCE = ROOT / "smm_sheets"
 # Keys whose English text is also right in the language (a label and its row, in brackets).
 SAME_AS_ENGLISH = {("fi", "place.cell_at"), ("nb", "place.cell_at")}
 # Keys the code builds from parts (f"report.{head}", f"severity.{severity}", f"set-mismatch.{key}").
