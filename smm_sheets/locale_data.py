@@ -77,11 +77,11 @@ def month_names(language: str = "en") -> tuple[str, ...]:
 # --------------------------------------------------------------------------- messages
 
 
-def format_number(value: float, language: str = "en") -> str:
-    """A number as the language writes it, at most two decimals: ``1 234,5`` in Finnish."""
+def format_number(value: float, language: str = "en", decimals: int = 2) -> str:
+    """A number as the language writes it, at most ``decimals`` decimals: ``1 234,5`` in Finnish."""
     from babel.numbers import format_decimal
 
-    return format_decimal(value, format="#,##0.##", locale=language)
+    return format_decimal(value, format="#,##0." + "#" * decimals if decimals else "#,##0", locale=language)
 
 
 def format_date(value: dt.date, language: str = "en") -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from typing import Any
 
 from rich import box
@@ -18,8 +19,10 @@ from rich.table import Table
 from rich.text import Text
 
 from smm_sheets.analyser.findings import ERROR, WARNING
+from smm_sheets.analyser.messages import has
 from smm_sheets.analyser.messages import text as words
 from smm_sheets.analyser.report import FileReport, Report
+from smm_sheets.locale_data import format_number
 
 _STYLES = {ERROR: "bold red", WARNING: "yellow"}
 PLAIN_WIDTH = 120
@@ -81,18 +84,19 @@ def _file(console: Console, report: FileReport) -> None:
     if scalars:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for key in scalars:
-            table.add_column(Text(key), justify="right")
-        table.add_row(*(_number(v) for v in scalars.values()))
+            table.add_column(Text(_heading("total", key, language)), justify="right")
+        table.add_row(*(_number(v, language) for v in scalars.values()))
         console.print(table)
     for key, figures in report.totals.items():
         if totals.is_table(figures):
             rows_name, columns, rows = totals.table_rows(figures)
-            table = Table(title=Text(key), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-            table.add_column(rows_name, overflow="fold")
+            title = Text(_heading("total", key, language))
+            table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+            table.add_column(Text(_heading("rows", rows_name, language)), overflow="fold")
             for column in columns:
-                table.add_column(column, justify="right")
+                table.add_column(Text(_heading("total", column, language)), justify="right")
             for label, values in rows:
-                table.add_row(Text(str(label)), *(_number(v) for v in values))
+                table.add_row(Text(str(label)), *(_number(v, language) for v in values))
             console.print(table)
     findings = report.sorted_findings()
     if findings:
@@ -115,12 +119,19 @@ def _file(console: Console, report: FileReport) -> None:
     console.print()
 
 
-def _number(value: Any) -> Text:
-    """A figure as a cell of a table (a Text: a total may be text someone typed, not markup)."""
+def _heading(kind: str, name: str, language: str) -> str:
+    """A total's or a table's name in the language (a blueprint of one's own keeps its ids)."""
+    key = f"{kind}.{name}"
+    return words(key, language) if has(key) else name
+
+
+def _number(value: Any, language: str = "en") -> Text:
+    """A figure as a cell of a table, as the language writes it (a Text: a total may be text
+    someone typed, not markup)."""
     if value is None or (isinstance(value, float) and value != value):
         return Text("")
-    if isinstance(value, float):
+    if isinstance(value, float) and math.isfinite(value):
         if abs(value) < 10 and not value.is_integer():
-            return Text(f"{value:.4g}")
-        return Text(f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}")
+            return Text(format_number(float(f"{value:.4g}"), language, decimals=6))
+        return Text(format_number(value, language))
     return Text(str(value))

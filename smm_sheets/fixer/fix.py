@@ -130,7 +130,8 @@ def fix_file(
     carried = Carry(book, language, new_year - params.year)
     plan = build(book.plan.blueprint, dataclasses.replace(params, year=new_year, sample=False), carried, text=True)
     result = FixResult(source, target, book.plan.blueprint.id, new_year, carried.repaired)
-    result.not_carried = [f"{_where(f)}{f.message}" for f in report.findings if f.code in NOT_CARRIED]
+    result.not_carried = [_not_carried(f, language) for f in report.findings if f.code in NOT_CARRIED]
+    result.not_carried = [line for line in result.not_carried if line]
     result.not_carried += carried.dropped
     extra = sorted(set(book.data.sheets) - {sheet.name for sheet in book.cells.sheets} - {META_SHEET})
     result.not_carried += [
@@ -154,6 +155,18 @@ def _same(path: Path) -> Path:
 
 def _where(found: Finding) -> str:
     return f"{found.sheet}!{found.cell}: " if found.sheet and found.cell else f"{found.sheet}: " if found.sheet else ""
+
+
+def _not_carried(found: Finding, language: str) -> str | None:
+    """What the new workbook does not take over, as the finding about it says (a formula deleted
+    and restored loses nothing)."""
+    if found.code == "formula-overwritten":
+        if "found" not in found.facts:
+            return None
+        return _where(found) + say(found.code, found.facts, key="fix.formula_restored").in_language(language).message
+    if found.code == "formula-changed":
+        return _where(found) + say(found.code, found.facts, key="fix.formula_replaced").in_language(language).message
+    return _where(found) + found.message
 
 
 def _sheet_name(language: str) -> str:

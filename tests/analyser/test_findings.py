@@ -52,6 +52,14 @@ def _blueprint_keys() -> set[str]:
         blueprint = loader.load(path)
         keys.update(check_keys(blueprint))
         keys.update(chain_key(blueprint, chain.code) for chain in blueprint.report.chains)
+        # The text report's headings: every total, table and column, and the tables' rows.
+        keys.update(f"total.{total.id}" for total in blueprint.report.totals)
+        for table in blueprint.report.tables:
+            keys.add(f"total.{table.id}")
+            keys.update(f"total.{column.id}" for column in table.columns)
+            keys.add(
+                f"rows.{ {'months': 'month', 'lines': 'line', 'categories': 'category', 'channels': 'channel'}[table.rows] }"
+            )
     return keys
 
 
@@ -71,7 +79,7 @@ def test_every_key_is_used_and_every_code_has_a_text():
     used = {key for key in english if f'"{key}"' in source or f"'{key}'" in source}
     unused = english - used - COMPOSED - _blueprint_keys()
     assert not unused, f"keys no code uses: {sorted(unused)}"
-    assert _blueprint_keys() <= english, "every built-in blueprint check has its text"
+    assert _blueprint_keys() <= english, "every built-in blueprint check and total has its text"
     for code in CODES:
         assert code in english or any(key.startswith(code + ".") for key in english), code
 
