@@ -48,6 +48,8 @@ class FixResult:
         repaired: the inputs whose type was repaired: sheet, cell, what was typed, what it is now.
         not_carried: what the new workbook could not take over, one line each (in the report's language).
         findings: what is still wrong in the new workbook (each a comment on its cell).
+        surplus: with another year, the old workbook's ``remaining`` total (the budget's
+            advertising surplus carried out of its last month), to take into the new year by hand.
     """
 
     source: Path
@@ -57,6 +59,7 @@ class FixResult:
     repaired: list[dict[str, Any]] = field(default_factory=list)
     not_carried: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    surplus: float | None = None
 
 
 def fix_paths(
@@ -130,6 +133,8 @@ def fix_file(
     carried = Carry(book, language, new_year - params.year)
     plan = build(book.plan.blueprint, dataclasses.replace(params, year=new_year, sample=False), carried, text=True)
     result = FixResult(source, target, book.plan.blueprint.id, new_year, carried.repaired)
+    if new_year != params.year and isinstance(report.totals.get("remaining"), (int, float)):
+        result.surplus = float(report.totals["remaining"])
     result.not_carried = [_not_carried(f, language) for f in report.findings if f.code in NOT_CARRIED]
     result.not_carried = [line for line in result.not_carried if line]
     result.not_carried += carried.dropped

@@ -219,6 +219,8 @@ def test_next_year_over_the_sample_set(tmp_path):
     budget = new["budget"].totals
     assert list(budget["by_month"].index)[0].endswith(str(YEAR + 1))  # the months moved on
     assert budget["actual"] == 0 and budget["planned"] == old["budget"].totals["planned"]  # plans kept, actuals cleared
+    by_id = {r.blueprint_id: r for r in results}
+    assert by_id["budget"].surplus == old["budget"].totals["remaining"] and by_id["roadmap"].surplus is None
     assert new["kpi-report"].totals["impressions"] == 0
     assert new["calendar"].totals["posts_planned"] == 0  # dated posts cleared
     assert new["roadmap"].totals["initiatives"] == old["roadmap"].totals["initiatives"]  # kept, dates moved on
