@@ -133,7 +133,8 @@ def analyse_book(data: reader.WorkbookData, language: str | None = None) -> tupl
     findings: list[Finding] = [found for check in CHECKS for found in check(book)]
     facts, fact_cells = report_facts(book)
     language = language or params.language
-    findings = [found.in_language(language) for found in findings]
+    if language != "en":  # say() words them in English
+        findings = [found.in_language(language) for found in findings]
     return book, FileReport(
         file=str(data.path),
         blueprint_id=blueprint.id,
