@@ -481,7 +481,9 @@ def reports(lo) -> Reports:
     for name, edited in lo["scenarios"].items():
         before = sha256(edited.out)
         try:
-            found[name] = analyse_file(edited.out, "en")  # the expected texts are English, whatever the workbook's language
+            found[name] = analyse_file(
+                edited.out, "en"
+            )  # the expected texts are English, whatever the workbook's language
         except SmmSheetsError as error:
             found[name] = error
         _HASHES[edited.out] = (before, sha256(edited.out))
