@@ -31,6 +31,7 @@ from smm_sheets.analyser.pipeline import analyse_book, spreadsheet_files
 from smm_sheets.blueprint.model import NUMERIC_TYPES, Field
 from smm_sheets.errors import FileError, InputError
 from smm_sheets.generator import xlsx
+from smm_sheets.locale_data import LANGUAGES
 from smm_sheets.plan import COMPUTE, META_SHEET, CellSource, Placement, WorkbookPlan, build
 from smm_sheets.sheetref import a1, cell_position, date_of_serial
 
@@ -139,9 +140,8 @@ def fix_file(
     result.not_carried = [line for line in result.not_carried if line]
     result.not_carried += carried.dropped
     extra = sorted(set(book.data.sheets) - {sheet.name for sheet in book.cells.sheets} - {META_SHEET})
-    result.not_carried += [
-        f"{name}: {words('fix.extra_sheet', language)}" for name in extra if name != _sheet_name(language)
-    ]
+    listings = {_sheet_name(other) for other in LANGUAGES}  # the Findings sheet of an earlier fix
+    result.not_carried += [f"{name}: {words('fix.extra_sheet', language)}" for name in extra if name not in listings]
     marked = {(f.sheet, f.cell) for f in carried.ambiguous}
     remaining = [
         f for f in _remaining(plan, target, language) if not (f.code == "type-error" and (f.sheet, f.cell) in marked)
