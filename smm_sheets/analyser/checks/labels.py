@@ -8,6 +8,7 @@ team member, list value) and month, or, in a table of posts or tasks, the row's 
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from typing import Any
 
 from smm_sheets.analyser.checks.workbook import Workbook
@@ -15,17 +16,22 @@ from smm_sheets.blueprint.model import Field
 from smm_sheets.plan import Expanded, Placement, WorkbookPlan, expand
 from smm_sheets.sheetref import date_of_serial
 
-_EXPANDED: dict[int, tuple[WorkbookPlan, Expanded]] = {}
+# What is worked out once per plan, dropped with the plan (a batch analyses thousands).
+_EXPANDED: dict[int, Expanded] = {}
+_INDEX: dict[int, tuple[dict, dict]] = {}
+
+
+def _once(cache: dict, plan: WorkbookPlan, make: Any) -> Any:
+    key = id(plan)
+    if key not in cache:
+        cache[key] = make()
+        weakref.finalize(plan, cache.pop, key, None)
+    return cache[key]
 
 
 def expanded(plan: WorkbookPlan) -> Expanded:
     """The plan's blueprint expanded with its parameters (labels, months, lines), once per plan."""
-    kept = _EXPANDED.get(id(plan))
-    if kept is None or kept[0] is not plan:
-        if len(_EXPANDED) > 8:
-            _EXPANDED.clear()
-        kept = _EXPANDED[id(plan)] = (plan, expand(plan.blueprint, plan.params))
-    return kept[1]
+    return _once(_EXPANDED, plan, lambda: expand(plan.blueprint, plan.params))
 
 
 def field_label(plan: WorkbookPlan, item: Field) -> str:
@@ -142,16 +148,11 @@ def planned_cell_facts(book: Workbook, sheet: int, row: int, col: int, owner: st
     return cell_facts(book, Placement(owner, item, sheet), rows.get((sheet, row), {}))
 
 
-_INDEX: dict[int, tuple[WorkbookPlan, dict, dict]] = {}
-
-
 def _cell_index(plan: WorkbookPlan) -> tuple[dict, dict]:
     """(sheet, row, col) -> (placement, coordinates) of the plan's placed cells, and (sheet, row)
     -> the coordinates its cells share without the month; once per plan."""
-    kept = _INDEX.get(id(plan))
-    if kept is None or kept[0] is not plan:
-        if len(_INDEX) > 8:
-            _INDEX.clear()
+
+    def make() -> tuple[dict, dict]:
         cells: dict = {}
         rows: dict = {}
         for placement in plan.items.values():
@@ -160,5 +161,6 @@ def _cell_index(plan: WorkbookPlan) -> tuple[dict, dict]:
             for coords, r, c in placement._cells:
                 cells.setdefault((placement.sheet, r, c), (placement, coords))
                 rows.setdefault((placement.sheet, r), {k: v for k, v in coords.items() if k != "month"})
-        kept = _INDEX[id(plan)] = (plan, cells, rows)
-    return kept[1], kept[2]
+        return cells, rows
+
+    return _once(_INDEX, plan, make)
