@@ -136,8 +136,7 @@ def fix_file(
     result = FixResult(source, target, book.plan.blueprint.id, new_year, carried.repaired)
     if new_year != params.year and isinstance(report.totals.get("remaining"), (int, float)):
         result.surplus = float(report.totals["remaining"])
-    result.not_carried = [_not_carried(f, language) for f in report.findings if f.code in NOT_CARRIED]
-    result.not_carried = [line for line in result.not_carried if line]
+    result.not_carried = _not_carried_lines(report.findings, language)
     result.not_carried += carried.dropped
     extra = sorted(set(book.data.sheets) - {sheet.name for sheet in book.cells.sheets} - {META_SHEET})
     listings = {_sheet_name(other) for other in LANGUAGES}  # the Findings sheet of an earlier fix
@@ -160,6 +159,26 @@ def _same(path: Path) -> Path:
 
 def _where(found: Finding) -> str:
     return f"{found.sheet}!{found.cell}: " if found.sheet and found.cell else f"{found.sheet}: " if found.sheet else ""
+
+
+def _not_carried_lines(findings: list[Finding], language: str) -> list[str]:
+    """What the new workbook does not take over, one line each; changed formulas counted per sheet
+    (a row moved by a tool that does not move formulas changes hundreds)."""
+    changed: dict[str, list[Finding]] = {}
+    lines = []
+    for found in findings:
+        if found.code == "formula-changed":
+            changed.setdefault(found.sheet or "", []).append(found)
+        elif found.code in NOT_CARRIED:
+            line = _not_carried(found, language)
+            if line:
+                lines.append(line)
+    for sheet, group in changed.items():
+        if len(group) == 1:
+            lines.append(_not_carried(group[0], language) or "")
+        else:
+            lines.append(f"{sheet}: " + words("fix.formulas_replaced", language, count=len(group)))
+    return lines
 
 
 def _not_carried(found: Finding, language: str) -> str | None:

@@ -245,3 +245,29 @@ def test_the_command_line_and_the_api(finnish_budget, tmp_path):
         and result.findings
         and all(f.message.isascii() or "“" in f.message for f in result.findings)
     )
+
+
+def test_a_deleted_line_is_named_and_comes_back(tmp_path):
+    (tmp_path / "in").mkdir()
+    path = generate(loader.load("budget"), params(sample=True, year=YEAR), tmp_path / "in")
+    plan = build(loader.load("budget"), params(sample=True, year=YEAR), values=False)
+    placement = plan.items["planned"]
+    _, row, _ = placement.cells[12 * 2]  # the third line's January
+    sheet = plan.sheets[placement.sheet].name
+    book = openpyxl.load_workbook(path)
+    book[sheet].delete_rows(row + 1)
+    name = book.defined_names["smm_planned"]  # openpyxl moves no names: shrink it as an app would
+    first, last = name.attr_text.split("!")[1].replace("$", "").split(":")
+    name.attr_text = f"'{sheet}'!$D${first[1:]}:$O${int(last[1:]) - 1}"
+    book.save(path)
+    deleted = [f for f in analyse(path).reports[0].findings if f.code == "rows-deleted"]
+    assert deleted and "“Stock photo subscription”" in deleted[0].message
+    [result] = fix_paths(path, tmp_path / "out")
+    fixed = analyse(result.target).reports[0]
+    assert not [f for f in fixed.findings if f.code in {"rows-deleted"} | FORMULA_CODES]
+    assert "Stock photo subscription" in fixed.totals["by_line"].index
+    # openpyxl moved no formula: every one below the row "changed", counted in one line per sheet
+    assert any(
+        line.startswith(f"{sheet}: ") and "changed formulas were replaced" in line for line in result.not_carried
+    )
+    assert len(result.not_carried) < 10

@@ -113,11 +113,13 @@ def _as_date(value: Any) -> dt.date | None:
 def row_label(book: Workbook, sheet: int, row: int) -> str | None:
     """The text label of a planned row (a budget line's name), if the plan puts one there."""
     cells = book.plan.sheets[sheet].cells
+    texts = []
     for col in range(4):
         cell = cells.get((row, col))
-        if cell is not None and cell.kind in ("label", "text") and isinstance(cell.value, str) and cell.value:
-            return cell.value
-    return None
+        if cell is not None and cell.kind == "text" and isinstance(cell.value, str) and cell.value:
+            texts.append(cell.value)
+    # A grid row reads category, line, measure: the line names it; a table row has one label.
+    return texts[1] if len(texts) > 1 else texts[0] if texts else None
 
 
 def allowed_values(values: Any, limit: int = 12) -> list[str]:
