@@ -312,8 +312,8 @@ def _budget_line_deleted() -> EditCase:
         "a line deleted from both blocks (Designer)",
         actions,
         lambda layout: [
-            Expect("rows-deleted", layout.sheet("planned"), None, "Designer · Planned"),
-            Expect("rows-deleted", layout.sheet("planned"), None, "Designer · Actual"),
+            Expect("rows-deleted", layout.sheet("planned"), None, "“Designer”"),
+            Expect("rows-deleted", layout.sheet("planned"), None, "“Designer”"),
         ],
         # The designer's overspend goes with the line.
         lambda layout: [_overspend_text(layout, "designer", m) for m in _overspent_months(layout, "designer")],
@@ -337,7 +337,7 @@ def _budget_lines_deleted_several() -> EditCase:
         "two neighbouring lines deleted at once, from both blocks",
         actions,
         lambda layout: [
-            Expect("rows-deleted", layout.sheet("planned"), None, f"{label} · {measure}")
+            Expect("rows-deleted", layout.sheet("planned"), None, f"“{label}”")
             for label in ("Ads manager", "Web developer")
             for measure in ("Planned", "Actual")
         ],
@@ -398,7 +398,7 @@ def _budget_delete_and_insert() -> EditCase:
     def expect(layout: Layout) -> list[Expect]:
         deleted, new_row = cells(layout)
         found = [
-            Expect("rows-deleted", deleted.sheet, None, "Video editing software · Planned"),
+            Expect("rows-deleted", deleted.sheet, None, "“Video editing software”"),
             at("total-misses-rows", new_row, "Influencer fees", "info"),
         ]
         # Its actuals stay: spent against a plan that is gone.
@@ -442,10 +442,10 @@ def _budget_line_moved_out_of_category() -> EditCase:
 
     def expect(layout: Layout) -> list[Expect]:
         return [
-            at("formula-changed", cell, "differs from the blueprint")
+            at("formula-changed", cell, "not the workbook's own")
             for coords, cell in layout.cells("category_planned")
             if coords.get("category") == "software"
-        ] + [at("formula-changed", layout.cell("year_planned", category="software"), "differs from the blueprint")]
+        ] + [at("formula-changed", layout.cell("year_planned", category="software"), "not the workbook's own")]
 
     return EditCase(
         "budget-line-moved-out-of-category",
@@ -622,7 +622,7 @@ def _budget_total_overwritten() -> EditCase:
         "budget",
         "the Summary's year total overwritten by a number",
         lambda layout: _unprotected(target(layout).sheet, {"set": target(layout).ref, "value": 20000}),
-        lambda layout: [at("formula-overwritten", target(layout), "replaced by 20000")],
+        lambda layout: [at("formula-overwritten", target(layout), "replaced by 20,000")],
     )
 
 
@@ -662,7 +662,7 @@ def _budget_formula_changed() -> EditCase:
         "budget",
         "a month's total planned rewritten as two sums (the same value)",
         actions,
-        lambda layout: [at("formula-changed", target(layout), "differs from the blueprint")],
+        lambda layout: [at("formula-changed", target(layout), "not the workbook's own")],
     )
 
 
@@ -710,7 +710,7 @@ def _roadmap_date_as_text() -> EditCase:
         "roadmap",
         "a start date typed as text (12/03/2031 stored as text)",
         lambda layout: [{"set": layout.cell("start", row=3).ref, "value": f"12/03/{YEAR}"}],
-        lambda layout: [at("type-error", layout.cell("start", row=3), f"did you mean {YEAR}-03-12?")],
+        lambda layout: [at("type-error", layout.cell("start", row=3), f"the date {YEAR}-03-12")],
     )
 
 
@@ -806,7 +806,7 @@ def _calendar_caption_too_long() -> EditCase:
         "calendar",
         "an Instagram caption over the channel's limit",
         lambda layout: [{"set": layout.cell("caption", row=0).ref, "value": "x" * (limit(layout) + 10)}],
-        lambda layout: [at("caption-too-long", layout.cell("caption", row=0), f"{limit(layout) + 10} characters")],
+        lambda layout: [at("caption-too-long", layout.cell("caption", row=0), f"{limit(layout) + 10:,} characters")],
     )
 
 
@@ -832,7 +832,7 @@ def _calendar_posts_inserted() -> EditCase:
         "two posts typed into rows inserted in the middle of the calendar",
         actions,
         lambda layout: [
-            *[Expect("formula-missing", row.sheet, row.number, "copy them down") for row in rows(layout)],
+            *[Expect("formula-missing", row.sheet, row.number, "Copy them down") for row in rows(layout)],
             # Two posts in a month that had none: fewer than the channel plan asks for.
             Expect("below-posting-plan", layout.sheet("total_posts"), None, "2 posts where"),
         ],
@@ -916,7 +916,7 @@ def _kpi_negative_count() -> EditCase:
         "kpi-report",
         "a negative count",
         lambda layout: [{"set": target(layout).ref, "value": -5}],
-        lambda layout: [at("out-of-range", target(layout), "-5 is outside")],
+        lambda layout: [at("out-of-range", target(layout), "-5 is too small")],
     )
 
 
@@ -1015,7 +1015,7 @@ CASES: tuple[EditCase, ...] = (
     _budget_sheets_reordered(),
     _budget_sheet_deleted(),
     _budget_typed(
-        "budget-text-with-space-and-comma", "1 200,50", '"1 200,50" typed as an amount', "did you mean 1200.5"
+        "budget-text-with-space-and-comma", "1 200,50", '"1 200,50" typed as an amount', "the number 1,200.5"
     ),
     _budget_text("budget-euro-sign", "€300", '"€300" stored as text (pasted, or typed where € is not the currency)'),
     _budget_typed("budget-thousands-k", "2,6k", '"2,6k" typed as an amount', "is text, not a number"),
