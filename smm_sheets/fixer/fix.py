@@ -141,6 +141,7 @@ def fix_file(
     extra = sorted(set(book.data.sheets) - {sheet.name for sheet in book.cells.sheets} - {META_SHEET})
     listings = {_sheet_name(other) for other in LANGUAGES}  # the Findings sheet of an earlier fix
     result.not_carried += [f"{name}: {words('fix.extra_sheet', language)}" for name in extra if name not in listings]
+    result.not_carried += _typed_elsewhere(book, report.findings, language)
     marked = {(f.sheet, f.cell) for f in carried.ambiguous}
     remaining = [
         f for f in _remaining(plan, target, language) if not (f.code == "type-error" and (f.sheet, f.cell) in marked)
@@ -191,6 +192,47 @@ def _not_carried(found: Finding, language: str) -> str | None:
     if found.code == "formula-changed":
         return _where(found) + say(found.code, found.facts, key="fix.formula_replaced").in_language(language).message
     return _where(found) + found.message
+
+
+def _typed_elsewhere(book: Workbook, findings: list[Finding], language: str) -> list[str]:
+    """What was typed where the new workbook takes nothing from: over a label or heading (the
+    blueprint's text comes back), and in cells outside every planned cell (a column or rows of
+    one's own). Rows a finding above already names are left to it."""
+    named = {(f.sheet, cell_position(f.cell)[0]) for f in findings if f.code in NOT_CARRIED and f.cell}
+    lines = []
+    for index, planned in enumerate(book.plan.sheets):
+        where = book.cells.sheets[index]
+        data = book.data.sheets.get(where.name)
+        if data is None or planned.name == META_SHEET:
+            continue
+        deleted = where.deleted_rows
+        mapped = set()
+        for (row, col), cell in planned.cells.placed.items():
+            if row in deleted:
+                continue
+            r, c = where.locate(row, col)
+            mapped.add((r, c))
+            typed = data.value(r, c)
+            if cell.kind == "text" and isinstance(cell.value, str) and typed not in (None, "", cell.value):
+                lines.append(
+                    f"{where.name}!{a1(r, c)}: "
+                    + words("fix.label_restored", language, found=_shown(typed), expected=cell.value)
+                )
+        for store in planned.stores:
+            for row in range(store.first_row, store.last_row + 1):
+                if row not in deleted:
+                    mapped.add(where.locate(row, store.col))
+        for r, values in enumerate(data.rows):
+            if (where.name, r) in named:
+                continue
+            for c, typed in enumerate(values):
+                if typed not in (None, "") and (r, c) not in mapped:
+                    lines.append(f"{where.name}!{a1(r, c)}: " + words("fix.outside", language, found=_shown(typed)))
+    return lines
+
+
+def _shown(value: Any) -> str:
+    return value.isoformat() if isinstance(value, (dt.date, dt.time)) else str(value)
 
 
 def _sheet_name(language: str) -> str:
