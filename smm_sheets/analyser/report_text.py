@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
-
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from smm_sheets.analyser.findings import ERROR, WARNING
 from smm_sheets.analyser.report import FileReport, Report
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+# rich is imported by the functions that draw text, not here: JSON output does not load it.
 _STYLES = {ERROR: "bold red", WARNING: "yellow"}
 PLAIN_WIDTH = 120
 
@@ -30,6 +29,9 @@ def to_json(report: Report) -> str:
 
 def to_text(report: Report, color: bool = False, width: int | None = None) -> str:
     """A summary per file (totals, findings sorted by sheet and cell), and a last line of counts."""
+    from rich.console import Console
+    from rich.markup import escape
+
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -62,6 +64,11 @@ def summary_line(report: Report) -> str:
 
 
 def _file(console: Console, report: FileReport) -> None:
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
     state = "[green]valid[/]" if report.valid else "[bold red]not valid[/]"
     params = report.parameters
     console.print(
@@ -74,14 +81,15 @@ def _file(console: Console, report: FileReport) -> None:
     )
     from smm_sheets.analyser import totals  # here, not above: importing this module does not load pandas
 
-    scalars = {k: v for k, v in report.totals.items() if not totals.is_table(v)}
+    figures_by_name = totals.figures(report.totals)  # tables as they were computed (no DataFrame needed)
+    scalars = {k: v for k, v in figures_by_name if not totals.is_table(v)}
     if scalars:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for key in scalars:
             table.add_column(Text(key), justify="right")
         table.add_row(*(_number(v) for v in scalars.values()))
         console.print(table)
-    for key, figures in report.totals.items():
+    for key, figures in figures_by_name:
         if totals.is_table(figures):
             rows_name, columns, rows = totals.table_rows(figures)
             table = Table(title=Text(key), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -111,6 +119,8 @@ def _file(console: Console, report: FileReport) -> None:
 
 def _number(value: Any) -> Text:
     """A figure as a cell of a table (a Text: a total may be text someone typed, not markup)."""
+    from rich.text import Text
+
     if value is None or (isinstance(value, float) and value != value):
         return Text("")
     if isinstance(value, float):

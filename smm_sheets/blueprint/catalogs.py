@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from smm_sheets.blueprint.source import Text, kind_of, parse_yaml
+from smm_sheets.blueprint.source import Text, cached, kind_of, parse_yaml
 from smm_sheets.errors import BlueprintError
 from smm_sheets.locale_data import LANGUAGES
 
@@ -62,8 +62,26 @@ LABEL_KEY = re.compile(r"^[a-z][a-z0-9_.]*$")
 def _common() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     """Channel names and channel facts shared by all blueprints (``blueprints/_common.yaml``)."""
     path = BUILTIN_DIR / "_common.yaml"
-    data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
-    return {str(k): str(v) for k, v in data["channels"].items()}, data["channel_data"]
+    text = path.read_text(encoding="utf-8")
+
+    def read() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+        data, _ = parse_yaml(text, str(path))
+        return {str(k): str(v) for k, v in data["channels"].items()}, data["channel_data"]
+
+    return cached("common", f"{path}\0{text}".encode(), read)
+
+
+@lru_cache(maxsize=1)
+def shipped_key() -> bytes:
+    """The content the catalogs and the shared channel facts are made from (every file's name and
+    bytes): part of the cache key of whatever is made with them."""
+    parts = []
+    for path in [BUILTIN_DIR / "_common.yaml", *sorted(CATALOG_DIR.glob("*.yaml"))]:
+        try:
+            parts.append(str(path).encode() + b"\0" + path.read_bytes())
+        except OSError:
+            parts.append(str(path).encode() + b"\0missing")
+    return b"\0\0".join(parts)
 
 
 def load_channel_names() -> dict[str, str]:
@@ -96,12 +114,17 @@ def catalog_path(language: str) -> Path:
 
 @lru_cache(maxsize=1)
 def catalogs() -> dict[str, dict[str, dict[str, Text]]]:
-    """Every language's catalog, checked: ``{language: {section: {key: text}}}``.
+    """Every language's catalog, checked: ``{language: {section: {key: text}}}``. Kept in the
+    user's cache folder (:func:`~smm_sheets.blueprint.source.cached`) until a catalog changes.
 
     Raises:
         BlueprintError: a catalog is missing or unreadable, a key is missing, extra or
             malformed, a text is empty or its placeholders differ from the English text's.
     """
+    return cached("catalogs", shipped_key(), _read_catalogs)
+
+
+def _read_catalogs() -> dict[str, dict[str, dict[str, Text]]]:
     found = {p.stem for p in CATALOG_DIR.glob("*.yaml")}
     for stray in sorted(found - set(LANGUAGES)):
         raise BlueprintError(
