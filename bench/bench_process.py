@@ -42,7 +42,6 @@ with python_calamine.CalamineWorkbook.from_path(sys.argv[1]) as book:
 def write_replay(script: Path, expected: Path) -> None:
     """A script of the bare xlsxwriter calls that write the sample budget, as the CLI makes it."""
     from bench import compile_replay, record_render, verify_same_file  # bench/bench.py
-
     from smm_sheets.blueprint import loader
     from smm_sheets.blueprint.params import make_parameters
     from smm_sheets.generator.pipeline import with_sample_goals

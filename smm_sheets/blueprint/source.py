@@ -195,7 +195,7 @@ def cached(kind: str, key: bytes, make: Callable[[], Made]) -> Made:
             return pickle.load(handle)
     except FileNotFoundError:
         pass
-    except Exception:  # noqa: BLE001 - damaged or from another version: made again below
+    except Exception:
         pass
     made = make()
     try:
