@@ -71,17 +71,32 @@ def _common() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     return cached("common", f"{path}\0{text}".encode(), read)
 
 
-@lru_cache(maxsize=1)
+_shipped: dict[tuple, bytes] = {}
+
+
 def shipped_key() -> bytes:
     """The content the catalogs and the shared channel facts are made from (every file's name and
-    bytes): part of the cache key of whatever is made with them."""
-    parts = []
-    for path in [BUILTIN_DIR / "_common.yaml", *sorted(CATALOG_DIR.glob("*.yaml"))]:
+    bytes): part of the cache key of whatever is made with them. Read again when a file's size or
+    time changes."""
+    paths = [BUILTIN_DIR / "_common.yaml", *sorted(CATALOG_DIR.glob("*.yaml"))]
+    stamps = []
+    for path in paths:
         try:
-            parts.append(str(path).encode() + b"\0" + path.read_bytes())
+            stat = path.stat()
+            stamps.append((str(path), stat.st_size, stat.st_mtime_ns))
         except OSError:
-            parts.append(str(path).encode() + b"\0missing")
-    return b"\0\0".join(parts)
+            stamps.append((str(path), -1, -1))
+    signature = tuple(stamps)
+    if signature not in _shipped:
+        parts = []
+        for path in paths:
+            try:
+                parts.append(str(path).encode() + b"\0" + path.read_bytes())
+            except OSError:
+                parts.append(str(path).encode() + b"\0missing")
+        _shipped.clear()
+        _shipped[signature] = b"\0\0".join(parts)
+    return _shipped[signature]
 
 
 def load_channel_names() -> dict[str, str]:

@@ -243,3 +243,6 @@ class WorkbookPlan:
     # The plan's values, for templates that stand in no cell (the analyser's totals and checks):
     # a separate object, made by build() when it computes values; the plan itself holds no planner.
     evaluator: Evaluator | None = None
+    # The blueprint filled with the parameters, kept by a plan of formula text only
+    # (``build(values=False)``): :func:`~smm_sheets.plan.evaluate` computes its values from it.
+    expanded: Any = field(default=None, repr=False)
