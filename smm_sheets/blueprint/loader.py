@@ -19,7 +19,6 @@ import dataclasses
 import re
 from pathlib import Path
 
-from smm_sheets.blueprint import reader, validate
 from smm_sheets.blueprint.catalogs import (
     BUILTIN_DIR,
     CATALOG_DIR,
@@ -119,6 +118,8 @@ def loads(text: str, source: str = "<string>") -> Blueprint:
 
 
 def _loads(text: str, source: str) -> Blueprint:
+    from smm_sheets.blueprint import reader, validate  # here: a blueprint from the cache needs neither
+
     data, lines = parse_yaml(text, source)
     where = SourceLines(source, lines)
     blueprint = reader.read(data, where)

@@ -10,16 +10,39 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+try:
+    from xlsxwriter.worksheet import CellFormulaTuple
+except ImportError:  # another xlsxwriter: every formula goes through write_formula
+    CellFormulaTuple = None
 
 from smm_sheets import atomic
 from smm_sheets import formula as fx
 from smm_sheets.errors import FileError
 from smm_sheets.plan import Cell, SheetPlan, Style, WorkbookPlan
+
+# write_formula runs some 30 regular expressions on every formula, for the dynamic-array functions
+# it must spell "_xlfn.NAME(". A formula naming none of them (nor "_xlfn.", nor ending in "}") is
+# stored as write_formula would store it, without them; any other still goes through write_formula.
+_REWRITTEN_BY_XLSXWRITER = re.compile(
+    "|".join(
+        re.escape(name + "(")
+        for name in (
+            "ANCHORARRAY BYCOL BYROW CHOOSECOLS CHOOSEROWS DROP EXPAND FILTER HSTACK LAMBDA MAKEARRAY MAP "
+            "RANDARRAY REDUCE SCAN INGLE SEQUENCE SORT SORTBY SWITCH TAKE TEXTSPLIT TOCOL TOROW UNIQUE VSTACK "
+            "WRAPCOLS WRAPROWS XLOOKUP"
+        ).split()
+    )
+    + r"|_xlfn\.|\}$"
+)
 
 _BASE = {"font_name": "Arial", "font_size": 10, "valign": "vcenter"}
 _ROLES: dict[str, dict[str, Any]] = {
@@ -226,25 +249,49 @@ def _write_rows(ws, sheet: SheetPlan, formats: _Formats) -> None:
     for store in stores:
         rows.update(range(store.first_row, store.last_row + 1))
     store_formats = [formats.get(store.style) for store in stores]
+    write_formula = formula_writer(ws)
     for row in sorted(rows):
         if row in sheet.heights:
             ws.set_row(row, sheet.heights[row])
         for col, cell in sorted(by_row.get(row, ())):
-            _write_cell(ws, row, col, cell, formats.get(cell.style))
+            _write_cell(ws, row, col, cell, formats.get(cell.style), write_formula)
         for store, fmt in zip(stores, store_formats):
             index = row - store.first_row
             if 0 <= index < len(store.values):
                 value = store.values[index]
                 if store.texts is not None:
-                    ws.write_formula(
+                    write_formula(
                         row,
                         store.col,
-                        "=" + store.texts[index],
+                        store.texts[index],
                         fmt,
                         value.code if isinstance(value, fx.ExcelError) else value,
                     )
                 else:
                     _write_value(ws, row, store.col, value, fmt)
+
+
+def formula_writer(ws) -> Callable[[int, int, str, Any, Any], None]:
+    """``write(row, col, text, format, value)``: a formula (its text without "=") and its value.
+
+    On xlsxwriter's own worksheet, a formula that write_formula would not rewrite is stored
+    directly, as write_formula stores it (what makes most of the time of writing 100,000 posts);
+    anything else (a wrapped worksheet, another xlsxwriter) calls write_formula.
+    """
+    if type(ws) is not Worksheet or CellFormulaTuple is None:
+        return lambda row, col, text, fmt, value: ws.write_formula(row, col, "=" + text, fmt, value)
+    needs_xlsxwriter = _REWRITTEN_BY_XLSXWRITER.search
+    check = ws._check_dimensions
+
+    def write(row: int, col: int, text: str, fmt: Any, value: Any) -> None:
+        if not text or needs_xlsxwriter(text):
+            ws.write_formula(row, col, "=" + text, fmt, value)
+        elif not check(row, col):
+            if ws.constant_memory and row > ws.previous_row:
+                ws._write_single_row(row)
+            ws.table[row][col] = CellFormulaTuple(text, fmt, value)
+
+    return write
 
 
 def _write_value(ws, row: int, col: int, value: Any, fmt) -> None:
@@ -260,12 +307,12 @@ def _write_value(ws, row: int, col: int, value: Any, fmt) -> None:
         ws.write_string(row, col, str(value), fmt)
 
 
-def _write_cell(ws, row: int, col: int, cell: Cell, fmt) -> None:
+def _write_cell(ws, row: int, col: int, cell: Cell, fmt, write_formula) -> None:
     value = cell.value
     if cell.kind == "formula":
         if isinstance(value, fx.ExcelError):
             value = value.code
-        ws.write_formula(row, col, "=" + cell.formula, fmt, value)
+        write_formula(row, col, cell.formula, fmt, value)
     else:
         _write_value(ws, row, col, value, fmt)
 
