@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: demo test test-fast lint bench docs clean
+.PHONY: demo test test-fast lint bench bench-quick docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,15 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 bench: $(VENV)/.installed
+	$(BIN)/python bench/bench_process.py
 	$(BIN)/python bench/bench.py && $(BIN)/python bench/bench_batch.py
 	$(BIN)/python bench/bench_analyse.py
+
+# The same figures in a few minutes: fewer runs, smaller calendars and batches, no peers.
+bench-quick: $(VENV)/.installed
+	$(BIN)/python bench/bench_process.py --runs 3
+	$(BIN)/python bench/bench.py --quick && $(BIN)/python bench/bench_batch.py --clients 100 --small 50
+	$(BIN)/python bench/bench_analyse.py --runs 3 --skip-peers --skip-libreoffice-set --calendar-posts 1000 10000
 
 # Pictures of the sample workbooks for the README (needs LibreOffice and pdftoppm).
 docs: $(VENV)/.installed

@@ -568,14 +568,14 @@ def run_big_calendar(posts: int) -> dict[str, float]:
         channel_names=loader.load_channel_names(),
     )
     with tempfile.TemporaryDirectory(prefix="smm-bench-") as folder:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         plan = build(blueprint, params)
         t1 = time.perf_counter()
         xlsx.render(plan, os.path.join(folder, "calendar.xlsx"))
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         size = os.path.getsize(os.path.join(folder, "calendar.xlsx"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"build": t1 - t0, "render": t2 - t1, "total": t2 - t0, "peak_mb": peak, "bytes": size}
+    return {"build": t1 - t0, "render": t2 - t1, "total": t2 - t0, "cpu": c2 - c0, "peak_mb": peak, "bytes": size}
 
 
 def big_calendar_floor(posts: int) -> dict[str, float]:
@@ -591,13 +591,13 @@ def big_calendar_floor(posts: int) -> dict[str, float]:
         log = record_render(build(blueprint, params), expected)
         gc.collect()
         gc.freeze()  # the log's million tuples are not the replay's garbage
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         replay_log(log, replayed)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         del log
         gc.unfreeze()
         verify_same_file(expected, replayed, f"the {posts}-post calendar floor")
-    return {"floor": seconds}
+    return {"floor": seconds, "cpu": cpu}
 
 
 def report_big_calendar(sizes: tuple[int, ...] = CALENDAR_POSTS) -> bool:
@@ -629,12 +629,13 @@ def report_big_calendar(sizes: tuple[int, ...] = CALENDAR_POSTS) -> bool:
     done = subprocess.run(
         [sys.executable, __file__, "--calendar-floor", str(largest)], capture_output=True, text=True, check=True
     )
-    floor = json.loads(done.stdout.strip().splitlines()[-1])["floor"]
-    ratio = results[largest]["total"] / floor
+    floor = json.loads(done.stdout.strip().splitlines()[-1])
+    ratio = results[largest]["cpu"] / floor["cpu"]  # CPU time: the wall clock also measures other work
     fast = ratio <= CALENDAR_TARGET
     print(
-        f"  {largest:,} posts: generation {results[largest]['total']:.2f} s, floor (bare xlsxwriter, the same calls "
-        f"replayed) {floor:.2f} s: {ratio:.2f}x   target <= {CALENDAR_TARGET}: {'met' if fast else 'missed'}"
+        f"  {largest:,} posts: generation {results[largest]['cpu']:.2f} CPU s ({results[largest]['total']:.2f} s wall), "
+        f"floor (bare xlsxwriter, the same calls replayed) {floor['cpu']:.2f} CPU s ({floor['floor']:.2f} s wall): "
+        f"{ratio:.2f}x   target <= {CALENDAR_TARGET}: {'met' if fast else 'missed'}"
     )
     return linear and fits and fast
 
