@@ -157,7 +157,12 @@ def cache_folder() -> Path | None:
     ``~/.cache/smm-sheets``); None when ``SMM_SHEETS_CACHE=off``."""
     if os.environ.get("SMM_SHEETS_CACHE", "").lower() in ("off", "0", "no"):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base or not os.path.isabs(base):  # the XDG rule: a relative path is to be ignored
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):  # no home folder: no cache, never one in the current folder
+            return None
+        base = os.path.join(home, ".cache")
     return Path(base) / "smm-sheets"
 
 

@@ -81,3 +81,11 @@ def test_a_text_keeps_where_it_was_written_through_the_cache():
     back = pickle.loads(pickle.dumps(text))
     assert back == "Planned" and (back.source, back.path, back.line) == ("budget.yaml", "labels.planned", 12)
     assert source.cache_folder() is not None
+
+
+def test_no_home_folder_is_no_cache(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(source.os.path, "expanduser", lambda path: path)
+    assert source.cache_folder() is None
+    assert cached("thing", b"key", lambda: 5) == 5 and not list(tmp_path.iterdir())
