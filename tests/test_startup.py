@@ -46,3 +46,4 @@ def test_totals_are_dataframes_from_python(tmp_path):
     assert isinstance(by_month, pd.DataFrame) and by_month.index.name == "month" and len(by_month) == 12
     assert dict(totals.items())["by_line"].equals(totals.get("by_line"))
     assert by_month["planned"].sum() == pytest.approx(totals["planned"])
+    assert isinstance(dict(totals)["by_category"], pd.DataFrame) and isinstance({**totals}["by_line"], pd.DataFrame)

@@ -50,6 +50,10 @@ class Totals(dict):
             dict.__setitem__(self, key, value)
         return value
 
+    def __iter__(self) -> Any:
+        # Defined here so that dict(totals) and {**totals} read through __getitem__ too.
+        return dict.__iter__(self)
+
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default
 
