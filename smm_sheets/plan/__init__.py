@@ -72,7 +72,7 @@ __all__ = [
 
 
 def build(
-    blueprint: Blueprint, params: Parameters, source: CellSource | None = None, values: bool = True
+    blueprint: Blueprint, params: Parameters, source: CellSource | None = None, values: bool = True, text: bool = False
 ) -> WorkbookPlan:
     """Place every item of the blueprint and compute every formula's value.
 
@@ -83,6 +83,8 @@ def build(
             calls :func:`evaluate` on that plan instead.)
         values: False makes the formulas' text only, not their values (:attr:`Mode.TEXT`); the
             plan keeps what :func:`evaluate` needs.
+        text: with a source, make the formulas' text too (a workbook written from a file's
+            inputs: ``smm-sheets fix``).
 
     Returns:
         The plan the renderer writes, and the placement the analyser reads by; with values, its
@@ -95,7 +97,7 @@ def build(
     if not values:
         mode = Mode.TEXT
     else:
-        mode = Mode.TEXT_AND_VALUES if source is None else Mode.VALUES
+        mode = Mode.TEXT_AND_VALUES if source is None or text else Mode.VALUES
     x = expand(blueprint, params)
     plan = WorkbookPlan(
         blueprint=blueprint,
