@@ -675,3 +675,26 @@ def test_a_column_inserted_among_the_months_is_followed_by_the_header_dates(samp
     for key in ("planned", "actual", "remaining"):
         assert after.totals[key] == before.totals[key], key
     pd.testing.assert_frame_equal(after.totals["by_month"], before.totals["by_month"])
+
+
+@pytest.mark.parametrize("count", [300, 900])
+def test_the_smm_sheets_row_counts_are_not_trusted(sample_set, tmp_path, count):
+    # An app that re-exports the workbook (Google Sheets) keeps the _smm sheet as it was; the
+    # table's defined names say how many rows it has.
+    source = sample_set / "calendar.xlsx"
+    target = tmp_path / "calendar.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        changed = 0
+        for info in old.infolist():
+            data = old.read(info.filename)
+            if b'"rows":{"posts":500}' in data:
+                data = data.replace(b'"rows":{"posts":500}', b'"rows":{"posts":%d}' % count)
+                changed += 1
+            new.writestr(info, data)
+    assert changed == 1
+    before, after = A.analyse_file(source), A.analyse_file(target)
+    assert [(f.code, f.sheet, f.cell, f.message) for f in after.findings] == [
+        (f.code, f.sheet, f.cell, f.message) for f in before.findings
+    ]
+    assert after.totals["posts_planned"] == before.totals["posts_planned"]
+    assert after.totals["posts_target"] == before.totals["posts_target"]

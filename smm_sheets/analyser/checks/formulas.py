@@ -18,6 +18,7 @@ from smm_sheets.analyser.checks.workbook import (
     COUNTS_INSERTED,
     MISSING,
     OVERWRITTEN,
+    InsertedRow,
     Workbook,
     saved_repr,
 )
@@ -136,7 +137,7 @@ def _rows_without_formulas(book: Workbook, broken: dict[tuple[int, int, int], st
 
 
 def counting_formulas(
-    book: Workbook, inserted: dict[int, list[tuple[int, int]]], broken: dict[tuple[int, int, int], str]
+    book: Workbook, inserted: dict[int, list[InsertedRow]], broken: dict[tuple[int, int, int], str]
 ) -> dict[tuple[int, int, int], str]:
     """Formulas whose ranges grew over inserted rows count them: their saved values stand
     (the blueprint's lines do not include those rows).
@@ -152,7 +153,9 @@ def counting_formulas(
     counting: dict[tuple[int, int, int], str] = {}
     if not inserted or not book.data.cached_values:
         return counting
-    rows_by_sheet = {book.cells.sheets[s].name: [(r, c) for r, c in rows] for s, rows in inserted.items()}
+    rows_by_sheet = {
+        book.cells.sheets[s].name: [(row.row, c) for row in rows for c in row.cols] for s, rows in inserted.items()
+    }
     for s, row, col, _, _ in planned_formulas(book.plan):
         if (s, row, col) in broken:
             continue

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from smm_sheets.analyser.cellmap import formula_ranges
 from smm_sheets.analyser.checks.labels import field_label, row_label
-from smm_sheets.analyser.checks.workbook import Workbook
+from smm_sheets.analyser.checks.workbook import InsertedRow, Workbook
 from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.sheetref import a1, column_letter
 
@@ -43,16 +43,16 @@ def check_sheets(book: Workbook) -> Iterator[Finding]:
             )
 
 
-def inserted_rows(book: Workbook) -> dict[int, list[tuple[int, int]]]:
+def inserted_rows(book: Workbook) -> dict[int, list[InsertedRow]]:
     """Rows people inserted among the plan's rows that hold numbers (a step before the checks).
 
     Args:
         book: the file, its plan and the cell map.
 
     Returns:
-        Planned sheet -> [(file row, column of its first number)].
+        Planned sheet -> the inserted rows: file row, the columns of its numbers, its label.
     """
-    found: dict[int, list[tuple[int, int]]] = {}
+    found: dict[int, list[InsertedRow]] = {}
     for s, where in enumerate(book.cells.sheets):
         sheet = book.data.sheets.get(where.name)
         if sheet is None or not where.rows.known:
@@ -60,16 +60,19 @@ def inserted_rows(book: Workbook) -> dict[int, list[tuple[int, int]]]:
         images = set(where.rows.known.values())
         formulas = sheet.formulas or {}
         below = _table_end(book, s)
+        # The label columns: left of the first column the plan names on this sheet.
+        first_named = min(where.cols.known.values(), default=0)
         for row in range(min(images), min(max(images) + 2, len(sheet.rows))):
             if row in images or (below is not None and row > below):
                 continue
-            numbers = [
+            numbers = tuple(
                 c
                 for c, v in enumerate(sheet.rows[row])
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and (row, c) not in formulas
-            ]
+            )
             if numbers:
-                found.setdefault(s, []).append((row, numbers[0]))
+                label = " · ".join(v.strip() for v in sheet.rows[row][:first_named] if isinstance(v, str) and v.strip())
+                found.setdefault(s, []).append(InsertedRow(row, numbers, label))
     return found
 
 
@@ -104,7 +107,8 @@ def check_rows_below_tables(book: Workbook) -> Iterator[Finding]:
 
 def check_inserted_rows(book: Workbook) -> Iterator[Finding]:
     """``total-misses-rows``: an inserted row with amounts that no formula of the sheet counts
-    (an error), or that the workbook's totals count but the blueprint's lines do not (a warning)."""
+    (an error), or that the workbook's totals count but the blueprint's lines do not (a warning;
+    an info for a labelled line: the totals take it as the sheet does)."""
     for s, rows in book.inserted.items():
         name = book.cells.sheets[s].name
         sheet = book.data.sheets[name]
@@ -116,8 +120,24 @@ def check_inserted_rows(book: Workbook) -> Iterator[Finding]:
                 for ref_sheet, rect in formula_ranges(text)
                 if ref_sheet in (None, name)
             ]
-        for row, col in rows:
-            if any(r1 <= row <= r2 and c1 <= col <= c2 and r1 != r2 for r1, c1, r2, c2 in covered):
+        for inserted in rows:
+            row, col = inserted.row, inserted.cols[0]
+            counted = [
+                c
+                for c in inserted.cols
+                if any(r1 <= row <= r2 and c1 <= c <= c2 and r1 != r2 for r1, c1, r2, c2 in covered)
+            ]
+            if counted and inserted.label:
+                # A line added with its labels: the totals count it as the workbook's sums do.
+                yield say(
+                    "total-misses-rows",
+                    {"row": row + 1, "line": inserted.label},
+                    name,
+                    a1(row, col),
+                    severity="info",
+                    key="total-misses-rows.added",
+                )
+            elif counted:
                 yield say(
                     "total-misses-rows",
                     {"row": row + 1},

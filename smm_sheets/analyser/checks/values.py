@@ -34,6 +34,10 @@ def _stale(book: Workbook, s: int, row: int, col: int, owner: str, expected: Any
     saved = book.value(s, row, col)
     if saved is None and not book.data.cached_values:
         return
+    if isinstance(expected, fx.ExcelError) and expected.code == "#VALUE!" and not isinstance(saved, fx.ExcelError):
+        # Text where a number or date belongs ("12/03/2027"): apps convert it where the evaluator
+        # does not, and the input's type-error already names the cause.
+        return
     if not same_value(saved, expected):
         name, where = book.ref(s, row, col)
         facts = planned_cell_facts(book, s, row, col, owner) | {"found": _fact(saved), "expected": _fact(expected)}

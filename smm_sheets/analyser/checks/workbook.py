@@ -23,6 +23,15 @@ from smm_sheets.sheetref import a1
 OVERWRITTEN, CHANGED, COUNTS_INSERTED, MISSING = "overwritten", "changed", "counts inserted rows", "missing"
 
 
+@dataclass(frozen=True)
+class InsertedRow:
+    """A row people inserted among the plan's rows, with numbers typed in it."""
+
+    row: int  # in the file, 0-based
+    cols: tuple[int, ...]  # the columns of its numbers (not formulas)
+    label: str  # its label cells' text ("Hired services · Influencer fees · Planned"), or ""
+
+
 @dataclass
 class Workbook:
     """Everything the checks read about one file."""
@@ -43,7 +52,7 @@ class Workbook:
     # What the formula comparison found (:func:`~.formulas.compare_formulas`), in plan order.
     formula_findings: list[Finding] = field(default_factory=list)
     # Rows people inserted among the plan's rows, by planned sheet (:func:`~.structure.inserted_rows`).
-    inserted: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    inserted: dict[int, list[InsertedRow]] = field(default_factory=dict)
     # Planned sheets whose cells did not move: their file sheet (None: missing), else False.
     _unmoved: dict[int, Any] = field(default_factory=dict)
 
