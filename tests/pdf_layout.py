@@ -6,8 +6,8 @@ tests/libreoffice.py) and ``pdftotext -bbox`` (poppler-utils) gives every word's
 
 - The printed size of a word is its box height divided by :data:`BOX_PER_POINT`: poppler's box
   of a Liberation Sans word (LibreOffice's Arial) is 1.30 times the font size, measured on a
-  sheet printed at 100 %. A box much taller than wide (a word of several characters) is taken
-  to be rotated text, and its width is used instead.
+  sheet printed at 100 %. The generated sheets have no rotated text (earlier versions rotated
+  the roadmap's week headers: their digits measure small).
 - Two words overprint when their boxes overlap by more than a hair across and by more than half
   the smaller height (the boxes of two lines of one wrapped cell overlap a little).
 
@@ -40,14 +40,9 @@ class Word(NamedTuple):
     text: str
 
     @property
-    def rotated(self) -> bool:
-        return len(self.text) >= 3 and (self.y1 - self.y0) > 1.5 * (self.x1 - self.x0)
-
-    @property
     def points(self) -> float:
-        """The printed font size in points."""
-        across = (self.x1 - self.x0) if self.rotated else (self.y1 - self.y0)
-        return across / BOX_PER_POINT
+        """The printed font size in points (of horizontal text: rotated text's box is turned)."""
+        return (self.y1 - self.y0) / BOX_PER_POINT
 
 
 @dataclass
@@ -122,8 +117,8 @@ def generate_set(out_dir: Path, languages=LANGUAGES, kinds=KINDS) -> list[Path]:
     import yaml
 
     from smm_sheets.blueprint import loader
-    from smm_sheets.generator.pipeline import generate_all
     from smm_sheets.blueprint.params import make_parameters
+    from smm_sheets.generator.pipeline import generate_all
 
     root = Path(__file__).resolve().parent.parent
     sample = yaml.safe_load((root / "samples" / "nordic-knitwear.yaml").read_text(encoding="utf-8"))
@@ -165,9 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print the 50 workbooks with LibreOffice and measure them.")
     parser.add_argument("out_dir", nargs="?", help="folder for the workbooks and PDFs (default: a temporary one)")
     parser.add_argument("--show", type=int, default=0, help="list up to N overlapping pairs and small words per file")
+    parser.add_argument("--lang", action="append", choices=LANGUAGES, help="only these languages")
+    parser.add_argument("--kind", action="append", choices=KINDS, help="only blank or only sample workbooks")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
-        printouts = print_set(Path(args.out_dir or scratch))
+        printouts = print_set(Path(args.out_dir or scratch), tuple(args.lang or LANGUAGES), tuple(args.kind or KINDS))
         print(f"{'workbook':32} {'pages':>5} {'overlaps':>8} {'smallest pt':>11}")
         for p in printouts:
             print(f"{p.name:32} {p.pages:5} {len(p.overlaps):8} {p.smallest:11.1f}")

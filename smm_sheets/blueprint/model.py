@@ -156,7 +156,8 @@ class Sheet:
     blocks: tuple[Block, ...]
     charts: tuple[Chart, ...] = ()
     subtitle: str | None = None
-    landscape: bool = True
+    # How it prints: True landscape, False portrait, None the generator's choice from its width.
+    landscape: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -334,7 +334,7 @@ class _Reader(_Shapes):
             blocks=blocks,
             charts=charts,
             subtitle=self.label(spec["subtitle"], path + ("subtitle",)) if "subtitle" in spec else None,
-            landscape=self.boolean(spec.get("landscape", True), path + ("landscape",)),
+            landscape=self.boolean(spec["landscape"], path + ("landscape",)) if "landscape" in spec else None,
         )
 
     def read_block(

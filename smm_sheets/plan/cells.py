@@ -177,9 +177,12 @@ class SheetPlan:
     charts: list[ChartPlan] = field(default_factory=list)
     freeze: tuple[int, int] | None = None
     repeat_rows: tuple[int, int] | None = None
+    repeat_size: int = 0  # rows of the table whose header repeat_rows is
     hidden: bool = False
     protect: bool = True
     landscape: bool = True
+    # The blueprint fixes the orientation (``landscape:`` on the sheet); else the generator picks it.
+    print_fixed: bool = False
     next_row: int = 0
     last_col: int = 0
     print_rows: int = 0

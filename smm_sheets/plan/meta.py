@@ -129,7 +129,8 @@ def number_formats(params: Parameters) -> dict[str, str]:
         "yesno": "@",
         # Month and week headers are dates: the tag shows their names in the language.
         "header_month": tag + "mmm yyyy",
-        "header_week": tag + "d mmm",
+        "header_week": tag + "d",
+        "header_band": tag + "mmm yyyy",
     }
 
 

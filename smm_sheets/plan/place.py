@@ -66,7 +66,9 @@ class Placer:
 
     def place_sheet(self, sheet) -> None:
         """Append a sheet: title, subtitle, its blocks one below the other, then its charts."""
-        plan = SheetPlan(self.x.text(sheet.title), landscape=sheet.landscape)
+        plan = SheetPlan(
+            self.x.text(sheet.title), landscape=sheet.landscape is not False, print_fixed=sheet.landscape is not None
+        )
         self.plan.sheets.append(plan)
         plan.put(0, 0, Cell("text", style("title"), self.x.text(self.x.blueprint.title)))
         plan.put(1, 0, Cell("text", style("subtitle"), self.x.text(sheet.subtitle) if sheet.subtitle else ""))
@@ -103,9 +105,9 @@ class Placer:
             if starts.sheet == len(self.plan.sheets) - 1:
                 starts._cells.append(({"month": month}, row, GRID_LABEL_COLUMNS + month))
         plan.widths.update({0: 24, 1: 26, 2: 14, GRID_LABEL_COLUMNS + 12: 14})
-        plan.widths.update({GRID_LABEL_COLUMNS + i: 12 for i in range(12)})
+        plan.widths.update({GRID_LABEL_COLUMNS + i: 11 for i in range(12)})
         plan.freeze = (row + 1, GRID_LABEL_COLUMNS)
-        plan.repeat_rows = (row, row)
+        plan.repeat_rows, plan.repeat_size = (row, row), 1 << 30  # the months head every printed page
         plan.next_row = row + 1
 
     def section_title(self, plan: SheetPlan, title: str | None) -> None:
@@ -193,7 +195,11 @@ class Placer:
                 table.row_field, Field(table.row_field, table.row_header), sheet, role="label"
             )
         if plan.freeze is None:
-            plan.freeze, plan.repeat_rows = (header + 1, first), (header, header)
+            plan.freeze = (header + 1, first)
+        # The printed pages repeat the header of the sheet's longest table (the one that runs on).
+        size = table.rows.count if table.rows.source == "count" else len(self.x.lists.get(table.rows.list or "", ()))
+        if plan.repeat_rows is None or size > plan.repeat_size:
+            plan.repeat_rows, plan.repeat_size = (header - (table.timeline is not None), header), size
         plan.next_row = header + 1
         first_coords = None
         if table.rows.source == "count":
@@ -436,10 +442,16 @@ class Placer:
         _, end_rects = self.resolver.resolve(table.timeline.end, None, coords, "timeline")
         first = a1_range(None, *start_rects[0], anchor_columns=True)
         last = a1_range(None, *end_rects[0], anchor_columns=True)
-        header_week, timeline = style("header_week"), style("timeline")  # once: 53 columns of every row
+        header_week, timeline, band = style("header_week"), style("timeline"), style("header_band")
         for week in range(53):
             col = first_col + week
-            plan.put(header, col, Cell("text", header_week, start + dt.timedelta(weeks=week)))
+            monday = start + dt.timedelta(weeks=week)
+            plan.put(header, col, Cell("text", header_week, monday))
+            # The month band above: a month's name over the week its 1st falls in (the first week too).
+            sunday = monday + dt.timedelta(days=6)
+            first_of_month = sunday.replace(day=1) if week else max(monday, dt.date(year, month, 1))
+            named = week == 0 or monday <= first_of_month <= sunday
+            plan.put(header - 1, col, Cell("text", band, first_of_month.replace(day=1) if named else None))
             plan.widths[col] = 3.2
             for row in range(header + 1, last_row + 1):
                 plan.put(row, col, Cell("text", timeline, None))
