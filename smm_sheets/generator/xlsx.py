@@ -40,7 +40,7 @@ _ROLES: dict[str, dict[str, Any]] = {
     "question": {"text_wrap": True, "bold": True},
     "hint": {"italic": True, "font_color": "#666666", "text_wrap": True},
     "total_label": {"bold": True, "top": 1},
-    "text": {},
+    "text": {"text_wrap": True},
     "constant": {"text_wrap": True, "font_color": "#333333", "border": 1, "border_color": "#D9D9D9"},
     # Text answers wrap: a paragraph shows whole (the rows are sized for it, see generator/fit.py).
     "input": {"bg_color": "#FFF9E6", "border": 1, "border_color": "#D9D9D9", "locked": False, "text_wrap": True},
@@ -151,7 +151,15 @@ def render(plan: WorkbookPlan, path: str | Path) -> None:
     # constant_memory: rows go to disk as they are written, so 100,000 posts fit in memory.
     workbook = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "constant_memory": True},
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "constant_memory": True,
+            # Column widths count characters of the default font: Arial as in every cell, so that an
+            # app without Calibri (LibreOffice without Carlito) does not make the columns a third wider.
+            "default_format_properties": {"font_name": _BASE["font_name"], "font_size": _BASE["font_size"]},
+        },
     )
     formats = _Formats(workbook, plan.number_formats)
     workbook.set_properties({"title": plan.sheets[0].cells[(0, 0)].value, "company": plan.params.company})
@@ -301,10 +309,12 @@ def _chart_breaks(sheet: SheetPlan, setup: fit.PageSetup) -> list[int]:
         repeat = sum(
             sheet.heights.get(r, fit.DEFAULT_HEIGHT) for r in range(sheet.repeat_rows[0], sheet.repeat_rows[1] + 1)
         )
+    # The charts start a page (LibreOffice's page body is a little shorter than the estimate).
+    room *= 0.9
     breaks, used = [], 0.0
     for row in range(max(starts) + 1):
         height = sheet.heights.get(row, fit.DEFAULT_HEIGHT)
-        if row in starts and used + CHART_POINTS + 6 > room:
+        if row in starts and (row == min(starts) or used + CHART_POINTS + 6 > room):
             breaks.append(row)
             used = repeat
         elif used + height > room:
