@@ -89,8 +89,8 @@ def lines_needed(text: str, width: float, font: Font) -> int:
         used = 0.0
         for word in paragraph.split():
             size = text_points(word, font)
-            if size > room:  # a word longer than the line is broken
-                lines += (used > 0) + math.ceil(size / room) - 1
+            if size > room:  # a word longer than the line is broken (where the app sees fit: one more)
+                lines += (used > 0) + math.ceil(size / room)
                 used = size % room
                 continue
             if used and used + space + size > room:

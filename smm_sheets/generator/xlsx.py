@@ -27,6 +27,7 @@ _ROLES: dict[str, dict[str, Any]] = {
     "title": {"bold": True, "font_size": 14},
     "subtitle": {"italic": True, "font_color": "#555555"},
     "section": {"bold": True, "font_size": 11, "font_color": "#1F4E79"},
+    "section_wrap": {"bold": True, "font_size": 11, "font_color": "#1F4E79", "text_wrap": True},
     "header": {
         "bold": True,
         "bg_color": "#1F4E79",
@@ -71,7 +72,6 @@ _ROLES: dict[str, dict[str, Any]] = {
         "font_color": "#FFFFFF",
         "font_size": 9,
         "align": "left",
-        "num_format": "mmm yyyy",
     },
     "timeline": {"border": 1, "border_color": "#E0E0E0"},
     "example": {"italic": True, "font_color": "#2E7D32", "text_wrap": True},
@@ -166,7 +166,7 @@ def render(plan: WorkbookPlan, path: str | Path) -> None:
     for name, value in plan.properties.items():
         workbook.set_custom_property(name, value)
     sheets = {}
-    for sheet in plan.sheets:
+    for sheet in sorted(plan.sheets, key=lambda sheet: not sheet.first):  # Start here first
         if not sheet.hidden:
             fit.fit_sheet(sheet, formats.font, _print_last_col(sheet), _smallest_font(sheet, formats))
         sheets[sheet.name] = _write_sheet(workbook, sheet, formats)
@@ -229,6 +229,8 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
         )
     if sheet.hidden:
         ws.hide()
+    if sheet.first:
+        ws.activate()
     return ws
 
 
@@ -259,6 +261,7 @@ def _print_setup(ws, sheet: SheetPlan, formats: _Formats, plan: WorkbookPlan) ->
         label_columns = max(sheet.freeze[1] if sheet.freeze else 0, 1)
         ws.repeat_columns(0, label_columns - 1)
         ws.print_across()  # a timeline's pages follow each other from left to right
+        ws.set_v_pagebreaks(_column_breaks(sheet, setup, label_columns, last_col))
     ws.print_area(0, 0, last_row, last_col)
     breaks = _chart_breaks(sheet, setup)
     if breaks:
@@ -298,6 +301,27 @@ def _print_last_row(sheet: SheetPlan) -> int:
     return last
 
 
+def _column_breaks(sheet: SheetPlan, setup: fit.PageSetup, label_columns: int, last_col: int) -> list[int]:
+    """Columns to start a page at, across: as many columns as fit, a merged cell (a month of
+    the roadmap's band) never split between pages."""
+    room = (fit.PAGE_LONG if setup.landscape else fit.PAGE_SHORT) - 2 * fit.MARGIN_SIDE
+    room = room * 100 / setup.scale * 0.97
+    width = {col: fit.column_points(sheet.widths.get(col, fit.DEFAULT_WIDTH)) for col in range(last_col + 1)}
+    room -= sum(width[col] for col in range(label_columns))
+    merged = {c1: c2 for spans in sheet.merges.values() for _, c1, _, c2 in spans}
+    inside = {col for c1, c2 in merged.items() for col in range(c1 + 1, c2 + 1)}
+    breaks, used, col = [], 0.0, label_columns
+    while col <= last_col:
+        end = merged.get(col, col)
+        span = sum(width[c] for c in range(col, end + 1))
+        if used and used + span > room and col not in inside:
+            breaks.append(col)
+            used = 0.0
+        used += span
+        col = end + 1
+    return breaks
+
+
 def _chart_breaks(sheet: SheetPlan, setup: fit.PageSetup) -> list[int]:
     """Rows to start a page at so that no chart is cut: walks the rows as the pages fill."""
     if not sheet.charts:
@@ -315,7 +339,8 @@ def _chart_breaks(sheet: SheetPlan, setup: fit.PageSetup) -> list[int]:
     for row in range(max(starts) + 1):
         height = sheet.heights.get(row, fit.DEFAULT_HEIGHT)
         if row in starts and (row == min(starts) or used + CHART_POINTS + 6 > room):
-            breaks.append(row)
+            # A page starting on the chart's own row prints a sliver of it on the page before.
+            breaks.append(row - 1)
             used = repeat
         elif used + height > room:
             used = repeat
@@ -338,6 +363,7 @@ def _write_rows(ws, sheet: SheetPlan, formats: _Formats) -> None:
             ws.set_row(row, sheet.heights[row])
         for col, cell in sorted(by_row.get(row, ())):
             _write_cell(ws, row, col, cell, formats.get(cell.style))
+        _write_merges(ws, sheet, row, formats)
         for store, fmt in zip(stores, store_formats):
             index = row - store.first_row
             if 0 <= index < len(store.values):
@@ -352,6 +378,13 @@ def _write_rows(ws, sheet: SheetPlan, formats: _Formats) -> None:
                     )
                 else:
                     _write_value(ws, row, store.col, value, fmt)
+
+
+def _write_merges(ws, sheet: SheetPlan, row: int, formats: _Formats) -> None:
+    """The merged ranges starting on ``row`` (written with their row: constant_memory mode)."""
+    for r1, c1, r2, c2 in sheet.merges.get(row, ()):
+        cell = sheet.cells.placed[(r1, c1)]
+        ws.merge_range(r1, c1, r2, c2, cell.value, formats.get(cell.style))
 
 
 def _write_value(ws, row: int, col: int, value: Any, fmt) -> None:

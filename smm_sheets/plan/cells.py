@@ -183,6 +183,10 @@ class SheetPlan:
     landscape: bool = True
     # The blueprint fixes the orientation (``landscape:`` on the sheet); else the generator picks it.
     print_fixed: bool = False
+    # The sheet the workbook opens on and prints first, wherever it stands in the plan (Start here).
+    first: bool = False
+    # Merged cells by first row: (r1, c1, r2, c2), the value and style those of the cell at (r1, c1).
+    merges: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=dict)
     next_row: int = 0
     last_col: int = 0
     print_rows: int = 0

@@ -130,7 +130,6 @@ def number_formats(params: Parameters) -> dict[str, str]:
         # Month and week headers are dates: the tag shows their names in the language.
         "header_month": tag + "mmm yyyy",
         "header_week": tag + "d",
-        "header_band": tag + "mmm yyyy",
     }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from smm_sheets import formula as fx
 from smm_sheets.blueprint.model import NUMERIC_TYPES, Field, Form, Grid, Table
 from smm_sheets.errors import InputError
-from smm_sheets.locale_data import locale_tag
+from smm_sheets.locale_data import locale_tag, month_names
 from smm_sheets.plan.cells import (
     GRID_LABEL_COLUMNS,
     LIST_PREFIX,
@@ -443,6 +443,8 @@ class Placer:
         first = a1_range(None, *start_rects[0], anchor_columns=True)
         last = a1_range(None, *end_rects[0], anchor_columns=True)
         header_week, timeline, band = style("header_week"), style("timeline"), style("header_band")
+        months = month_names(self.x.params.language)
+        band_starts: list[int] = []
         for week in range(53):
             col = first_col + week
             monday = start + dt.timedelta(weeks=week)
@@ -450,11 +452,20 @@ class Placer:
             # The month band above: a month's name over the week its 1st falls in (the first week too).
             sunday = monday + dt.timedelta(days=6)
             first_of_month = sunday.replace(day=1) if week else max(monday, dt.date(year, month, 1))
-            named = week == 0 or monday <= first_of_month <= sunday
-            plan.put(header - 1, col, Cell("text", band, first_of_month.replace(day=1) if named else None))
+            if week == 0 or monday <= first_of_month <= sunday:
+                # Merged over the month's weeks: a page break between them cannot make it run over.
+                name = f"{months[first_of_month.month - 1]} {first_of_month.year}"
+                plan.put(header - 1, col, Cell("text", band, name))
+                band_starts.append(col)
             plan.widths[col] = 3.2
             for row in range(header + 1, last_row + 1):
                 plan.put(row, col, Cell("text", timeline, None))
+        for start_col, end_col in zip(band_starts, band_starts[1:] + [first_col + 53]):
+            if end_col - 1 > start_col:
+                plan.merges.setdefault(header - 1, []).append((header - 1, start_col, header - 1, end_col - 1))
+        title = plan.cells.placed.get((header - 1, 0))
+        if title is not None and title.style == style("section"):
+            title.style = style("section_wrap")  # the band stops it running on: it wraps instead
         week_start = f"{column_letter(first_col)}${header + 1}"
         # Filled from the start's week to the end's week (or only the start's, with no end yet).
         rule = f'AND({first}<>"",{first}<{week_start}+7,IF({last}="",{first},{last})>={week_start})'
@@ -522,6 +533,56 @@ class Placer:
             size = max(len(values), 20 if sources[list_id] == "goals" else 1)
             self.plan.names[LIST_PREFIX + list_id] = "=" + a1_range(plan.name, 1, col, size, col, absolute=True)
         plan.freeze = (1, 0)
+
+    def place_start(self) -> None:
+        """The Start here sheet: what the workbook is for, the sheets to fill in (those with inputs
+        first, in order), the colours, how to add a row, the carry-over (budget) and how to get
+        it checked. Appended last (the other sheets keep their indexes), written first."""
+        x = self.x
+        sheets = [(i, s) for i, s in enumerate(self.plan.sheets) if not s.hidden]
+        with_inputs = {p.sheet for p in self.plan.items.values() if p.role == "input"}
+        lists_name = x.text("common.lists_sheet") if x.lists else None
+        plan = SheetPlan(x.text("start.sheet"), landscape=False, print_fixed=True, first=True)
+        plan.put(0, 0, Cell("text", style("title"), x.text(x.blueprint.title)))
+        plan.put(1, 0, Cell("text", style("subtitle"), x.text(x.blueprint.description)))
+        plan.widths.update({0: 30, 1: 80})
+        row = 3
+
+        def section(key: str) -> None:
+            nonlocal row
+            plan.put(row, 0, Cell("text", style("section"), x.text(key)))
+            row += 1
+
+        def line(label: Any, text: str, look: str = "label") -> None:
+            nonlocal row
+            plan.put(row, 0, Cell("text", style(look), label))
+            plan.put(row, 1, Cell("text", style("text"), text))
+            row += 1
+
+        section("start.order")
+        ordered = sorted(sheets, key=lambda pair: pair[0] not in with_inputs and pair[1].name != lists_name)
+        for number, (index, sheet) in enumerate(ordered, start=1):
+            if sheet.name == lists_name:
+                what = x.text("start.lists")
+            else:
+                what = x.text("start.fill" if index in with_inputs else "start.read")
+            line(f"{number}. {sheet.name}", what)
+        row += 1
+        section("start.colours")
+        for look, key in (("input", "input"), ("formula", "formula"), ("total", "total"), ("na_formula", "na")):
+            line("", x.text(f"start.colour.{key}"), look)
+        line("", x.text("start.colour.status"))
+        row += 1
+        section("start.add")
+        line("", x.text("start.add.text"))
+        if "carry_over" in x.options:
+            row += 1
+            section("start.carry")
+            line("", x.text("start.carry.text"))
+        row += 1
+        section("start.check")
+        line("", x.text("start.check.text"))
+        self.plan.sheets.append(plan)
 
     # -- validations, names, metadata
 

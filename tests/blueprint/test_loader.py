@@ -41,7 +41,7 @@ def error_of(text: str) -> BlueprintError:
     "old, new, path, message",
     [
         ("    landscape: true", "    landscap: true", "sheets[1].landscap", "unknown key"),
-        ('version: "1.0"', "version: [1]", "version", "must be a version"),
+        ('version: "1.1"', "version: [1]", "version", "must be a version"),
         (
             'formula: "SUM({planned})"}',
             'formula: "SUM({planed})"}',

@@ -229,7 +229,7 @@ def texts(plan, sheet_name: str) -> list[str]:
 
 def test_one_sheet_per_section_of_the_seeds(sample_plan):
     names = [sheet.name for sheet in sample_plan.sheets]
-    assert names == SHEETS + ["Lists", "_smm"]
+    assert names == SHEETS + ["Lists", "_smm", "Start here"]  # Start here is written first
     assert all(len(name) <= 31 for name in names)
 
 
