@@ -150,11 +150,11 @@ class Placer:
                         self.input_cell(plan, row, col, measure, _sample_at(values, month), here)
                     if coords.get("channel") in measure.na_for:
                         cell = plan.cells[(row, col)]
-                        cell.style = style("na_formula" if cell.kind == "formula" else "na", measure.type)
+                        cell.style = style("na_formula" if cell.kind == "formula" else "na", measure.shown_as)
                 year = year_tree(measure)
                 year_cell = Cell("text", style("year"), "")
                 if year is not None:
-                    year_cell = Cell("formula", style("year", measure.type))
+                    year_cell = Cell("formula", style("year", measure.shown_as))
                     year_cell.tree, year_cell.coords, year_cell.owner = year, dict(coords), measure.id
                     self.take_override(year_cell, row, GRID_LABEL_COLUMNS + 12)
                 plan.put(row, GRID_LABEL_COLUMNS + 12, year_cell)
@@ -267,7 +267,7 @@ class Placer:
         for i, column in enumerate(table.columns):
             if column.formula is not None:
                 store = ColumnStore(
-                    sheet, i, first_row, table.id, column, "formula", style("formula", column.type), [TODO] * count
+                    sheet, i, first_row, table.id, column, "formula", style("formula", column.shown_as), [TODO] * count
                 )
                 store.tree = column.formula.tree(self.x.options)
                 if self.source is not None:
@@ -296,7 +296,9 @@ class Placer:
                     values = [
                         self.input_value(column, samples[r] if r < len(samples) else None, _ROW) for r in range(count)
                     ]
-                store = ColumnStore(sheet, i, first_row, table.id, column, "input", style("input", column.type), values)
+                store = ColumnStore(
+                    sheet, i, first_row, table.id, column, "input", style("input", column.shown_as), values
+                )
             plan.stores.append(store)
             plan.last_col = max(plan.last_col, i)
             self.plan.items[column.id].column = store
@@ -340,7 +342,7 @@ class Placer:
             value = self.input_value(item, sample, coords)
         else:
             value = self.source.input(len(self.plan.sheets) - 1, row, col)
-        plan.put(row, col, Cell("input", style("input", item.type), value))
+        plan.put(row, col, Cell("input", style("input", item.shown_as), value))
         self.plan.items[item.id]._cells.append((coords, row, col))
 
     def input_value(self, item: Field, sample: Any, coords: dict) -> Any:
@@ -379,7 +381,7 @@ class Placer:
         name: str | None = None,
     ) -> None:
         """A formula cell: its template and coordinates, computed later (or the file's override)."""
-        cell = plan.put(row, col, Cell("formula", style(role, item.type)))
+        cell = plan.put(row, col, Cell("formula", style(role, item.shown_as)))
         cell.tree, cell.coords, cell.owner = tree, coords, item.id
         self.take_override(cell, row, col)
         self.plan.items[name or item.id]._cells.append((coords, row, col))

@@ -57,6 +57,7 @@ def error_of(text: str) -> BlueprintError:
         ),
         ("label: line.hosting", "label: line.hostin", "categories[3].lines[2].label", "no label 'line.hostin'"),
         ("type: percent", "type: procent", "sheets[1].blocks[0].columns[3].type", "must be one of"),
+        ("type: percent", "type: percent, whole: true", "sheets[1].blocks[0].columns[3].whole", "only a number field"),
         (
             '"{category_planned}-{category_actual}"',
             '"{category_variance}-{category_actual}"',
