@@ -531,8 +531,10 @@ class Placer:
             plan.widths[col] = 24
             for row, value in enumerate(values, start=1):
                 plan.put(row, col, Cell("text", style("text"), value))
-            # Goals are typed in later when the strategy is not generated with them: leave room.
-            size = max(len(values), 20 if sources[list_id] == "goals" else 1)
+            # Lists people extend (goals, the team): the name covers spare rows below the values, so
+            # what they type there reaches every dropdown. A fixed range, not a formula: Google
+            # Sheets keeps only plain ranges in names; the dropdowns ignore its blank cells.
+            size = len(values) + EXTENDABLE_ROWS if sources[list_id] in EXTENDABLE_LISTS else max(len(values), 1)
             self.plan.names[LIST_PREFIX + list_id] = "=" + a1_range(plan.name, 1, col, size, col, absolute=True)
         plan.freeze = (1, 0)
 
@@ -562,7 +564,7 @@ class Placer:
             row += 1
 
         section("start.order")
-        ordered = sorted(sheets, key=lambda pair: pair[0] not in with_inputs and pair[1].name != lists_name)
+        ordered = sorted(self._input_order(sheets), key=lambda p: p[0] not in with_inputs and p[1].name != lists_name)
         for number, (index, sheet) in enumerate(ordered, start=1):
             if sheet.name == lists_name:
                 what = x.text("start.lists")
@@ -585,6 +587,26 @@ class Placer:
         section("start.check")
         line("", x.text("start.check.text"))
         self.plan.sheets.append(plan)
+
+    def _input_order(self, sheets: list[tuple[int, SheetPlan]]) -> list[tuple[int, SheetPlan]]:
+        """The sheets in their order, but each after the sheets its formulas read (a KPI sheet after
+        the month's figures it computes from)."""
+        reads: dict[int, set[int]] = {index: set() for index, _ in sheets}
+        for placement in self.plan.items.values():
+            formula = placement.field.formula if placement.role == "formula" else None
+            if formula is None or placement.sheet not in reads:
+                continue
+            for name, _ in fx.compiled(formula.tree(self.x.options)).refs:
+                found = self.plan.items.get(name)
+                if found is not None and found.sheet != placement.sheet and found.sheet in reads:
+                    reads[placement.sheet].add(found.sheet)
+        ordered: list[tuple[int, SheetPlan]] = []
+        waiting = list(sheets)
+        while waiting:  # the first sheet whose sources are all placed (a cycle: the first one left)
+            ready = next((p for p in waiting if reads[p[0]] <= {i for i, _ in ordered}), waiting[0])
+            ordered.append(ready)
+            waiting.remove(ready)
+        return ordered
 
     # -- validations, names, metadata
 
@@ -617,6 +639,9 @@ class Placer:
             field_list = next((l.field for l in x.blueprint.lists if l.id == item.list and l.field), None)
             source = f"={NAME_PREFIX}{field_list}" if field_list else f"={LIST_PREFIX}{item.list}"
             options: dict[str, Any] = {"validate": "list", "source": source}
+            if not field_list and not x.lists.get(item.list):
+                # Nothing in the list yet (a blank workbook's goals): warn, do not block the cell.
+                options["error_type"] = "warning"
         elif kind in ("number", "money", "percent", "integer"):
             low = item.min if item.min is not None else -1e15
             high = item.max if item.max is not None else 1e15
@@ -676,6 +701,9 @@ def year_tree(measure: Field) -> tuple | None:
 
 
 _ROW = {"row": None}  # the coordinates of any row of a table of blank rows
+# Lists (by source) that people extend on the Lists sheet, and the spare rows their names cover.
+EXTENDABLE_LISTS = ("goals", "team")
+EXTENDABLE_ROWS = 30
 
 _WIDTHS = {
     "text": 30,
