@@ -90,7 +90,9 @@ def test_a_blank_roadmap_leaves_room_for_goals_typed_later(roadmap):
 def test_month_band_names_each_month_over_its_weeks(roadmap):
     plan = build(roadmap, params(year=2027, start_month=1, language="fi"))
     sheet = plan.sheets[0]
-    band = sorted((col, cell.value) for (row, col), cell in sheet.cells.placed.items() if cell.style.role == "header_band")
+    band = sorted(
+        (col, cell.value) for (row, col), cell in sheet.cells.placed.items() if cell.style.role == "header_band"
+    )
     assert band[0][1] == "tammi 2027" and band[1][1] == "helmi 2027" and len(band) == 13
     merged = [span for spans in sheet.merges.values() for span in spans]
     assert [span[1] for span in merged] == [col for col, _ in band][: len(merged)]
