@@ -53,6 +53,14 @@ FURNITURE_LABELS = frozenset(
         "default.company",
         "default.team",
     }
+    # The Start here sheet (plan/place.py: Placer.place_start).
+    | {
+        f"start.{key}"
+        for key in (
+            "sheet purpose order fill read lists colours add add.text carry carry.text check check.text".split()
+            + ["colour.input", "colour.formula", "colour.total", "colour.na", "colour.status"]
+        )
+    }
 )
 COMMON_SECTION = "_common"
 LABEL_KEY = re.compile(r"^[a-z][a-z0-9_.]*$")

@@ -177,9 +177,16 @@ class SheetPlan:
     charts: list[ChartPlan] = field(default_factory=list)
     freeze: tuple[int, int] | None = None
     repeat_rows: tuple[int, int] | None = None
+    repeat_size: int = 0  # rows of the table whose header repeat_rows is
     hidden: bool = False
     protect: bool = True
     landscape: bool = True
+    # The blueprint fixes the orientation (``landscape:`` on the sheet); else the generator picks it.
+    print_fixed: bool = False
+    # The sheet the workbook opens on and prints first, wherever it stands in the plan (Start here).
+    first: bool = False
+    # Merged cells by first row: (r1, c1, r2, c2), the value and style those of the cell at (r1, c1).
+    merges: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=dict)
     next_row: int = 0
     last_col: int = 0
     print_rows: int = 0
