@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: demo test test-fast lint bench docs clean
+.PHONY: demo test test-fast lint bench docs serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,web]'
 	touch $@
 
 demo: $(VENV)/.installed
@@ -36,6 +36,15 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench.py && $(BIN)/python bench/bench_batch.py
 	$(BIN)/python bench/bench_analyse.py
+	$(BIN)/python bench/bench_web.py --seconds $(WEB_BENCH_SECONDS)
+
+# The web pages on http://127.0.0.1:8000/ (HOST, PORT, WORKERS to change them).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+WEB_BENCH_SECONDS ?= 60
+serve: $(VENV)/.installed
+	$(BIN)/smm-sheets serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 # Pictures of the sample workbooks for the README (needs LibreOffice and pdftoppm).
 docs: $(VENV)/.installed

@@ -27,7 +27,8 @@ LAYERS = {
     "generator": 5,
     "analyser": 5,
     "agency": 6,
-    "cli": 7,
+    "web": 7,  # the pages and API: a front end like the command line, which starts it (serve)
+    "cli": 8,
 }
 # The package's front door imports the two directions lazily, inside generate() and analyse().
 TOP = {"__init__", "__main__"}
@@ -43,7 +44,15 @@ ADAPTERS = {
     "distributed": {"agency/runner"},
     "dask": {"agency/runner"},
     "openpyxl": set(),
-    "zipfile": {"analyser/reader/zipguard"},
+    "zipfile": {"analyser/reader/zipguard", "web/uploads"},  # web: only to zip the generated set for download
+    "fastapi": {"web/app"},
+    "starlette": {"web/app"},
+    "pydantic": {"web/app"},
+    "anyio": {"web/app"},
+    "jinja2": {"web/pages"},
+    "markupsafe": {"web/pages"},
+    "uvicorn": {"web/server"},
+    "multipart": set(),
 }
 
 
