@@ -282,7 +282,9 @@ def serve_command(host: str, port: int, workers: int) -> None:
     try:
         from smm_sheets.web import server
     except ImportError as error:
-        raise click.ClickException(f"the web server needs its libraries: pip install 'smm-sheets[web]' ({error})")
+        raise click.ClickException(
+            f"the web server needs its libraries: pip install 'smm-sheets[web]' ({error})"
+        ) from None
     click.echo(f"smm-sheets: serving on http://{host}:{port}/ with {workers} worker(s); Ctrl-C stops", err=True)
     server.serve(host, port, workers)
 

@@ -102,7 +102,9 @@ def _language(request: Request, requested: str | None = None) -> str:
     return i18n.choose(requested or request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
-def _page(request: Request, template: str, status: int = 200, language: str | None = None, **context: Any) -> HTMLResponse:
+def _page(
+    request: Request, template: str, status: int = 200, language: str | None = None, **context: Any
+) -> HTMLResponse:
     language = language or _language(request)
     html = pages.render(template, language, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status, headers={"content-language": language})
@@ -197,7 +199,7 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
     @app.post("/check", response_class=HTMLResponse, summary="Check uploaded workbooks and show the report (a form)")
     async def check_submit(
         request: Request,
-        files: Annotated[list[UploadFile], File()] = None,  # noqa: B008 - FastAPI's way
+        files: Annotated[list[UploadFile] | None, File()] = None,
         lang: Annotated[str | None, Form(max_length=10)] = None,
     ):
         language = _language(request, lang)
@@ -330,7 +332,9 @@ async def _analyse(
         try:
             saved = await anyio.to_thread.run_sync(_save_all, files, Path(folder), settings)
         except uploads.TooLarge as error:
-            raise Refused(413, "error.too_large", limit=settings.max_file_bytes // uploads.MB, detail=str(error)) from None
+            raise Refused(
+                413, "error.too_large", limit=settings.max_file_bytes // uploads.MB, detail=str(error)
+            ) from None
         except uploads.BadUpload as error:
             raise Refused(422, "error.bad_zip", detail=str(error)) from None
         try:
@@ -507,4 +511,3 @@ class _BodyLimit:
 
 async def _nothing() -> dict:
     return {"type": "http.disconnect"}
-

@@ -111,7 +111,9 @@ class Runner:
                 child.kill()
             child.join()
         if status == "memory":
-            raise AnalysisFailed("memory", f"the analysis needed more than {self.limits.memory >> 20} MB and was stopped")
+            raise AnalysisFailed(
+                "memory", f"the analysis needed more than {self.limits.memory >> 20} MB and was stopped"
+            )
         if status == "error":
             raise AnalysisFailed("crash", value)
         return value

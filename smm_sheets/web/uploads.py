@@ -96,7 +96,9 @@ def unpack_set(archive: Path, name: str, folder: Path, first: int, max_files: in
                 if len(saved) == max_files:
                     raise TooLarge(f"{name}: more than {max_files} workbooks in the zip")
                 if info.file_size > max_bytes:
-                    raise TooLarge(f"{name}: {display_name(parts[-1], 'entry')} is over the limit of {max_bytes // MB} MB")
+                    raise TooLarge(
+                        f"{name}: {display_name(parts[-1], 'entry')} is over the limit of {max_bytes // MB} MB"
+                    )
                 target = folder / f"{first + len(saved):02d}{suffix_of(parts[-1])}"
                 with open(target, "xb") as out:
                     for chunk in package.chunks(info):
