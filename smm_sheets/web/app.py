@@ -65,9 +65,12 @@ class Settings:
 class Refused(Exception):
     """A request we answer with an error page (or JSON under /api/): status, text key, values."""
 
-    def __init__(self, status: int, key: str, headers: dict[str, str] | None = None, **values: Any):
+    def __init__(
+        self, status: int, key: str, headers: dict[str, str] | None = None, language: str | None = None, **values: Any
+    ):
         super().__init__(key)
         self.status, self.key, self.values, self.headers = status, key, values, headers or {}
+        self.language = language
 
 
 @cache
@@ -325,24 +328,30 @@ async def _analyse(
     """Save the uploads in a temporary folder, analyse them in a child process, delete the folder."""
     files = [f for f in files if f.filename or (f.size or 0) > 0]
     if not files:
-        raise Refused(400, "error.no_files")
+        raise Refused(400, "error.no_files", language=language)
     if len(files) > settings.max_files:
-        raise Refused(413, "error.too_many", limit=settings.max_files)
+        raise Refused(413, "error.too_many", language=language, limit=settings.max_files)
     with tempfile.TemporaryDirectory(prefix="smm-web-") as folder:
         try:
             saved = await anyio.to_thread.run_sync(_save_all, files, Path(folder), settings)
         except uploads.TooLarge as error:
             raise Refused(
-                413, "error.too_large", limit=settings.max_file_bytes // uploads.MB, detail=str(error)
+                413,
+                "error.too_large",
+                language=language,
+                limit=settings.max_file_bytes // uploads.MB,
+                detail=str(error),
             ) from None
         except uploads.BadUpload as error:
-            raise Refused(422, "error.bad_zip", detail=str(error)) from None
+            raise Refused(422, "error.bad_zip", language=language, detail=str(error)) from None
         try:
             report = await runner.analyse([str(s.path) for s in saved], language)
         except isolation.Busy as error:
-            raise Refused(503, "error.busy", headers={"retry-after": str(error.retry_after)}) from None
+            raise Refused(
+                503, "error.busy", language=language, headers={"retry-after": str(error.retry_after)}
+            ) from None
         except isolation.AnalysisFailed as error:
-            raise Refused(422, f"error.analysis_{error.reason}", detail=str(error)) from None
+            raise Refused(422, f"error.analysis_{error.reason}", language=language, detail=str(error)) from None
     return _named(report, saved, folder)
 
 
@@ -390,8 +399,15 @@ def _one_line(error: BaseException) -> str:
 
 
 def _errors(app: FastAPI) -> None:
-    def answer(request: Request, status: int, key: str, headers: dict[str, str] | None = None, **values: Any):
-        language = _language(request)
+    def answer(
+        request: Request,
+        status: int,
+        key: str,
+        headers: dict[str, str] | None = None,
+        language: str | None = None,
+        **values: Any,
+    ):
+        language = language or _language(request)
         message = i18n.Texts(language)(key, **{k: v for k, v in values.items() if k != "detail"})
         detail = values.get("detail") or values.get("message")
         if request.url.path.startswith("/api/"):
@@ -405,7 +421,7 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused):
-        return answer(request, error.status, error.key, error.headers, **error.values)
+        return answer(request, error.status, error.key, error.headers, error.language, **error.values)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
@@ -418,6 +434,8 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
+        if any("files" in e.get("loc", ()) for e in error.errors()):  # an empty file field
+            return answer(request, 400, "error.no_files")
         details = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in error.errors()[:5]
         )

@@ -15,6 +15,7 @@ import asyncio
 import multiprocessing
 import os
 import resource
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -69,7 +70,9 @@ class Runner:
         self.target = target
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD)
-        self._semaphore: asyncio.Semaphore | None = None
+        # Threads wait for a slot (not the event loop), so the runner serves any loop it is called from.
+        self._slots = threading.Semaphore(limits.slots)
+        self._lock = threading.Lock()
         self._admitted = 0
 
     async def analyse(self, paths: list[str], language: str = "en") -> Any:
@@ -79,16 +82,19 @@ class Runner:
             Busy: every slot and queue place is taken.
             AnalysisFailed: the child ran out of time or memory, or died.
         """
-        if self._admitted >= self.limits.slots + self.limits.queue:
-            raise Busy(max(1, round(self.limits.seconds / 4)))
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.limits.slots)
-        self._admitted += 1
+        with self._lock:
+            if self._admitted >= self.limits.slots + self.limits.queue:
+                raise Busy(max(1, round(self.limits.seconds / 4)))
+            self._admitted += 1
         try:
-            async with self._semaphore:
-                return await asyncio.to_thread(self.run, paths, language)
+            return await asyncio.to_thread(self._run_in_slot, paths, language)
         finally:
-            self._admitted -= 1
+            with self._lock:
+                self._admitted -= 1
+
+    def _run_in_slot(self, paths: list[str], language: str) -> Any:
+        with self._slots:
+            return self.run(paths, language)
 
     def run(self, paths: list[str], language: str) -> Any:
         """Run the target in a child process and wait for it (blocking)."""
