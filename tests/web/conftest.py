@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
-pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[test,web]'")
-
-from fastapi.testclient import TestClient  # noqa: E402
-
-import smm_sheets  # noqa: E402
-from smm_sheets.web.app import create_app  # noqa: E402
+import smm_sheets
+from smm_sheets.web.app import create_app
 
 
 @pytest.fixture(scope="session")
