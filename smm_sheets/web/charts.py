@@ -91,10 +91,14 @@ def chart(
                 f'height="{max(bottom - top, 0.5):.1f}"><title>{escape(label)}: {escape(series.name)} '
                 f"{escape(label_format(value))}</title></rect>"
             )
-        parts.append(
-            f'<text class="axis" x="{LEFT + (index + 0.5) * group:.1f}" y="{HEIGHT - BOTTOM + 16}" '
-            f'text-anchor="middle">{escape(_short(label))}</text>'
-        )
+        # "tammi 2031": the month on one line, the year below it, so that twelve fit side by side.
+        head, _, tail = label.rpartition(" ") if label[-4:].isdigit() and " " in label else (label, "", "")
+        limit = max(4, int(group / 6.5))
+        for line, text in enumerate(t for t in (head, tail) if t):
+            parts.append(
+                f'<text class="axis" x="{LEFT + (index + 0.5) * group:.1f}" y="{HEIGHT - BOTTOM + 16 + 13 * line}" '
+                f'text-anchor="middle">{escape(_short(text, limit))}</text>'
+            )
     for series in lines:
         points = [
             (LEFT + (i + 0.5) * group, y(v))

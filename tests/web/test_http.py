@@ -336,3 +336,21 @@ def test_serve_command_is_offered():
 
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0 and "--workers" in result.output and "--port" in result.output
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def test_charts_escape_their_texts_and_scale_to_the_values():
+    from smm_sheets.web import charts
+
+    svg = charts.chart(
+        "<b>title</b>",
+        ["Jan 2031", "<script>"],
+        [charts.Series("planned", [100.0, None], "s1"), charts.Series("actual", [-50.0, 250.0], "s2")],
+        [charts.Series("carry-over", [10.0, float("nan")], "l1")],
+    )
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;title&lt;/b&gt;" in svg
+    assert svg.count("<rect class=\"s") == 3 + 2  # three bars, two legend keys
+    assert ">-100<" in svg and ">300<" in svg  # the axis reaches below the lowest and above the highest value
+    assert ">Jan<" in svg and ">2031<" in svg
