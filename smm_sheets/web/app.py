@@ -8,8 +8,10 @@ is deleted when the request ends, whatever happens.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -82,7 +84,15 @@ def create_app(settings: Settings | None = None, runner: isolation.Runner | None
     """The application; ``uvicorn smm_sheets.web.server:app`` serves it with the default settings."""
     settings = settings or Settings()
     runner = runner or isolation.Runner(settings.analysis)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # The analyses' forkserver warms up (a few seconds) while the pages are already served.
+        threading.Thread(target=runner.warm, name="smm-warm", daemon=True).start()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="smm-sheets",
         version=__version__,
         description="Make social media marketing workbooks and check filled-in ones. Nothing is stored.",

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 # Imported by the forkserver once, so that every analysis starts with the analyser loaded.
-PRELOAD = ["smm_sheets.analyser.pipeline", "smm_sheets.analyser.totals", "smm_sheets.analyser.report"]
+PRELOAD = ["smm_sheets.web.warm"]
 
 
 class Busy(Exception):
@@ -75,6 +75,12 @@ class Runner:
         self._lock = threading.Lock()
         self._admitted = 0
 
+    def warm(self) -> None:
+        """Start the forkserver (which imports :data:`PRELOAD`) now rather than on the first analysis."""
+        child = self._context.Process(target=_nothing)
+        child.start()
+        child.join()
+
     async def analyse(self, paths: list[str], language: str = "en") -> Any:
         """The target's result for ``paths``, computed in a child process.
 
@@ -123,6 +129,10 @@ class Runner:
         if status == "error":
             raise AnalysisFailed("crash", value)
         return value
+
+
+def _nothing() -> None:
+    pass
 
 
 def _child(send: Connection, target: Callable, paths: list[str], language: str, memory: int, seconds: float) -> None:

@@ -351,6 +351,6 @@ def test_charts_escape_their_texts_and_scale_to_the_values():
         [charts.Series("carry-over", [10.0, float("nan")], "l1")],
     )
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;title&lt;/b&gt;" in svg
-    assert svg.count("<rect class=\"s") == 3 + 2  # three bars, two legend keys
+    assert svg.count('<rect class="s') == 3 + 2  # three bars, two legend keys
     assert ">-100<" in svg and ">300<" in svg  # the axis reaches below the lowest and above the highest value
     assert ">Jan<" in svg and ">2031<" in svg
