@@ -196,7 +196,6 @@ def test_a_too_large_file_and_a_non_workbook_give_their_error_pages(page, server
     page.set_input_files("#files", str(big))
     page.click("#check-submit")
     assert "too large" in page.locator("#error-message").inner_text()
-    screenshot(page, "web-error.png")
     text = tmp_path / "notes.txt"
     text.write_text("<script>alert(1)</script>")
     page.goto(server + "/check")
