@@ -1,9 +1,10 @@
-"""Each analysis in a process of its own, with a time limit, a memory limit and a bounded queue.
+"""Analyses in worker processes, with a time limit, a memory limit and a bounded queue.
 
-One bad file (a bomb the reader's guards miss, a pathological sheet) may then cost its own
-process, never the server: the child is forked from a forkserver that has the analyser already
-imported, limited with ``RLIMIT_AS`` and killed at the deadline. A fresh process per analysis
-also keeps the server's memory flat however many files it sees.
+One bad file (a bomb the reader's guards miss, a pathological sheet) may then cost a worker
+process, never the server: workers are forked from a forkserver that has the analyser imported
+and warm (:mod:`smm_sheets.web.warm`), limited with ``RLIMIT_AS``, killed at the deadline, and
+replaced after a failure or a hundred analyses, which keeps the server's memory flat however
+many files it sees. (A fresh process per analysis cost 100-150 ms more a request.)
 
 This is the one module the web layer calls to analyse (:meth:`Runner.analyse`), so that the
 analyser's own isolation function can take its place when it exists.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import queue
 import resource
 import threading
 from collections.abc import Callable
@@ -44,12 +46,14 @@ class AnalysisFailed(Exception):
 @dataclass(frozen=True)
 class Limits:
     """Args: slots: analyses at once (per server worker); queue: analyses waiting for a slot;
-    seconds: wall-clock time of one analysis; memory: its address space in bytes."""
+    seconds: wall-clock time of one analysis; memory: a worker's address space in bytes;
+    tasks: analyses a worker does before it is replaced."""
 
     slots: int = 1
     queue: int = 8
     seconds: float = 30.0
     memory: int = 1 << 30
+    tasks: int = 100
 
 
 def analyse_to_dict(paths: list[str], language: str) -> dict[str, Any]:
@@ -63,65 +67,68 @@ def analyse_to_dict(paths: list[str], language: str) -> dict[str, Any]:
 
 
 class Runner:
-    """Runs analyses in child processes, at most ``limits.slots`` at once and ``limits.queue`` waiting."""
+    """Runs analyses in worker processes, at most ``limits.slots`` at once and ``limits.queue`` waiting.
+
+    A worker is forked from the warm forkserver, analyses up to ``limits.tasks`` requests one
+    after the other and is then replaced (its memory goes with it); one that runs out of time is
+    killed, one that runs out of memory or fails ends itself, and the next analysis gets a new one.
+    """
 
     def __init__(self, limits: Limits = Limits(), target: Callable[[list[str], str], Any] = analyse_to_dict):
         self.limits = limits
         self.target = target
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD)
-        # Threads wait for a slot (not the event loop), so the runner serves any loop it is called from.
-        self._slots = threading.Semaphore(limits.slots)
+        # Threads wait for a worker (not the event loop), so the runner serves any loop it is called from.
+        self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
+        for _ in range(limits.slots):
+            self._idle.put(None)  # a slot whose worker is started on first use
         self._lock = threading.Lock()
         self._admitted = 0
 
     def warm(self) -> None:
-        """Start the forkserver (which imports :data:`PRELOAD`) now rather than on the first analysis."""
-        child = self._context.Process(target=_nothing)
-        child.start()
-        child.join()
+        """Start the forkserver (which imports :data:`PRELOAD`) and the workers now, not on the first analysis."""
+        workers = [self._idle.get() for _ in range(self.limits.slots)]
+        for worker in workers:
+            self._idle.put(worker or self._start())
 
     async def analyse(self, paths: list[str], language: str = "en") -> Any:
-        """The target's result for ``paths``, computed in a child process.
+        """The target's result for ``paths``, computed in a worker process.
 
         Raises:
             Busy: every slot and queue place is taken.
-            AnalysisFailed: the child ran out of time or memory, or died.
+            AnalysisFailed: the worker ran out of time or memory, or died.
         """
         with self._lock:
             if self._admitted >= self.limits.slots + self.limits.queue:
                 raise Busy(max(1, round(self.limits.seconds / 4)))
             self._admitted += 1
         try:
-            return await asyncio.to_thread(self._run_in_slot, paths, language)
+            return await asyncio.to_thread(self.run, paths, language)
         finally:
             with self._lock:
                 self._admitted -= 1
 
-    def _run_in_slot(self, paths: list[str], language: str) -> Any:
-        with self._slots:
-            return self.run(paths, language)
-
     def run(self, paths: list[str], language: str) -> Any:
-        """Run the target in a child process and wait for it (blocking)."""
-        receive, send = self._context.Pipe(duplex=False)
-        child = self._context.Process(
-            target=_child, args=(send, self.target, paths, language, self.limits.memory, self.limits.seconds)
-        )
-        child.start()
-        send.close()
+        """Wait for a worker, have it run the target, wait for the answer (blocking)."""
+        worker = self._idle.get()
         try:
-            if not receive.poll(self.limits.seconds):
+            if worker is None or not worker.process.is_alive():
+                worker = self._start()
+            worker.connection.send((paths, language))
+            worker.tasks += 1
+            if not worker.connection.poll(self.limits.seconds):
+                worker = worker.stop(kill=True)
                 raise AnalysisFailed("time", f"the analysis took longer than {self.limits.seconds:g} s and was stopped")
             try:
-                status, value = receive.recv()
+                status, value = worker.connection.recv()
             except (EOFError, OSError):
+                worker = worker.stop(kill=True)
                 raise AnalysisFailed("crash", "the analysis stopped unexpectedly") from None
+            if status != "ok" or worker.tasks >= self.limits.tasks:
+                worker = worker.stop(kill=False)
         finally:
-            receive.close()
-            if child.is_alive():
-                child.kill()
-            child.join()
+            self._idle.put(worker)
         if status == "memory":
             raise AnalysisFailed(
                 "memory", f"the analysis needed more than {self.limits.memory >> 20} MB and was stopped"
@@ -130,25 +137,55 @@ class Runner:
             raise AnalysisFailed("crash", value)
         return value
 
+    def _start(self) -> _Worker:
+        mine, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_work, args=(theirs, self.target, self.limits.memory, self.limits.seconds), daemon=True
+        )
+        process.start()
+        theirs.close()
+        return _Worker(process, mine)
 
-def _nothing() -> None:
-    pass
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    connection: Connection
+    tasks: int = 0
+
+    def stop(self, kill: bool) -> None:  # returns None: the slot's worker is gone
+        """End the worker (it ends itself after a failure or its last task); its slot gets a new one."""
+        if kill:
+            self.process.kill()
+        self.connection.close()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        return None
 
 
-def _child(send: Connection, target: Callable, paths: list[str], language: str, memory: int, seconds: float) -> None:
-    """In the child: limit memory (and CPU time, should the parent be gone), run, send the result."""
+def _work(connection: Connection, target: Callable, memory: int, seconds: float) -> None:
+    """A worker: limit its memory, then analyse what it is sent until told to stop or a task fails."""
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    cpu = int(seconds) + 2
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    try:
-        result = ("ok", target(paths, language))
-    except MemoryError:
-        result = ("memory", None)
-    except Exception as error:  # a bug in the analysis: one line, the server goes on
-        result = ("error", f"the analysis failed ({type(error).__name__})")
-    try:
-        send.send(result)
-    except MemoryError:
-        send.send(("memory", None))
-    send.close()
-    os._exit(0)
+    while True:
+        try:
+            paths, language = connection.recv()
+        except (EOFError, OSError):
+            os._exit(0)
+        # CPU time, should the server be gone and nobody kill the worker at its deadline.
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = int(used.ru_utime + used.ru_stime + seconds) + 2
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, resource.RLIM_INFINITY))
+        try:
+            result = ("ok", target(paths, language))
+        except MemoryError:
+            result = ("memory", None)
+        except Exception as error:  # a bug in the analysis: one line, the server goes on
+            result = ("error", f"the analysis failed ({type(error).__name__})")
+        try:
+            connection.send(result)
+        except MemoryError:
+            connection.send(("memory", None))
+        if result[0] != "ok":
+            os._exit(0)  # after a failure, start afresh

@@ -5,6 +5,7 @@ patterns) instead of building them again (a second or so per analysis)."""
 
 from __future__ import annotations
 
+import gc
 import tempfile
 
 from smm_sheets.analyser import pipeline, totals  # noqa: F401 - imported to be inherited
@@ -13,3 +14,7 @@ from smm_sheets.generator.pipeline import generate_files
 with tempfile.TemporaryDirectory(prefix="smm-warm-") as _folder:
     generate_files("all", _folder, sample=True, company="Warm-up", language="en")
     pipeline.analyse(_folder)
+
+# What the forkserver holds now is never collected: a child's garbage collector then leaves those
+# objects' pages alone instead of copying them all on its first collection.
+gc.freeze()

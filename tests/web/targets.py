@@ -18,3 +18,11 @@ def hog(paths: list[str], language: str) -> dict:
 
 def crash(paths: list[str], language: str) -> dict:
     os._exit(3)
+
+
+def pid(paths: list[str], language: str) -> int:
+    if paths == ["sleep"]:
+        time.sleep(5)
+    if paths == ["fail"]:
+        raise ValueError("a bug")
+    return os.getpid()
