@@ -12,8 +12,8 @@ then post to ``/api/v1/analyse`` for ``--seconds``, round robin over a mix:
 
 It prints requests per second, latency p50/p95/p99, the responses by status, the errors (any
 status that is not the one the payload should get: must be 0), and the server's RSS (the
-uvicorn processes and their forkservers) after the warm-up and at the end, with the number of
-analyses in between (must stay flat). Then the p50 of one request analysing the sample budget
+uvicorn processes, their forkservers and analysis workers) after the warm-up, every 10 s, and
+at the end, with the number of files analysed so far (must stay flat). Then the p50 of one request analysing the sample budget
 alone, sequentially (issue 15's target: under 100 ms), beside ``analyse_file`` in this process.
 
 Options: ``--seconds`` (60), ``--clients`` (8), ``--workers`` (2), ``--json FILE`` (the figures).
@@ -96,7 +96,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-async def load(base: str, mix, seconds: float, clients: int) -> dict:
+async def load(base: str, mix, seconds: float, clients: int, server_pid: int | None = None) -> dict:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors: list[str] = []
@@ -123,8 +123,16 @@ async def load(base: str, mix, seconds: float, clients: int) -> dict:
                 elif response.status_code == 200:
                     analyses += len(response.json()["reports"]) + len(response.json()["failures"])
 
+    rss: list[tuple[int, float]] = []  # (files analysed so far, server RSS in MB), every 10 s
+
+    async def sample() -> None:
+        while time.monotonic() < deadline:
+            await asyncio.sleep(min(10, max(0.1, deadline - time.monotonic())))
+            if server_pid is not None:
+                rss.append((analyses, round(server_rss_mb(server_pid), 1)))
+
     start = time.monotonic()
-    await asyncio.gather(*(client(i) for i in range(clients)))
+    await asyncio.gather(sample(), *(client(i) for i in range(clients)))
     elapsed = time.monotonic() - start
     return {
         "seconds": round(elapsed, 1),
@@ -137,6 +145,7 @@ async def load(base: str, mix, seconds: float, clients: int) -> dict:
         "errors": len(errors),
         "error_examples": sorted(set(errors))[:10],
         "files_analysed": analyses,
+        "rss_by_files_analysed": rss,
     }
 
 
@@ -202,7 +211,7 @@ def main() -> int:
             budget = (folder / "set" / "budget.xlsx").read_bytes()
             asyncio.run(load(base, mix, 5, args.clients))  # warm-up: forkservers started, pages compiled
             rss_start = server_rss_mb(server.pid)
-            figures = asyncio.run(load(base, mix, args.seconds, args.clients))
+            figures = asyncio.run(load(base, mix, args.seconds, args.clients, server.pid))
             rss_end = server_rss_mb(server.pid)
             figures |= {
                 "clients": args.clients,
@@ -228,6 +237,7 @@ def main() -> int:
     print(f"  latency p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms")
     print(f"  statuses {figures['statuses']}; errors {figures['errors']} {figures['error_examples'] or ''}")
     print(f"  server RSS {figures['rss_start_mb']} MB after warm-up, {figures['rss_end_mb']} MB at the end")
+    print("  RSS (MB) by files analysed: " + ", ".join(f"{n}: {mb}" for n, mb in figures["rss_by_files_analysed"]))
     print(
         f"  the sample budget alone: {figures['budget_request_p50_ms']} ms a request (p50; target < 100 ms), "
         f"analyse_file {figures['budget_analyse_file_p50_ms']} ms"
