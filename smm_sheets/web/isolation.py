@@ -113,7 +113,10 @@ class Runner:
         """Wait for a worker, have it run the target, wait for the answer (blocking)."""
         worker = self._idle.get()
         try:
-            if worker is None or not worker.process.is_alive():
+            # An idle worker sends nothing: anything to read is the end of one that died while idle.
+            if worker is not None and worker.connection.poll(0):
+                worker = worker.stop(kill=True)
+            if worker is None:
                 worker = self._start()
             worker.connection.send((paths, language))
             worker.tasks += 1

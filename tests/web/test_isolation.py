@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +31,22 @@ def test_after_a_timeout_or_a_failure_the_next_analysis_gets_a_new_worker():
         runner.run(["fail"], "en")
     assert failed.value.reason == "crash" and "ValueError" in str(failed.value)
     assert runner.run([], "en") != second
+
+
+def test_a_worker_killed_while_idle_is_replaced():
+    runner = isolation.Runner(target=pid)
+    first = runner.run([], "en")
+    os.kill(first, 9)
+    deadline = time.monotonic() + 10  # the worker is the forkserver's child: wait until it has exited
+    while time.monotonic() < deadline and _running(first):
+        time.sleep(0.05)
+    second = runner.run([], "en")
+    assert second != first and runner.run([], "en") == second
+
+
+def _running(process_id: int) -> bool:
+    try:
+        state = Path(f"/proc/{process_id}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
