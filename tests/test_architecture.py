@@ -27,10 +27,12 @@ LAYERS = {
     "generator": 5,
     "analyser": 5,
     "agency": 6,
+    "export": 6,  # reads calendars through the analyser
+    "fixer": 6,  # smm-sheets fix: the analyser reads, the generator writes
     "web": 7,  # the pages and API: a front end like the command line, which starts it (serve)
     "cli": 8,
 }
-# The package's front door imports the two directions lazily, inside generate() and analyse().
+# The package's front door imports the two directions lazily, inside generate(), analyse(), export() and fix().
 TOP = {"__init__", "__main__"}
 
 # Third-party library -> the only modules (relative to smm_sheets/, without .py) that may import it.
@@ -53,6 +55,7 @@ ADAPTERS = {
     "markupsafe": {"web/pages"},
     "uvicorn": {"web/server"},
     "multipart": set(),
+    "icalendar": {"export/ics"},
 }
 
 

@@ -268,7 +268,8 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
         files: Annotated[list[UploadFile], File(description="workbooks, or a .zip of one client's set")],
         lang: Annotated[str | None, Form(max_length=10)] = None,
     ):
-        return await _analyse(files, settings, runner, i18n.choose(lang, None))
+        language = lang.strip().lower() if lang and lang.strip().lower() in i18n.NAMES else None
+        return await _analyse(files, settings, runner, language)
 
 
 class GenerateRequest(BaseModel):
@@ -333,7 +334,7 @@ def _generate_limiter() -> anyio.CapacityLimiter:
 
 
 async def _analyse(
-    files: list[UploadFile], settings: Settings, runner: isolation.Runner, language: str
+    files: list[UploadFile], settings: Settings, runner: isolation.Runner, language: str | None
 ) -> dict[str, Any]:
     """Save the uploads in a temporary folder, analyse them in a child process, delete the folder."""
     files = [f for f in files if f.filename or (f.size or 0) > 0]

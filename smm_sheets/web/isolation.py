@@ -56,14 +56,12 @@ class Limits:
     tasks: int = 100
 
 
-def analyse_to_dict(paths: list[str], language: str) -> dict[str, Any]:
-    """The report of ``paths`` as ``analyse --format json`` prints it.
-
-    ``language`` is the page's: findings are English until the analyser can word them otherwise.
-    """
+def analyse_to_dict(paths: list[str], language: str | None) -> dict[str, Any]:
+    """The report of ``paths`` as ``analyse --format json`` prints it, its findings in ``language``
+    (None: each workbook's own, as the command line's default)."""
     from smm_sheets.analyser.pipeline import analyse
 
-    return analyse(paths).to_dict()
+    return analyse(paths, language).to_dict()
 
 
 class Runner:
