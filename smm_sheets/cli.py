@@ -330,6 +330,22 @@ def batch_command(
     return 1 if summary.failed else 0
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Server processes.")
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the web pages and the API: make workbooks, check filled-in ones (nothing is stored)."""
+    try:
+        from smm_sheets.web import server
+    except ImportError as error:
+        raise click.ClickException(
+            f"the web server needs its libraries: pip install 'smm-sheets[web]' ({error})"
+        ) from None
+    click.echo(f"smm-sheets: serving on http://{host}:{port}/ with {workers} worker(s); Ctrl-C stops", err=True)
+    server.serve(host, port, workers)
+
+
 @main.command("export")
 @click.argument("calendar", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
