@@ -74,7 +74,8 @@ KEYS = [(case.name, fmt) for case in ALL_CASES for fmt in FORMATS]
 def matrix(tmp_path_factory):
     """The edited files, and each one fixed (or the error ``fix`` raised)."""
     files = make_edited_files(tmp_path_factory.mktemp("matrix"), ALL_CASES)
-    return files, fix_all(files.edited, tmp_path_factory.mktemp("fixed"))
+    out = tmp_path_factory.mktemp("fixed")
+    return files, fix_all({**files.edited, **files.baselines}, out)
 
 
 def fix_all(edited: dict[tuple[str, str], Path], out: Path) -> dict[tuple[str, str], FixResult | SmmSheetsError]:
@@ -185,8 +186,20 @@ def _plain(value):
 
 def test_the_matrix_has_every_case_in_both_formats(matrix):
     files, results = matrix
-    assert len(CASES) >= 30 and len(results) == len(ALL_CASES) * len(FORMATS)
-    assert set(results) == set(KEYS)
+    assert len(CASES) >= 30 and len(results) == (len(ALL_CASES) + len(files.baselines) // 2) * len(FORMATS)
+    assert set(KEYS) | set(files.baselines) == set(results)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_untouched_workbooks_carry_everything(matrix, fmt):
+    """Nothing reported as not carried, nothing repaired, no formula finding: the reports above
+    are about the edits."""
+    files, results = matrix
+    for blueprint_id in ("budget", "calendar", "kpi-report", "roadmap", "strategy"):
+        result = _result(results, (blueprint_id, fmt))
+        assert (result.not_carried, result.repaired) == ([], []), blueprint_id
+        assert formula_findings(result.target) == [], blueprint_id
+        assert input_differences(files.baselines[(blueprint_id, fmt)], result) == [], blueprint_id
 
 
 @pytest.mark.parametrize("key", KEYS, ids=["-".join(key) for key in KEYS])
