@@ -197,7 +197,8 @@ def _not_carried(found: Finding, language: str) -> str | None:
 def _typed_elsewhere(book: Workbook, findings: list[Finding], language: str) -> list[str]:
     """What was typed where the new workbook takes nothing from: over a label or heading (the
     blueprint's text comes back), and in cells outside every planned cell (a column or rows of
-    one's own). Rows a finding above already names are left to it."""
+    one's own). Rows a finding above already names are left to it, and so is text the blueprint
+    itself writes on that sheet (a label met at another row: rows moved without their formulas)."""
     named = {(f.sheet, cell_position(f.cell)[0]) for f in findings if f.code in NOT_CARRIED and f.cell}
     lines = []
     for index, planned in enumerate(book.plan.sheets):
@@ -206,6 +207,7 @@ def _typed_elsewhere(book: Workbook, findings: list[Finding], language: str) -> 
         if data is None or planned.name == META_SHEET:
             continue
         deleted = where.deleted_rows
+        own = {cell.value for cell in planned.cells.placed.values() if cell.kind == "text"}
         mapped = set()
         for (row, col), cell in planned.cells.placed.items():
             if row in deleted:
@@ -213,7 +215,7 @@ def _typed_elsewhere(book: Workbook, findings: list[Finding], language: str) -> 
             r, c = where.locate(row, col)
             mapped.add((r, c))
             typed = data.value(r, c)
-            if cell.kind == "text" and isinstance(cell.value, str) and typed not in (None, "", cell.value):
+            if cell.kind == "text" and isinstance(cell.value, str) and typed not in (None, "") and typed not in own:
                 lines.append(
                     f"{where.name}!{a1(r, c)}: "
                     + words("fix.label_restored", language, found=_shown(typed), expected=cell.value)
@@ -226,7 +228,7 @@ def _typed_elsewhere(book: Workbook, findings: list[Finding], language: str) -> 
             if (where.name, r) in named:
                 continue
             for c, typed in enumerate(values):
-                if typed not in (None, "") and (r, c) not in mapped:
+                if typed not in (None, "") and (r, c) not in mapped and typed not in own:
                     lines.append(f"{where.name}!{a1(r, c)}: " + words("fix.outside", language, found=_shown(typed)))
     return lines
 
