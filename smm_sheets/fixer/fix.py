@@ -28,6 +28,7 @@ from smm_sheets.analyser.checks.workbook import Workbook
 from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.analyser.messages import text as words
 from smm_sheets.analyser.pipeline import analyse_book, spreadsheet_files
+from smm_sheets.blueprint.catalogs import COMMON_SECTION, catalogs
 from smm_sheets.blueprint.model import NUMERIC_TYPES, Field
 from smm_sheets.errors import FileError, InputError
 from smm_sheets.generator import xlsx
@@ -140,6 +141,7 @@ def fix_file(
     result.not_carried += carried.dropped
     extra = sorted(set(book.data.sheets) - {sheet.name for sheet in book.cells.sheets} - {META_SHEET})
     listings = {_sheet_name(other) for other in LANGUAGES}  # the Findings sheet of an earlier fix
+    listings |= {str(texts[COMMON_SECTION]["start.sheet"]) for texts in catalogs().values()}  # the generator's guide
     result.not_carried += [f"{name}: {words('fix.extra_sheet', language)}" for name in extra if name not in listings]
     result.not_carried += _typed_elsewhere(book, report.findings, language)
     marked = {(f.sheet, f.cell) for f in carried.ambiguous}
