@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -95,12 +96,29 @@ def write(plan: WorkbookPlan, target: Path, force: bool = False) -> Path:
     return write_all([(plan, Path(target))], force)[0]
 
 
-def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> list[Path]:
+def write_all(
+    jobs: list[tuple[WorkbookPlan, Path]],
+    force: bool = False,
+    kept: dict[Path, Path] | None = None,
+    kept_dir: Path | None = None,
+    ours: frozenset[Path] = frozenset(),
+) -> list[Path]:
     """Write several plans, all or none: each to a temporary file, then all renamed into place.
 
+    With ``force``, an existing target that is not the workbook being written (apart from its
+    creation time) and not in ``ours`` may hold someone's work: it is copied first
+    (:func:`smm_sheets.atomic.keep_copy`), and only then replaced.
+
+    Args:
+        jobs: (plan, target) pairs.
+        force: replace existing targets.
+        kept: filled with target -> its kept copy.
+        kept_dir: where kept copies go (default: beside their target).
+        ours: targets known to be this tool's own, unchanged output: replaced without a copy.
+
     Raises:
-        FileError: a target exists (without ``force``), is a folder, or cannot be written;
-            then no target has been touched.
+        FileError: a target exists (without ``force``), is a folder, or cannot be written, or
+            a kept copy cannot be written; then no target has been touched.
     """
     for _, target in jobs:
         if target.is_dir():
@@ -124,6 +142,11 @@ def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> lis
             except OSError as error:
                 raise FileError(f"cannot write {target}: {error.strerror or error}") from None
         for temporary, (_, target) in zip(temporaries, jobs):
+            if target.exists() and target not in ours and not same_workbook(target, Path(temporary)):
+                copy = atomic.keep_copy(target, kept_dir)
+                if kept is not None:
+                    kept[target] = copy
+        for temporary, (_, target) in zip(temporaries, jobs):
             try:
                 os.replace(temporary, target)
             except OSError as error:
@@ -133,6 +156,22 @@ def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> lis
             if os.path.exists(temporary):
                 os.unlink(temporary)
     return [target for _, target in jobs]
+
+
+def same_workbook(a: Path, b: Path) -> bool:
+    """Do two .xlsx files hold the same parts, apart from the creation time (docProps/core.xml)?
+
+    Compares the zip directories (names, sizes and CRC-32s): nothing is decompressed.
+    """
+    try:
+        with zipfile.ZipFile(a) as first, zipfile.ZipFile(b) as second:
+            parts = [
+                {(i.filename, i.file_size, i.CRC) for i in archive.infolist() if i.filename != "docProps/core.xml"}
+                for archive in (first, second)
+            ]
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return parts[0] == parts[1]
 
 
 def render(plan: WorkbookPlan, path: str | Path) -> None:
