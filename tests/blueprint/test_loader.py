@@ -41,7 +41,7 @@ def error_of(text: str) -> BlueprintError:
     "old, new, path, message",
     [
         ("    landscape: false", "    landscap: false", "sheets[1].landscap", "unknown key"),
-        ('version: "1.0"', "version: [1]", "version", "must be a version"),
+        ('version: "1.1"', "version: [1]", "version", "must be a version"),
         (
             'formula: "SUM({planned})"}',
             'formula: "SUM({planed})"}',
@@ -52,15 +52,15 @@ def error_of(text: str) -> BlueprintError:
         (
             "id: total_actual,",
             "id: total_planned,",
-            "sheets[0].blocks[4].measures[1].id",
+            "sheets[0].blocks[4].measures[2].id",
             "duplicate field id 'total_planned'",
         ),
         ("label: line.hosting", "label: line.hostin", "categories[3].lines[2].label", "no label 'line.hostin'"),
         ("type: percent", "type: procent", "sheets[1].blocks[0].columns[3].type", "must be one of"),
         (
-            '"{category_planned}-{category_actual}"',
-            '"{category_variance}-{category_actual}"',
-            "sheets[0].blocks[3].measures[2].formula",
+            "{total_planned_to_date}-{total_actual})",
+            "{total_variance}-{total_actual})",
+            "sheets[0].blocks[4].measures[3].formula",
             "circular reference",
         ),
         (
@@ -72,7 +72,7 @@ def error_of(text: str) -> BlueprintError:
         (
             '"SUM({surplus})"',
             '"XLOOKUP({surplus})"',
-            "sheets[0].blocks[4].measures[3].formula",
+            "sheets[0].blocks[4].measures[4].formula",
             "XLOOKUP is not supported",
         ),
         (
@@ -96,7 +96,7 @@ def error_of(text: str) -> BlueprintError:
         (
             "year: last, formula",
             "year: last, sample: 3, formula",
-            "sheets[0].blocks[4].measures[3]",
+            "sheets[0].blocks[4].measures[4]",
             "a computed field has neither required nor sample",
         ),
     ],

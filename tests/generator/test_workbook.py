@@ -77,7 +77,7 @@ def test_blueprint_and_generator_are_recorded(sample_file):
     book = openpyxl.load_workbook(path)
     props = {p.name: p.value for p in book.custom_doc_props}
     assert props["smm_blueprint_id"] == "budget"
-    assert props["smm_blueprint_version"] == "1.0"
+    assert props["smm_blueprint_version"] == "1.1"
     assert props["smm_generator_version"] == __version__
     meta = book[META_SHEET]
     assert meta.sheet_state == "hidden"

@@ -1,0 +1,123 @@
+"""The budget as a bookkeeper reads it: a blank actual is not reported, a negative carry-over is
+a deficit; the sheet's formulas (recalculated by LibreOffice) and the analyser's totals agree.
+A workbook made with the previous version of the budget blueprint is read against that version."""
+
+from __future__ import annotations
+
+import math
+
+import openpyxl
+import pytest
+
+from smm_sheets.analyser.pipeline import analyse_file
+from smm_sheets.analyser.recognise import PREVIOUS_DIR
+from smm_sheets.blueprint import loader
+from smm_sheets.blueprint.params import make_parameters
+from smm_sheets.generator import xlsx
+from smm_sheets.plan import build
+from smm_sheets.sheetref import a1
+from tests.libreoffice import edit_many, soffice_uno  # noqa: F401 - the fixture
+
+PARAMS = {"company": "Acme", "year": 2027, "channels": "instagram,facebook", "sample": True}
+LINE_IG = {"line": "advertising_instagram", "category": "advertising"}
+LINE_COPY = {"line": "copywriter", "category": "services"}
+MARCH, APRIL = 2, 3
+
+
+def position(plan, name: str, **coords) -> tuple[str, str]:
+    item = plan.items[name]
+    row, col = next((r, c) for found, r, c in item.cells if found == coords)
+    return plan.sheets[item.sheet].name, a1(row, col)
+
+
+def ref(plan, name: str, **coords) -> str:
+    return "!".join(position(plan, name, **coords))
+
+
+def lo_value(book, plan, name: str, **coords):
+    sheet, cell = position(plan, name, **coords)
+    value = book[sheet][cell].value
+    return None if value in (None, "") else value
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return build(loader.load("budget"), make_parameters(**PARAMS))
+
+
+@pytest.fixture(scope="module")
+def edited(plan, tmp_path_factory):
+    """The sample budget, edited in LibreOffice: Copywriter's March actual deleted (not reported),
+    Instagram's March actual raised into a deficit."""
+    folder = tmp_path_factory.mktemp("semantics")
+    source = xlsx.write(plan, folder / "budget.xlsx")
+    actions = [
+        {"set": ref(plan, "actual", **LINE_COPY, month=MARCH), "clear": True},
+        {"set": ref(plan, "actual", **LINE_IG, month=MARCH), "value": 900},
+    ]
+    (path,) = edit_many([{"src": source, "out": folder / "edited.xlsx", "actions": actions}])
+    return path
+
+
+@pytest.mark.slow
+def test_libreoffice_and_the_analyser_agree_on_spent_variance_and_deficit(plan, edited):
+    book = openpyxl.load_workbook(edited, data_only=True)
+    report = analyse_file(edited)
+    totals = report.totals
+    # Months with no actual at all: no spend and no variance, in the sheet and in the report.
+    for month in range(APRIL + 1, 12):
+        assert lo_value(book, plan, "total_actual", month=month) is None
+        assert lo_value(book, plan, "total_variance", month=month) is None
+    by_month = totals["by_month"]
+    assert by_month["actual"].iloc[APRIL + 1 :].isna().all() and by_month["variance"].iloc[APRIL + 1 :].isna().all()
+    # The unreported March line counts neither in spent nor in the plan compared with it.
+    copy_plan = plan.sheets[0].cells[_rc(plan, "planned", **LINE_COPY, month=MARCH)].value
+    total_plan = lo_value(book, plan, "total_planned", month=MARCH)
+    assert math.isclose(lo_value(book, plan, "total_planned_to_date", month=MARCH), total_plan - copy_plan)
+    for month in range(12):
+        for name, column in (("total_actual", "actual"), ("total_variance", "variance")):
+            lo = lo_value(book, plan, name, month=month)
+            ours = by_month[column].iloc[month]
+            assert (lo is None and (ours is None or math.isnan(ours))) or math.isclose(lo, ours), (name, month)
+        carried = lo_value(book, plan, "carried", month=month) or 0
+        assert math.isclose(by_month["surplus"].iloc[month], max(carried, 0))
+        assert math.isclose(by_month["deficit"].iloc[month], max(-carried, 0))
+    # Year figures: the report's equal the sheet's year column.
+    for name, key in (
+        ("total_planned", "planned"),
+        ("total_planned_to_date", "planned_to_date"),
+        ("total_actual", "actual"),
+        ("total_variance", "variance"),
+    ):
+        sheet, row, _ = _rc3(plan, name, month=0)
+        assert math.isclose(book[sheet].cell(row + 1, 16).value, totals[key]), name
+    # March overspends Instagram's carry-over: a deficit, shown under a label that says so.
+    surplus = lo_value(book, plan, "surplus", **LINE_IG, month=MARCH)
+    assert surplus < 0
+    sheet, row, _ = _rc3(plan, "surplus", **LINE_IG, month=MARCH)
+    assert "deficit" in book[sheet].cell(row + 1, 3).value
+    assert by_month["deficit"].iloc[MARCH] > 0
+    # No false finding about the cleared cell or the totals.
+    assert not [f for f in report.findings if f.code in ("stale-value", "formula-changed", "formula-overwritten")]
+
+
+def _rc(plan, name, **coords):
+    return next((r, c) for found, r, c in plan.items[name].cells if found == coords)
+
+
+def _rc3(plan, name, **coords):
+    item = plan.items[name]
+    row, col = _rc(plan, name, **coords)
+    return plan.sheets[item.sheet].name, row, col
+
+
+def test_a_workbook_of_the_previous_budget_version_is_read_against_it(tmp_path):
+    previous = loader.load(PREVIOUS_DIR / "budget-1.0.yaml")
+    assert previous.version == "1.0" and loader.load("budget").version != "1.0"
+    path = xlsx.write(build(previous, make_parameters(**PARAMS)), tmp_path / "budget.xlsx")
+    report = analyse_file(path)
+    assert report.blueprint_version == "1.0"
+    assert [f.code for f in report.findings if f.severity == "error"] == []
+    assert not [f for f in report.findings if f.code in ("blueprint-version", "formula-changed", "total-misses-rows")]
+    # Its own figures: version 1.0 counted the whole year's plan in its variance.
+    assert math.isclose(report.totals["variance"], report.totals["planned"] - report.totals["actual"])
