@@ -253,17 +253,22 @@ def _align_rows(
     R1, C1, R2 = actual
     shift = C1 - c1
 
-    def planned_key(row: int) -> tuple:
+    def planned_key(row: int) -> tuple | None:
         cells = [plan.cells.placed.get((row, c)) for c in range(c1)]
-        return tuple(cell.value if cell is not None and cell.kind == "text" else None for cell in cells)
+        if any(cell is not None and cell.kind != "text" for cell in cells):
+            return None  # a spare line, labelled by people: placed by its label cell's own name
+        return tuple(cell.value if cell is not None else None for cell in cells)
 
     keys = [planned_key(row) for row in range(r1, r2 + 1)]
-    if len(set(keys)) != len(keys) or not any(any(k) for k in keys):
+    labelled = [key for key in keys if key is not None]
+    if len(set(labelled)) != len(labelled) or not any(any(k) for k in labelled):
         return None
     rows = {tuple(found.value(row, c + shift) for c in range(c1)): row for row in range(R2, R1 - 1, -1)}
     pairs: list[tuple[int, int | None]] = []
     last = R1 - 1
     for row, key in zip(range(r1, r2 + 1), keys):
+        if key is None:
+            continue
         file_row = rows.get(key)
         if file_row is None or file_row <= last:
             pairs.append((row, None))  # its label is gone: the row was deleted

@@ -23,6 +23,8 @@ NAME_PREFIX = "smm_"
 LIST_PREFIX = "list_"
 # Grid sheets: group, row label and measure label, then the months, then the year.
 GRID_LABEL_COLUMNS = 3
+# The items of a spare line's label: typed where the line first appears, copied into its other rows.
+LINE_LABEL, LINE_LABEL_COPY = "line_label", "line_label_copy"
 
 TODO = object()  # a formula row of a column store not computed yet
 
@@ -179,6 +181,8 @@ class SheetPlan:
     repeat_rows: tuple[int, int] | None = None
     hidden: bool = False
     protect: bool = True
+    # Protection options people keep (insert_rows, sort...): the blueprint sheet's allows.
+    allows: tuple[str, ...] = ()
     landscape: bool = True
     next_row: int = 0
     last_col: int = 0

@@ -45,24 +45,42 @@ def plan():
     return build(loader.load("budget"), make_parameters(**PARAMS))
 
 
+SPARE = {"line": "services_spare_1", "category": "services"}
+SPARE_AD = {"line": "advertising_spare_1", "category": "advertising"}
+
+
+def spare_actions(plan) -> list[dict]:
+    """What the note on the sheet says to do, on the protected sheet: a name in a spare line,
+    then its amounts (an influencer, 200 a month for four months, 150 spent in January), and an
+    advertising spare line with amounts but no name."""
+    label = position(plan, "line_label", **SPARE)
+    return [
+        {"type": "!".join(label), "text": "Influencer fees"},
+        *({"set": ref(plan, "planned", **SPARE, month=m), "value": 200} for m in range(4)),
+        {"set": ref(plan, "actual", **SPARE, month=0), "value": 150},
+        {"set": ref(plan, "planned", **SPARE_AD, month=0), "value": 75},
+    ]
+
+
 @pytest.fixture(scope="module")
 def edited(plan, tmp_path_factory):
-    """The sample budget, edited in LibreOffice: Copywriter's March actual deleted (not reported),
-    Instagram's March actual raised into a deficit."""
+    """The sample budget, edited in LibreOffice. ``semantics``: Copywriter's March actual deleted
+    (not reported), Instagram's March actual raised into a deficit. ``spare``: spare lines used."""
     folder = tmp_path_factory.mktemp("semantics")
     source = xlsx.write(plan, folder / "budget.xlsx")
     actions = [
         {"set": ref(plan, "actual", **LINE_COPY, month=MARCH), "clear": True},
         {"set": ref(plan, "actual", **LINE_IG, month=MARCH), "value": 900},
     ]
-    (path,) = edit_many([{"src": source, "out": folder / "edited.xlsx", "actions": actions}])
-    return path
+    jobs = {"semantics": actions, "spare": spare_actions(plan)}
+    paths = edit_many([{"src": source, "out": folder / f"{name}.xlsx", "actions": job} for name, job in jobs.items()])
+    return dict(zip(jobs, paths))
 
 
 @pytest.mark.slow
 def test_libreoffice_and_the_analyser_agree_on_spent_variance_and_deficit(plan, edited):
-    book = openpyxl.load_workbook(edited, data_only=True)
-    report = analyse_file(edited)
+    book = openpyxl.load_workbook(edited["semantics"], data_only=True)
+    report = analyse_file(edited["semantics"])
     totals = report.totals
     # Months with no actual at all: no spend and no variance, in the sheet and in the report.
     for month in range(APRIL + 1, 12):
@@ -99,6 +117,31 @@ def test_libreoffice_and_the_analyser_agree_on_spent_variance_and_deficit(plan, 
     assert by_month["deficit"].iloc[MARCH] > 0
     # No false finding about the cleared cell or the totals.
     assert not [f for f in report.findings if f.code in ("stale-value", "formula-changed", "formula-overwritten")]
+
+
+@pytest.mark.slow
+def test_a_spare_line_filled_in_is_a_line_of_the_plan(plan, edited):
+    book = openpyxl.load_workbook(edited["spare"], data_only=True)
+    report = analyse_file(edited["spare"])
+    by_line = report.totals["by_line"]
+    assert by_line.loc["Influencer fees", "planned"] == 800 and by_line.loc["Influencer fees", "actual"] == 150
+    assert by_line.loc["unnamed line 1 of Advertising", "planned"] == 75
+    # Unused spare lines are no rows of the report.
+    assert not [label for label in by_line.index if label.startswith("unnamed") and "Advertising" not in label]
+    assert len(by_line) == 14 + 2
+    # The name typed once shows in the line's other rows (LibreOffice's own copy formulas).
+    sheet, row, _ = _rc3(plan, "actual", **SPARE, month=0)
+    assert book[sheet].cell(row + 1, 2).value == "Influencer fees"
+    # The sheet's totals (LibreOffice's) took the new line in, and the report's equal them.
+    for name, key in (("total_planned", "planned"), ("total_actual", "actual"), ("total_variance", "variance")):
+        sheet, row, _ = _rc3(plan, name, month=0)
+        assert math.isclose(book[sheet].cell(row + 1, 16).value, report.totals[key]), name
+    sample = analyse_file(edited["spare"].parent / "budget.xlsx").totals
+    assert math.isclose(report.totals["planned"], sample["planned"] + 800 + 75)
+    services = report.totals["by_category"].loc["Hired services"]
+    assert math.isclose(services["planned"], sample["by_category"].loc["Hired services", "planned"] + 800)
+    # A used spare line is no finding (nor is the advertising one's carry-over).
+    assert [f.code for f in report.findings if f.code != "overspend"] == []
 
 
 def _rc(plan, name, **coords):
