@@ -246,7 +246,12 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
         )
         ws.print_area(0, 0, last_row, max(sheet.last_col, 11 if sheet.charts else 0))
     if sheet.protect:
-        options = {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True}
+        options = {
+            "format_columns": True,
+            "format_rows": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        }
         ws.protect("", {**options, **dict.fromkeys(sheet.allows, True)})
     if sheet.hidden:
         ws.hide()

@@ -534,7 +534,8 @@ def test_one_batch_folder_one_run_at_a_time(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_rerun_over_returned_edited_workbooks_keeps_every_one_byte_for_byte(tmp_path, soffice_uno):
+@pytest.mark.usefixtures("soffice_uno")
+def test_a_rerun_over_returned_edited_workbooks_keeps_every_one_byte_for_byte(tmp_path):
     """Workbooks filled in with LibreOffice and put back in their folders, as agencies do."""
     rows = [
         "Alpha Oy,2027,1,EUR,instagram,Aino,",

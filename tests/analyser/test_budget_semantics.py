@@ -20,7 +20,7 @@ from tests.libreoffice import edit_many, soffice_uno  # noqa: F401 - the fixture
 
 PARAMS = {"company": "Acme", "year": 2027, "channels": "instagram,facebook", "sample": True}
 LINE_IG = {"line": "advertising_instagram", "category": "advertising"}
-LINE_COPY = {"line": "copywriter", "category": "services"}
+ASSETS = [{"line": line, "category": "assets"} for line in ("domain", "website", "hosting")]
 MARCH, APRIL = 2, 3
 
 
@@ -64,12 +64,13 @@ def spare_actions(plan) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def edited(plan, tmp_path_factory):
-    """The sample budget, edited in LibreOffice. ``semantics``: Copywriter's March actual deleted
-    (not reported), Instagram's March actual raised into a deficit. ``spare``: spare lines used."""
+    """The sample budget, edited in LibreOffice. ``semantics``: the digital assets' March actuals
+    deleted (not reported), Instagram's March actual raised into a deficit. ``spare``: spare lines used."""
     folder = tmp_path_factory.mktemp("semantics")
     source = xlsx.write(plan, folder / "budget.xlsx")
+    first, last = (ref(plan, "actual", **line, month=MARCH) for line in (ASSETS[0], ASSETS[-1]))
     actions = [
-        {"set": ref(plan, "actual", **LINE_COPY, month=MARCH), "clear": True},
+        {"set": first + ":" + last.split("!")[1], "clear": True},
         {"set": ref(plan, "actual", **LINE_IG, month=MARCH), "value": 900},
     ]
     jobs = {"semantics": actions, "spare": spare_actions(plan)}
@@ -88,10 +89,12 @@ def test_libreoffice_and_the_analyser_agree_on_spent_variance_and_deficit(plan, 
         assert lo_value(book, plan, "total_variance", month=month) is None
     by_month = totals["by_month"]
     assert by_month["actual"].iloc[APRIL + 1 :].isna().all() and by_month["variance"].iloc[APRIL + 1 :].isna().all()
-    # The unreported March line counts neither in spent nor in the plan compared with it.
-    copy_plan = plan.sheets[0].cells[_rc(plan, "planned", **LINE_COPY, month=MARCH)].value
+    # The category not reported in March counts neither in spent nor in the plan compared with it.
+    assets_plan = sum(plan.sheets[0].cells[_rc(plan, "planned", **line, month=MARCH)].value for line in ASSETS)
     total_plan = lo_value(book, plan, "total_planned", month=MARCH)
-    assert math.isclose(lo_value(book, plan, "total_planned_to_date", month=MARCH), total_plan - copy_plan)
+    assert assets_plan > 0
+    assert math.isclose(lo_value(book, plan, "total_planned_to_date", month=MARCH), total_plan - assets_plan)
+    assert lo_value(book, plan, "category_variance", category="assets", month=MARCH) is None
     for month in range(12):
         for name, column in (("total_actual", "actual"), ("total_variance", "variance")):
             lo = lo_value(book, plan, name, month=month)

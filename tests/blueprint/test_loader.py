@@ -58,9 +58,9 @@ def error_of(text: str) -> BlueprintError:
         ("label: line.hosting", "label: line.hostin", "categories[3].lines[2].label", "no label 'line.hostin'"),
         ("type: percent", "type: procent", "sheets[1].blocks[0].columns[3].type", "must be one of"),
         (
-            "{total_planned_to_date}-{total_actual})",
-            "{total_variance}-{total_actual})",
-            "sheets[0].blocks[4].measures[3].formula",
+            "{category_planned}-{category_actual})",
+            "{category_variance}-{category_actual})",
+            "sheets[0].blocks[3].measures[2].formula",
             "circular reference",
         ),
         (
