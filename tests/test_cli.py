@@ -36,7 +36,7 @@ def test_blueprints_lists_one_line_each():
     code, out, _ = run("blueprints")
     assert code == 0
     lines = out.splitlines()
-    assert len(lines) >= 1 and lines[0].split()[:2] == ["budget", "1.0"]
+    assert len(lines) >= 1 and lines[0].split()[:2] == ["budget", "1.1"]
 
 
 def test_generate_writes_the_budget_named_by_its_id(tmp_path):
@@ -62,7 +62,7 @@ def test_generate_writes_the_budget_named_by_its_id(tmp_path):
     assert out.strip() == f"wrote {path}"
     book = openpyxl.load_workbook(path)
     assert book["Budget"]["D4"].value == datetime(2027, 4, 1) and book["Budget"]["D4"].number_format == "mmm yyyy"
-    assert "NOK" in book["Budget"]["D6"].number_format
+    assert "NOK" in book["Budget"]["D7"].number_format
     assert sorted(os.listdir(tmp_path / "new")) == ["budget.xlsx"]
 
 
