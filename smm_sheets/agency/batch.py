@@ -201,57 +201,58 @@ def generate_client(job: Job) -> Result:
         params = with_sample_goals(job.params, list(blueprints))
         out_dir = Path(job.out_dir)
         recorded = {entry.path: entry for entry in job.recorded}
-        ours, theirs = set(), {}
+        # The batch's own files, as it recorded them; recorded ones that changed since are someone's
+        # work (their bytes differ); unrecorded ones are the batch's own only if they are the very
+        # workbook being written (a run killed before recording its files wrote them).
+        ours, changed = set(), set()
         for blueprint in blueprints:
             target = folder / f"{blueprint.id}.xlsx"
             entry = recorded.get(f"{job.slug}/{target.name}")
             if entry is not None and entry.kept != IN_PLACE and _matches(out_dir, entry):
                 ours.add(target)
-            elif target.exists():
-                theirs[target] = entry
+            elif entry is not None:
+                changed.add(target)
         plans, files = [], {}
         for blueprint in blueprints:
             target = folder / f"{blueprint.id}.xlsx"
             if target in ours and job.previous is not None:  # up to date: not written again
                 files[blueprint.id] = dataclasses.replace(recorded[f"{job.slug}/{target.name}"], kept=None)
                 continue
-            if target in theirs and not job.force:
-                entry = theirs[target]
-                files[blueprint.id] = FileEntry(
-                    blueprint.id,
-                    entry.version if entry is not None else blueprint.version,
-                    f"{job.slug}/{target.name}",
-                    _sha256(target),
-                    target.stat().st_size,
-                    IN_PLACE,
-                )
-                continue
             own = {option.id for option in blueprint.options}
             mine = dataclasses.replace(params, options={k: v for k, v in params.options.items() if k in own})
             plans.append((build(blueprint, mine), target))
-        if not plans:
-            ordered = tuple(files[blueprint.id] for blueprint in blueprints)
-            return Result(job.row, job.company, job.slug, "unchanged", job.fingerprint, ordered)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise FileError(f"cannot create {folder}: {error.strerror}") from None
+        # Someone's workbooks are left as they are, or copied before --force replaces them.
         kept: dict[Path, Path] = {}
-        xlsx.write_all(plans, force=True, kept=kept, kept_dir=out_dir / KEPT_DIR / job.slug, ours=frozenset(ours))
+        left: set[Path] = set()
+        written = xlsx.write_all(
+            plans,
+            force=True,
+            kept=kept,
+            kept_dir=out_dir / KEPT_DIR / job.slug,
+            ours=frozenset(ours),
+            left=None if job.force else left,
+            changed=frozenset(changed),
+        )
         for blueprint in blueprints:
             target = folder / f"{blueprint.id}.xlsx"
-            if blueprint.id not in files:
-                copy = kept.get(target)
-                files[blueprint.id] = FileEntry(
-                    blueprint.id,
-                    blueprint.version,
-                    f"{job.slug}/{target.name}",
-                    _sha256(target),
-                    target.stat().st_size,
-                    copy.relative_to(out_dir).as_posix() if copy is not None else None,
-                )
+            if blueprint.id in files:
+                continue
+            entry = recorded.get(f"{job.slug}/{target.name}")
+            copy = kept.get(target)
+            files[blueprint.id] = FileEntry(
+                blueprint.id,
+                entry.version if target in left and entry is not None else blueprint.version,
+                f"{job.slug}/{target.name}",
+                _sha256(target),
+                target.stat().st_size,
+                IN_PLACE if target in left else copy.relative_to(out_dir).as_posix() if copy is not None else None,
+            )
         ordered = tuple(files[blueprint.id] for blueprint in blueprints)
-        return Result(job.row, job.company, job.slug, "generated", job.fingerprint, ordered)
+        return Result(job.row, job.company, job.slug, "generated" if written else "unchanged", job.fingerprint, ordered)
     except SmmSheetsError as error:
         return Result(job.row, job.company, job.slug, "failed", job.fingerprint, error=str(error))
 

@@ -102,6 +102,8 @@ def write_all(
     kept: dict[Path, Path] | None = None,
     kept_dir: Path | None = None,
     ours: frozenset[Path] = frozenset(),
+    left: set[Path] | None = None,
+    changed: frozenset[Path] = frozenset(),
 ) -> list[Path]:
     """Write several plans, all or none: each to a temporary file, then all renamed into place.
 
@@ -115,6 +117,12 @@ def write_all(
         kept: filled with target -> its kept copy.
         kept_dir: where kept copies go (default: beside their target).
         ours: targets known to be this tool's own, unchanged output: replaced without a copy.
+        left: given, such a target is not replaced at all but added here (nor copied).
+        changed: targets known to differ from what this tool wrote there: someone's, even when
+            they hold the same workbook.
+
+    Returns:
+        The targets written.
 
     Raises:
         FileError: a target exists (without ``force``), is a folder, or cannot be written, or
@@ -142,11 +150,20 @@ def write_all(
             except OSError as error:
                 raise FileError(f"cannot write {target}: {error.strerror or error}") from None
         for temporary, (_, target) in zip(temporaries, jobs):
-            if target.exists() and target not in ours and not same_workbook(target, Path(temporary)):
+            if (
+                target.exists()
+                and target not in ours
+                and (target in changed or not same_workbook(target, Path(temporary)))
+            ):
+                if left is not None:
+                    left.add(target)
+                    continue
                 copy = atomic.keep_copy(target, kept_dir)
                 if kept is not None:
                     kept[target] = copy
         for temporary, (_, target) in zip(temporaries, jobs):
+            if left and target in left:
+                continue
             try:
                 os.replace(temporary, target)
             except OSError as error:
@@ -155,7 +172,7 @@ def write_all(
         for temporary in temporaries:
             if os.path.exists(temporary):
                 os.unlink(temporary)
-    return [target for _, target in jobs]
+    return [target for _, target in jobs if not left or target not in left]
 
 
 def same_workbook(a: Path, b: Path) -> bool:

@@ -278,7 +278,7 @@ def test_bad_rows_are_reported_skipped_and_exit_1(tmp_path):
     assert data["clients"][1]["error"] == "year must be between 2000 and 2100, not 1999"
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["good-one-oy", "good-two-oy"]
     budget = openpyxl.load_workbook(out / "good-two-oy" / "budget.xlsx")
-    assert "NOK" in budget["Budget"]["D6"].number_format
+    assert "NOK" in budget["Budget"]["D7"].number_format
     meta = dict(row[:2] for row in budget["_smm"].iter_rows(max_row=20, values_only=True))
     assert meta["option.carry_over"] == "positive" and meta["year"] == "2028"
 
