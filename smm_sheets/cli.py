@@ -180,6 +180,12 @@ def _read_params(path: Path) -> dict[str, Any]:
     "--scheduler", metavar="ADDRESS", help="With --summary: run on this Dask scheduler instead of local processes."
 )
 @click.option("--quiet", is_flag=True, help="With --summary: no progress bar.")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["en", "fi", "lv", "mk", "nb"]),
+    help="Language of the findings and the report (default: each workbook's own).",
+)
 def analyse_command(
     paths: tuple[Path, ...],
     output_format: str,
@@ -189,6 +195,7 @@ def analyse_command(
     jobs: int | None = None,
     scheduler: str | None = None,
     quiet: bool = False,
+    language: str | None = None,
 ) -> int:
     """Check filled-in workbooks (files or folders) and report their totals.
 
@@ -200,7 +207,7 @@ def analyse_command(
     from smm_sheets.analyser import report_text
     from smm_sheets.analyser.pipeline import analyse
 
-    report = analyse(list(paths))
+    report = analyse(list(paths), language)
     if output_format == "json":
         text = report_text.to_json(report)
     else:
@@ -212,6 +219,48 @@ def analyse_command(
     else:
         click.echo(text, nl=False)
     return report.exit_code(strict)
+
+
+@main.command("fix")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_out_dir_option("Folder to write the fixed workbooks into (never the inputs' own folder files).")
+@click.option(
+    "--year", type=click.IntRange(2000, 2100), help="Write the plan for this year (actuals and dated posts cleared)."
+)
+@click.option("--next-year", is_flag=True, help="Write the plan for the year after each workbook's.")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["en", "fi", "lv", "mk", "nb"]),
+    help="Language of the notes (default: each workbook's own).",
+)
+@click.option("--force", is_flag=True, help="Replace existing files in DIR.")
+def fix_command(
+    paths: tuple[Path, ...], out_dir: Path, year: int | None, next_year: bool, language: str | None, force: bool
+) -> int:
+    """Write each workbook again from the current blueprint, with everything typed carried over.
+
+    Formulas are restored, text that is certainly a number or a date becomes one, and what is
+    still wrong is a comment on its cell and a line of the Findings sheet. The inputs are never
+    changed. Exit code 0: written without errors left; 1: written, with errors left to correct.
+    """
+    from smm_sheets.fixer import fix_paths
+
+    if year is not None and next_year:
+        raise click.UsageError("--year and --next-year do not go together")
+    results = fix_paths(list(paths), out_dir, year=year, next_year=next_year, language=language, force=force)
+    errors = 0
+    for result in results:
+        left = sum(1 for f in result.findings if f.severity == "error")
+        errors += left
+        click.echo(
+            f"{result.target}: {len(result.repaired)} repaired, {len(result.findings)} findings left ({left} errors)"
+        )
+        for line in result.not_carried:
+            click.echo(f"  not carried: {' '.join(line.split())}")
+        if result.surplus:
+            click.echo(f"  surplus carried out of the old year: {result.surplus:,.2f} (not in the new workbook)")
+    return 1 if errors else 0
 
 
 @main.command("batch")
@@ -290,6 +339,69 @@ def batch_command(
         f"{summary.clients} clients: {summary.generated} generated, {summary.unchanged} unchanged, {summary.failed} failed{kept}; manifest {summary.manifest_json}"
     )
     return 1 if summary.failed else 0
+
+
+@main.command("export")
+@click.argument("calendar", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["ics", "hootsuite", "sprout", "publer", "csv"]),
+    required=True,
+    help="iCalendar, a scheduler's bulk-upload file, or CSV with every column.",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write."
+)
+@click.option("--status", "statuses", metavar="LIST", help="Comma-separated statuses to export, e.g. Scheduled.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Export posts dated on or after this day.")
+@click.option("--until", metavar="YYYY-MM-DD", help="Export posts dated on or before this day.")
+@click.option(
+    "--timezone", metavar="ZONE", help="Zone of posts without one, and of scheduler files (default: the language's)."
+)
+@click.option(
+    "--date-order",
+    type=click.Choice(["day", "month"]),
+    default="day",
+    show_default=True,
+    help="Scheduler files: dates day-first (31/12/2027) or month-first (12/31/2027).",
+)
+@click.option("--force", is_flag=True, help="Replace files that exist.")
+def export_command(
+    calendar: Path,
+    export_format: str,
+    output: Path,
+    statuses: str | None,
+    since: str | None,
+    until: str | None,
+    timezone: str | None,
+    date_order: str,
+    force: bool,
+) -> int:
+    """Export a filled-in calendar's posts to iCalendar, Hootsuite, Sprout Social, Publer or CSV.
+
+    Only posts the analyser accepts are exported; each post left out is a line that says why.
+    Exit code 0: every selected post exported; 1: a post left out for a problem; 2: bad input.
+    """
+    from smm_sheets.export.pipeline import export
+
+    result = export(
+        calendar,
+        output,
+        format=export_format,
+        statuses=statuses.split(",") if statuses else None,
+        since=since,
+        until=until,
+        timezone=timezone,
+        date_order=date_order,
+        force=force,
+    )
+    for item in result.sorted_findings():
+        where = f"{item.sheet}!{item.cell}: " if item.sheet and item.cell else ""
+        click.echo(f"smm-sheets: {where}{item.severity}: {item.code}: {' '.join(item.message.split())}", err=True)
+    files = ", ".join(str(p) for p in result.paths)
+    click.echo(f"{result.exported} posts exported to {files}; {result.left_out} left out for a problem")
+    return result.exit_code()
 
 
 def _portfolio_command(

@@ -27,9 +27,11 @@ LAYERS = {
     "generator": 5,
     "analyser": 5,
     "agency": 6,
+    "export": 6,  # reads calendars through the analyser
+    "fixer": 6,  # smm-sheets fix: the analyser reads, the generator writes
     "cli": 7,
 }
-# The package's front door imports the two directions lazily, inside generate() and analyse().
+# The package's front door imports the two directions lazily, inside generate(), analyse(), export() and fix().
 TOP = {"__init__", "__main__"}
 
 # Third-party library -> the only modules (relative to smm_sheets/, without .py) that may import it.
@@ -46,6 +48,7 @@ ADAPTERS = {
     # zipguard reads people's files; the generator reads only the zip directory (names, sizes,
     # CRC-32s) of a workbook it is about to replace, to tell its own output from edited work.
     "zipfile": {"analyser/reader/zipguard", "generator/xlsx"},
+    "icalendar": {"export/ics"},
 }
 
 

@@ -6,29 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from smm_sheets.analyser.checks.workbook import Workbook
-from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.analyser.findings import Finding, say
 
 
 def check_file(book: Workbook) -> Iterator[Finding]:
     """``macros``, ``external-links``, ``structure-only``, ``formulas-not-read``, ``no-cached-values``, ``names-missing``."""
     data = book.data
     if data.has_macros:
-        yield finding("macros", "the file contains macros (vbaProject.bin); smm-sheets workbooks have none")
+        yield say("macros")
     for target in data.external_links:
-        yield finding("external-links", f"the file links to another workbook: {target}")
+        yield say("external-links", {"target": target})
     if book.recognised_by == "structure":
-        yield finding("structure-only", "the hidden _smm sheet is gone: blueprint and parameters read off the sheets")
+        yield say("structure-only")
     if all(s.formulas is None for s in data.sheets.values()):
-        yield finding(
-            "formulas-not-read",
-            f"formulas are not read from .{data.format} files: values are checked, formulas are not",
-        )
+        yield say("formulas-not-read", {"format": f".{data.format}"})
     elif not data.cached_values:
-        yield finding(
-            "no-cached-values", "saved by a tool that does not calculate: figures are recomputed from the inputs"
-        )
+        yield say("no-cached-values")
     if book.cells.names_found == 0:
-        yield finding(
-            "names-missing",
-            "the file has none of the workbook's defined names: cells are taken where the blueprint put them",
-        )
+        yield say("names-missing")

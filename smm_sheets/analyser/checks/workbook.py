@@ -99,15 +99,13 @@ def placement_cells(placement: Placement) -> Iterator[tuple[dict, int, int]]:
 
 
 def saved_repr(value: Any) -> str:
-    """``repr(shown(value))`` of a value read from the file, as messages quote it.
-
-    An error value read from a file printed as ``CellError('#N/A')`` when the reader had its own
-    error type; the messages keep that text so that reports stay identical across the unification
-    of the two types (showing ``'#N/A'`` instead is a wording change for a later step).
-    """
+    """A value read from the file as a finding quotes it: an error value as its code (``#N/A``),
+    3 not 3.0, dates as dates."""
     if isinstance(value, fx.ExcelError):
-        return f"CellError({value.code!r})"
-    return repr(shown(value))
+        return value.code
+    if isinstance(value, (dt.date, dt.time)):
+        return value
+    return shown(value)
 
 
 def shown(value: Any) -> Any:
