@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -66,3 +68,34 @@ def file_mode(target: Path) -> int:
         mask = os.umask(0)
         os.umask(mask)
         return 0o666 & ~mask
+
+
+def keep_copy(path: str | Path, folder: str | Path | None = None, when: dt.datetime | None = None) -> Path:
+    """Copy a file people may have worked on before it is replaced: ``name.kept-YYYYMMDD-HHMMSS.ext``.
+
+    Args:
+        path: the file about to be replaced.
+        folder: where the copy goes (created if missing); default: beside ``path``.
+        when: the time in the name (default: now, local time); ``-2``, ``-3``... if taken.
+
+    Returns:
+        The copy's path (written atomically, with the file's times and mode).
+
+    Raises:
+        FileError: the copy cannot be written (then the caller must not replace ``path``).
+    """
+    path = Path(path)
+    folder = Path(folder) if folder is not None else path.parent
+    stamp = (when or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FileError(f"cannot create {folder}: {error.strerror}") from None
+    number = 1
+    while True:
+        copy = folder / f"{path.stem}.kept-{stamp}{'' if number == 1 else f'-{number}'}{path.suffix}"
+        if not copy.exists():
+            break
+        number += 1
+    write_file(copy, lambda temporary: shutil.copy2(path, temporary))
+    return copy

@@ -104,7 +104,9 @@ def _out_dir_option(help_text: str):
     "--option", "options", multiple=True, metavar="KEY=VALUE", help="Set a blueprint option, e.g. carry_over=positive."
 )
 @click.option("--sample", is_flag=True, help="Fill in realistic example data.")
-@click.option("--force", is_flag=True, help="Replace an existing file.")
+@click.option(
+    "--force", is_flag=True, help="Replace an existing file (a changed one is kept as NAME.kept-DATE-TIME.xlsx)."
+)
 def generate_command(
     blueprint: str,
     out_dir: Path,
@@ -128,8 +130,11 @@ def generate_command(
         if not sep or not key.strip():
             raise ParameterError(f"--option wants KEY=VALUE, not {item!r}")
         values.setdefault("options", {})[key.strip()] = value.strip()
-    paths = generate_files(blueprint, out_dir, sample=sample, force=force, **values)
+    kept: dict[Path, Path] = {}
+    paths = generate_files(blueprint, out_dir, sample=sample, force=force, kept=kept, **values)
     for path in paths:
+        if path in kept:
+            click.echo(f"kept {kept[path]}: a copy of {path.name} as it was (it differed from the new workbook)")
         click.echo(f"wrote {path}")
 
 
@@ -282,7 +287,11 @@ def fix_command(
 @click.option(
     "--scheduler", metavar="ADDRESS", help="Run on this Dask scheduler (tcp://host:8786) instead of local processes."
 )
-@click.option("--force", is_flag=True, help="Regenerate clients whose files are up to date.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Regenerate clients whose files are up to date; workbooks people changed are copied to DIR/_kept/ first.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def batch_command(
     clients: Path,
@@ -306,6 +315,13 @@ def batch_command(
         def on_result(result: Any, total: int) -> None:
             if result.status == "failed":
                 progress.say(f"smm-sheets: row {result.row}: {' '.join(str(result.error).split())}")
+            for entry in result.files:
+                if entry.kept == batch.IN_PLACE:
+                    progress.say(f"smm-sheets: {entry.path}: changed since the batch wrote it; kept as it is")
+                elif entry.kept:
+                    progress.say(
+                        f"smm-sheets: {entry.path}: changed since the batch wrote it; kept a copy: {entry.kept}"
+                    )
             progress.advance(total)
 
         try:
@@ -324,8 +340,11 @@ def batch_command(
                 "smm-sheets: interrupted; the manifest lists the clients finished so far; run the same command again to resume"
             )
             raise
+    kept = ""
+    if summary.kept_in_place or summary.kept_copies:
+        kept = f"; workbooks people changed: {summary.kept_in_place} kept as they are, {summary.kept_copies} copied to {batch.KEPT_DIR}/ and replaced"
     click.echo(
-        f"{summary.clients} clients: {summary.generated} generated, {summary.unchanged} unchanged, {summary.failed} failed; manifest {summary.manifest_json}"
+        f"{summary.clients} clients: {summary.generated} generated, {summary.unchanged} unchanged, {summary.failed} failed{kept}; manifest {summary.manifest_json}"
     )
     return 1 if summary.failed else 0
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from smm_sheets import __version__, atomic
 from smm_sheets.agency.runner import Runner
-from smm_sheets.agency.state import MANIFEST_CSV
+from smm_sheets.agency.state import KEPT_DIR, MANIFEST_CSV
 from smm_sheets.analyser.report import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE
 from smm_sheets.errors import InputError, SmmSheetsError
 from smm_sheets.generator import xlsx
@@ -139,10 +139,11 @@ def _finite(value: Any) -> float | None:
 
 
 def client_folders(batch_dir: Path) -> Iterator[str]:
-    """The client folders of a batch: its sub-folders that are not hidden, as they are listed."""
+    """The client folders of a batch: its sub-folders that are not hidden, as they are listed
+    (not ``_kept``, where the batch keeps copies of workbooks it replaced)."""
     with os.scandir(batch_dir) as entries:
         for entry in entries:
-            if entry.is_dir() and not entry.name.startswith((".", "~$")):
+            if entry.is_dir() and not entry.name.startswith((".", "~$")) and entry.name != KEPT_DIR:
                 yield entry.path
 
 
