@@ -10,8 +10,21 @@ from smm_sheets.analyser.findings import Finding, finding
 
 
 def check_file(book: Workbook) -> Iterator[Finding]:
-    """``macros``, ``external-links``, ``structure-only``, ``formulas-not-read``, ``no-cached-values``, ``names-missing``."""
+    """``macros``, ``external-links``, ``structure-only``, ``formulas-not-read``, ``no-cached-values``,
+    ``names-missing``, ``far-cell``, ``bad-number``."""
     data = book.data
+    for dropped in data.dropped_cells:
+        if dropped.reason == "far":
+            yield finding(
+                "far-cell",
+                f"a cell at {dropped.cell}, far outside the sheet's other cells, is not read",
+                dropped.sheet,
+                dropped.cell,
+            )
+        else:
+            yield finding(
+                "bad-number", f"{dropped.text!r} is not a number a spreadsheet stores; read as blank", dropped.sheet, dropped.cell
+            )
     if data.has_macros:
         yield finding("macros", "the file contains macros (vbaProject.bin); smm-sheets workbooks have none")
     for target in data.external_links:

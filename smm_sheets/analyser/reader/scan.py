@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 
+from smm_sheets.analyser.reader.extent import SheetExtent
 from smm_sheets.analyser.reader.ooxml import SharedFormula
 from smm_sheets.analyser.reader.zipguard import Package, expat_parser, feed_parser
 from smm_sheets.sheetref import cell_position, column_number
@@ -70,6 +71,7 @@ class ScanResults:
         self.cached = 0  # formula cells with one
         self.shared: dict[str, SharedFormula] = {}
         self.pending_shared: list[tuple[str, int, int]] = []  # users of a shared formula seen before its master
+        self.extent = SheetExtent()  # where the cells are, for the far-cell guard (:mod:`.extent`)
 
     def formula(self, text: str, attrs: dict[str, str], position: tuple[int, int]) -> None:
         if attrs.get("t") == "shared" and attrs.get("si") is not None:
@@ -173,6 +175,7 @@ class FastSheetScan(ScanResults):
         self.finish()
 
     def scan(self, region: bytes) -> None:
+        self.note_extent(region)
         odd, f_start, cell, c_tag, e_attribute, error_tag, value, c_end = self.patterns
         if odd.search(region):
             raise _NeedsFullParse  # a comment, CDATA, declaration or processing instruction
@@ -201,6 +204,27 @@ class FastSheetScan(ScanResults):
             cached = value.search(region, tag.end(), close)
             if cached is not None:
                 self.errors[_r_position(tag.group(1))] = _text(cached.group(1)).strip()
+
+
+    def note_extent(self, region: bytes) -> None:
+        """The cells of a block of rows, for :attr:`extent`; a cell without ``r`` (placed by counting)
+        or a number that is not finite leaves the part to expat."""
+        c_start, r_ref, not_finite = _extent_patterns(self.prefix)
+        refs = r_ref.findall(region)
+        if len(refs) != len(c_start.findall(region)) or not_finite.search(region):
+            raise _NeedsFullParse
+        if refs:
+            self.extent.add_refs(refs)
+
+
+@functools.lru_cache(maxsize=8)
+def _extent_patterns(p: bytes) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """Every <c> tag; the r attributes of <c> tags; a <v> that is not a finite number."""
+    p_ = re.escape(p)
+    c_start = re.compile(rb"<" + p_ + rb"c[\s/>]")
+    r_ref = re.compile(rb"<" + p_ + rb"c\s[^>]*?(?<=\s)r\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']")
+    not_finite = re.compile(rb"<" + p_ + rb"v>\s*[+-]?(?i:inf|nan)")
+    return c_start, r_ref, not_finite
 
 
 def _r_position(attributes: bytes | None) -> tuple[int, int]:
@@ -313,6 +337,7 @@ class SheetScan(ScanResults):
                 self.col += 1
             else:
                 self.row, self.col = position
+            self.extent.add(self.row, self.col)
             self.cell_type = attrs.get("t")
             self.has_formula = self.has_value = False
         elif kind == "f":
@@ -345,9 +370,16 @@ class SheetScan(ScanResults):
             self.has_value = self.has_value or bool(text)
             if self.cell_type == "e":
                 self.errors[(self.row, self.col)] = text
+            elif self.cell_type in (None, "n") and _not_finite(text):
+                self.extent.bad[(self.row, self.col)] = text
             self.text = None
         elif kind == "c" and self.has_formula:
             if self.has_value:
                 self.cached += 1
             else:
                 self.uncached.append((self.row, self.col))
+
+
+def _not_finite(text: str) -> bool:
+    """``inf``, ``-Infinity``, ``nan``: what Rust reads as a number that is not finite."""
+    return text.lstrip("+-")[:3].lower() in ("inf", "nan")

@@ -1,0 +1,49 @@
+"""Hostile and odd files, built from a generated workbook: far cells, names pointing far, bad dates."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def edit_zip(source: Path, target: Path, edit: Callable[[str, bytes], bytes]) -> Path:
+    """Copy the package ``source`` to ``target``, every entry passed through ``edit(name, data)``."""
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, edit(info.filename, src.read(info)))
+    return target
+
+
+def add_cell(xml: bytes, ref: str, value: bytes = b"<v>1</v>", attrs: bytes = b"") -> bytes:
+    """A sheet's XML with one more cell at ``ref`` (A1 text), in a row of its own at the end."""
+    row = int(re.search(r"\d+", ref).group(0))
+    cell = b'<row r="%d"><c r="%s"%s>%s</c></row>' % (row, ref.encode(), attrs, value)
+    return xml.replace(b"</sheetData>", cell + b"</sheetData>", 1)
+
+
+def sheet_part(source: Path, sheet: str) -> str:
+    """The worksheet part of ``sheet`` in an xlsx made by the generator (sheets in order)."""
+    with zipfile.ZipFile(source) as package:
+        workbook = package.read("xl/workbook.xml").decode()
+    names = re.findall(r'<sheet name="([^"]*)"', workbook)
+    return f"xl/worksheets/sheet{names.index(sheet) + 1}.xml"
+
+
+def far_cell(source: Path, target: Path, sheet: str, ref: str, **kw) -> Path:
+    """``source`` with one stray cell at ``ref`` in ``sheet``."""
+    part = sheet_part(source, sheet)
+    return edit_zip(source, target, lambda name, data: add_cell(data, ref, **kw) if name == part else data)
+
+
+def name_pointing(source: Path, target: Path, name: str, ref: str) -> Path:
+    """``source`` with the defined name ``name`` pointing at ``ref`` (sheet-qualified A1 text)."""
+
+    def edit(entry: str, data: bytes) -> bytes:
+        if entry != "xl/workbook.xml":
+            return data
+        pattern = rb'(<definedName name="' + name.encode() + rb'">)[^<]*(</definedName>)'
+        return re.sub(pattern, lambda m: m.group(1) + ref.encode() + m.group(2), data)
+
+    return edit_zip(source, target, edit)
