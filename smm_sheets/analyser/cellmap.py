@@ -260,7 +260,8 @@ def _align_rows(
     keys = [planned_key(row) for row in range(r1, r2 + 1)]
     if len(set(keys)) != len(keys) or not any(any(k) for k in keys):
         return None
-    rows = {tuple(found.value(row, c + shift) for c in range(c1)): row for row in range(R2, R1 - 1, -1)}
+    last_row = min(R2, len(found.rows) - 1)  # a name pointing far: the rows beyond the file's cells are blank
+    rows = {tuple(found.value(row, c + shift) for c in range(c1)): row for row in range(last_row, R1 - 1, -1)}
     pairs: list[tuple[int, int | None]] = []
     last = R1 - 1
     for row, key in zip(range(r1, r2 + 1), keys):
