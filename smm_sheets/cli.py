@@ -194,8 +194,11 @@ def analyse_command(
         return _portfolio_command(paths, summary, jobs, scheduler, quiet, strict)
     from smm_sheets.analyser import report_text
     from smm_sheets.analyser.pipeline import analyse
+    from smm_sheets.processes import DEFAULT_ISOLATION
 
-    report = analyse(list(paths))
+    if output is not None:
+        refuse_output_over_inputs(output, paths)
+    report = analyse(list(paths), isolation=DEFAULT_ISOLATION)
     if output_format == "json":
         text = report_text.to_json(report)
     else:
@@ -207,6 +210,32 @@ def analyse_command(
     else:
         click.echo(text, nl=False)
     return report.exit_code(strict)
+
+
+def refuse_output_over_inputs(output: Path, inputs: tuple[Path, ...] | list[Path]) -> None:
+    """Refuse an output path that is one of the inputs, or lies inside a folder being read.
+
+    Raises:
+        ParameterError: one line naming both (exit 2).
+    """
+    target = _resolved(output)
+    for item in inputs:
+        source = _resolved(item)
+        if target == source or (source.is_dir() and target.is_relative_to(source)):
+            where = "is the input" if target == source else "is inside the folder being read,"
+            raise ParameterError(f"{output} {where} {item}; write the output somewhere else")
+        try:
+            if output.exists() and item.exists() and os.path.samefile(output, item):
+                raise ParameterError(f"{output} is the input {item}; write the output somewhere else")
+        except OSError:
+            pass
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 @main.command("batch")

@@ -96,6 +96,7 @@ class Report:
 
     reports: list[FileReport] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # things a folder held that were not read (links out, FIFOs)
 
     @property
     def valid(self) -> bool:
@@ -132,6 +133,7 @@ class Report:
             "stats": self.stats,
             "reports": [r.to_dict() for r in self.reports],
             "failures": [f.to_dict() for f in self.failures],
+            "skipped": list(self.skipped),
         }
 
     def flatten(self) -> list[list[Any]]:

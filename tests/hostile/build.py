@@ -47,3 +47,40 @@ def name_pointing(source: Path, target: Path, name: str, ref: str) -> Path:
         return re.sub(pattern, lambda m: m.group(1) + ref.encode() + m.group(2), data)
 
     return edit_zip(source, target, edit)
+
+
+def ods(target: Path, table_xml: str) -> Path:
+    """A minimal OpenDocument spreadsheet whose one sheet ``S`` holds ``table_xml`` (rows)."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="S">'
+        f"{table_xml}</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(target, "w") as package:
+        package.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        package.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        package.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+    return target
+
+
+ODS_CELL = '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+ODS_FAR = (
+    f"<table:table-row>{ODS_CELL}</table:table-row>"
+    '<table:table-row table:number-rows-repeated="9998"><table:table-cell/></table:table-row>'
+    f'<table:table-row><table:table-cell table:number-columns-repeated="16383"/>{ODS_CELL}</table:table-row>'
+)
+ODS_REPEATED = (
+    '<table:table-row table:number-rows-repeated="1048576">'
+    f'<table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/></table:table-row>'
+)
+ODS_SMALL = f"<table:table-row>{ODS_CELL}{ODS_CELL}</table:table-row>" * 3
