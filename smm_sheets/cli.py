@@ -197,7 +197,7 @@ def analyse_command(
     from smm_sheets.processes import DEFAULT_ISOLATION
 
     if output is not None:
-        refuse_output_over_inputs(output, paths)
+        atomic.refuse_overwriting_inputs(output, paths)
     report = analyse(list(paths), isolation=DEFAULT_ISOLATION)
     if output_format == "json":
         text = report_text.to_json(report)
@@ -210,32 +210,6 @@ def analyse_command(
     else:
         click.echo(text, nl=False)
     return report.exit_code(strict)
-
-
-def refuse_output_over_inputs(output: Path, inputs: tuple[Path, ...] | list[Path]) -> None:
-    """Refuse an output path that is one of the inputs, or lies inside a folder being read.
-
-    Raises:
-        ParameterError: one line naming both (exit 2).
-    """
-    target = _resolved(output)
-    for item in inputs:
-        source = _resolved(item)
-        if target == source or (source.is_dir() and target.is_relative_to(source)):
-            where = "is the input" if target == source else "is inside the folder being read,"
-            raise ParameterError(f"{output} {where} {item}; write the output somewhere else")
-        try:
-            if output.exists() and item.exists() and os.path.samefile(output, item):
-                raise ParameterError(f"{output} is the input {item}; write the output somewhere else")
-        except OSError:
-            pass
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        return path.absolute()
 
 
 @main.command("batch")

@@ -97,7 +97,7 @@ def run_isolated(function: Callable[..., Any], *args: Any, limits: IsolationLimi
         raise FileError(f"took longer than {limits.seconds:g} s; stopped")
     try:
         kind, value = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - the child died before it could answer
+    except Exception:
         raise FileError(_death(status, limits)) from None
     if kind == "ok":
         return value
@@ -132,11 +132,11 @@ def _child(function: Callable[..., Any], args: tuple, limits: IsolationLimits, o
             data = pickle.dumps(("file", f"needs more than the memory limit of {limits.memory / 2**30:g} GiB"))
         with os.fdopen(out, "wb") as stream:
             stream.write(data)
-    except BaseException as error:  # noqa: BLE001 - a bug in the child: one line, as the CLI says a bug
+    except BaseException as error:
         try:
             with os.fdopen(out, "wb", closefd=False) as stream:
                 stream.write(pickle.dumps(("file", f"internal error: {type(error).__name__}: {error}")))
-        except BaseException:  # noqa: BLE001, S110 - nothing more can be said
+        except BaseException:
             code = 1
     os._exit(code)
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from smm_sheets.analyser import reader
+from smm_sheets.analyser import reader, walk
 from smm_sheets.analyser.cellmap import CellMap
 from smm_sheets.analyser.checks.blueprint import check_chains, check_report_rules
 from smm_sheets.analyser.checks.file import check_file
@@ -29,7 +29,6 @@ from smm_sheets.analyser.checks.structure import (
 )
 from smm_sheets.analyser.checks.values import check_stale_values
 from smm_sheets.analyser.checks.workbook import CHANGED, COUNTS_INSERTED, Workbook, used_rows
-from smm_sheets.analyser import walk
 from smm_sheets.analyser.findings import Finding, finding
 from smm_sheets.analyser.isolated import analyse_file_isolated
 from smm_sheets.analyser.recognise import meta_sheet, recognise, sized_blueprint
@@ -37,9 +36,9 @@ from smm_sheets.analyser.report import FileFailure, FileReport, Report
 from smm_sheets.analyser.totals import compute_totals
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
-from smm_sheets.errors import InputError, SmmSheetsError
-from smm_sheets.processes import IsolationLimits
+from smm_sheets.errors import SmmSheetsError
 from smm_sheets.plan import COMPUTE, CellSource, WorkbookPlan, build, meta_parameters
+from smm_sheets.processes import IsolationLimits
 from smm_sheets.sheetref import serial
 
 SPREADSHEET_SUFFIXES = walk.SPREADSHEET_SUFFIXES

@@ -123,6 +123,7 @@ def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> lis
                 os.chmod(temporary, atomic.file_mode(target))
             except OSError as error:
                 raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+        atomic.check_still_wanted(jobs[0][1].parent)  # a worker whose run died writes nothing more
         for temporary, (_, target) in zip(temporaries, jobs):
             try:
                 os.replace(temporary, target)

@@ -81,6 +81,6 @@ ODS_FAR = (
 )
 ODS_REPEATED = (
     '<table:table-row table:number-rows-repeated="1048576">'
-    f'<table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/></table:table-row>'
+    '<table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/></table:table-row>'
 )
 ODS_SMALL = f"<table:table-row>{ODS_CELL}{ODS_CELL}</table:table-row>" * 3

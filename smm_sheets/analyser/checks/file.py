@@ -23,7 +23,10 @@ def check_file(book: Workbook) -> Iterator[Finding]:
             )
         else:
             yield finding(
-                "bad-number", f"{dropped.text!r} is not a number a spreadsheet stores; read as blank", dropped.sheet, dropped.cell
+                "bad-number",
+                f"{dropped.text!r} is not a number a spreadsheet stores; read as blank",
+                dropped.sheet,
+                dropped.cell,
             )
     if data.has_macros:
         yield finding("macros", "the file contains macros (vbaProject.bin); smm-sheets workbooks have none")

@@ -201,7 +201,6 @@ class _Reader:
                 package.stream(info, sink=discard)
         return contents
 
-
     def drop_far_cells(self, package: Package, contents: PackageContents) -> Any:
         """Far cells and non-finite numbers left out of what calamine reads (see :mod:`.extent`).
 

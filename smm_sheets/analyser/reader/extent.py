@@ -141,4 +141,3 @@ def rewritten_package(zip_file: zipfile.ZipFile, parts: dict[str, bytes]) -> io.
             target.writestr(info.filename, parts[name] if name in parts else zip_file.read(info))
     out.seek(0)
     return out
-

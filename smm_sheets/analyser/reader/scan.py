@@ -205,7 +205,6 @@ class FastSheetScan(ScanResults):
             if cached is not None:
                 self.errors[_r_position(tag.group(1))] = _text(cached.group(1)).strip()
 
-
     def note_extent(self, region: bytes) -> None:
         """The cells of a block of rows, for :attr:`extent`; a cell without ``r`` (placed by counting)
         or a number that is not finite leaves the part to expat."""
