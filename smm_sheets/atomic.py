@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,6 +25,13 @@ def write_file(target: str | Path, write: Callable[[str], None]) -> Path:
         FileError: the folder cannot be written to.
     """
     target = Path(target)
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        # a rename would put a file in place of /dev/full, a FIFO or a folder
+        raise FileError(f"cannot write {target}: not a regular file")
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(handle)

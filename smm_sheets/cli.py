@@ -7,6 +7,7 @@ cannot be written, 70 for a bug (set SMM_SHEETS_DEBUG=1 to see its traceback).
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ class _Cli(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        if not os.environ.get("SMM_SHEETS_DEBUG"):
+            quiet_unraisable()
         try:
             code = super().main(*args, **kwargs)
         except click.exceptions.Abort:
@@ -45,6 +48,12 @@ class _Cli(click.Group):
                 raise
             _fail(f"internal error: {type(error).__name__}: {error}", EXIT_BUG)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def quiet_unraisable() -> None:
+    """No "Exception ignored in ..." text on stderr: what raised it (a full disk under a zip file
+    that is closed again when freed) has already been said in one line."""
+    sys.unraisablehook = lambda unraisable: None
 
 
 def _fail(message: str, code: int) -> None:
@@ -129,12 +138,34 @@ def generate_command(
         click.echo(f"wrote {path}")
 
 
+MAX_PARAMS_BYTES = 1_000_000  # a parameters file: a few lines; 50 MB of goals is refused unread
+
+
 def _read_params(path: Path) -> dict[str, Any]:
+    from smm_sheets.blueprint.source import yaml_shape_problem
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ParameterError(f"{path}: not a regular file (a FIFO, device or folder); not read")
+        if info.st_size > MAX_PARAMS_BYTES:
+            raise ParameterError(f"{path}: {info.st_size:,} bytes; a parameters file has at most {MAX_PARAMS_BYTES:,}")
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_PARAMS_BYTES + 1)
+        text = raw.decode("utf-8")
     except OSError as error:
         raise ParameterError(f"{path}: cannot read: {error.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:
+        raise ParameterError(f"{path}: not UTF-8 text") from None
+    if len(raw) > MAX_PARAMS_BYTES:
+        raise ParameterError(f"{path}: a parameters file has at most {MAX_PARAMS_BYTES:,} bytes")
+    problem = yaml_shape_problem(text)
+    if problem is not None:
+        where = f"{path}:{problem[1]}" if problem[1] else str(path)
+        raise ParameterError(f"{where}: {problem[0]}")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
         raise ParameterError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: must be a mapping of {', '.join(PARAMS_KEYS)}")

@@ -29,9 +29,11 @@ import dataclasses
 import functools
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smm_sheets import __version__
 from smm_sheets.agency.clients import (
@@ -292,6 +294,20 @@ def plan_jobs(
         )
 
 
+def _state_errors(function: Callable[..., Summary]) -> Callable[..., Summary]:
+    """The batch state's SQLite errors (a full disk, a read-only folder) as one-line FileErrors."""
+
+    @functools.wraps(function)
+    def wrapped(*args: Any, **kwargs: Any) -> Summary:
+        try:
+            return function(*args, **kwargs)
+        except sqlite3.Error as error:
+            raise FileError(f"cannot write the batch state: {error}") from None
+
+    return wrapped
+
+
+@_state_errors
 def run_batch(
     clients: str | Path,
     out_dir: str | Path,

@@ -12,6 +12,7 @@ import concurrent.futures as futures
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -204,6 +205,7 @@ def worker_start(main: int) -> None:
         os._exit(1)
 
     atomic.write_only_while(run_alive)
+    sys.unraisablehook = lambda unraisable: None  # a full disk is said once, in the client's result
     threading.Thread(target=watch, name="smm-sheets-watchdog", daemon=True).start()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -120,6 +122,10 @@ def _text(what: str, value: str, limit: int) -> str:
     value = value.strip()
     if not value:
         raise ParameterError(f"{what} must not be empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: from a broken command line or file name
+        raise ParameterError(f"{what} holds a character that is not text (a lone surrogate)") from None
     if len(value) > limit or _CONTROL.search(value):
         raise ParameterError(f"{what} must be at most {limit} printable characters")
     return value
@@ -143,8 +149,17 @@ def _names(what: str, values: list[str] | tuple[str, ...] | str) -> list[str]:
 
 
 def slug(name: str) -> str:
-    """A lower-case identifier made of a display name: ``"X (Twitter)"`` -> ``"x_twitter"``."""
-    return re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_")
+    """A lower-case ASCII identifier made of a display name: ``"X (Twitter)"`` -> ``"x_twitter"``.
+
+    A name with letters outside ASCII (``Мастодон``, ``微博``, ``Café``) gets a short digest of
+    itself added, so that two different names never give one id (``c_1b2c3d4e``, ``caf_5e6f7a8b``).
+    """
+    folded = unicodedata.normalize("NFKC", name.casefold())
+    base = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
+    if folded.isascii():
+        return base
+    digest = hashlib.sha256(folded.strip().encode("utf-8")).hexdigest()[:8]
+    return f"{base}_{digest}" if base else f"c_{digest}"
 
 
 def _channels(values: list[str] | tuple[str, ...] | str, known: dict[str, str]) -> tuple[Channel, ...]:

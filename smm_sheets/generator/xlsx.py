@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.exceptions
 
 from smm_sheets import atomic
 from smm_sheets import formula as fx
@@ -121,8 +122,9 @@ def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> lis
             try:
                 render(plan, temporary)
                 os.chmod(temporary, atomic.file_mode(target))
-            except OSError as error:
-                raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+            except (OSError, xlsxwriter.exceptions.XlsxFileError) as error:  # FileCreateError: a full disk
+                cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else error
+                raise FileError(f"cannot write {target}: {getattr(cause, 'strerror', None) or cause}") from None
         atomic.check_still_wanted(jobs[0][1].parent)  # a worker whose run died writes nothing more
         for temporary, (_, target) in zip(temporaries, jobs):
             try:
