@@ -149,16 +149,19 @@ def _names(what: str, values: list[str] | tuple[str, ...] | str) -> list[str]:
 
 
 def slug(name: str) -> str:
-    """A lower-case ASCII identifier made of a display name: ``"X (Twitter)"`` -> ``"x_twitter"``.
+    """A lower-case ASCII identifier made of a display name: ``"X (Twitter)"`` -> ``"x_twitter"``,
+    ``"Kylä-lehti"`` -> ``"kyla_lehti"`` (accents dropped).
 
-    A name with letters outside ASCII (``Мастодон``, ``微博``, ``Café``) gets a short digest of
-    itself added, so that two different names never give one id (``c_1b2c3d4e``, ``caf_5e6f7a8b``).
+    A name with letters or digits that have no ASCII form (``Мастодон``, ``微博``, ``Ελληνικά``)
+    gets a short digest of itself added, so that two different names never give one id
+    (``c_1b2c3d4e``).
     """
-    folded = unicodedata.normalize("NFKC", name.casefold())
-    base = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
-    if folded.isascii():
+    folded = unicodedata.normalize("NFKC", name.casefold()).strip()
+    plain = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    base = re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
+    if not any(c.isalnum() and not c.isascii() for c in plain):
         return base
-    digest = hashlib.sha256(folded.strip().encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha256(folded.encode("utf-8")).hexdigest()[:8]
     return f"{base}_{digest}" if base else f"c_{digest}"
 
 

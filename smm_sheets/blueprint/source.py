@@ -77,7 +77,7 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
         BlueprintError: not YAML, empty, an alias, a key that is not text, a duplicate key.
     """
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    problem = yaml_shape_problem(text)
+    problem = yaml_shape_problem(text, aliases_allowed=True)  # an alias is refused below, with its key path
     if problem is not None:
         raise BlueprintError(source, "", problem[0], problem[1])
     try:
@@ -124,7 +124,7 @@ MAX_YAML_DEPTH = 64  # mappings and lists inside each other
 MAX_YAML_NODES = 200_000  # scalars, mappings and lists in one file
 
 
-def yaml_shape_problem(text: str) -> tuple[str, int | None] | None:
+def yaml_shape_problem(text: str, aliases_allowed: bool = False) -> tuple[str, int | None] | None:
     """What makes a YAML text too deep, too large or a bomb, before it is built into objects.
 
     libyaml's event stream is read without recursion, so a file nested 3,000 deep is told
@@ -138,7 +138,7 @@ def yaml_shape_problem(text: str) -> tuple[str, int | None] | None:
     depth = nodes = 0
     try:
         for event in yaml.parse(text, Loader=loader_class):
-            if isinstance(event, yaml.AliasEvent):
+            if isinstance(event, yaml.AliasEvent) and not aliases_allowed:
                 return "YAML aliases are not allowed", event.start_mark.line + 1
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
