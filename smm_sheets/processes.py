@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import faulthandler
 import math
 import os
 import pickle
@@ -113,6 +114,7 @@ def _child(function: Callable[..., Any], args: tuple, limits: IsolationLimits, o
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 2)
         os.close(null)
+        faulthandler.disable()  # it may write to a copy of the parent's stderr
         _limit_memory(limits.memory)
         cpu = max(1, math.ceil(limits.seconds))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))

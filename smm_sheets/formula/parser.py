@@ -43,7 +43,7 @@ _TOKEN = re.compile(
 )
 
 
-MAX_NESTING = 100  # parentheses, function calls and signs inside each other (Excel allows 64 calls)
+MAX_NESTING = 64  # parentheses, function calls and signs inside each other (as Excel's 64 levels of calls)
 MAX_LENGTH = 8_192  # characters: Excel's limit for a formula
 
 
@@ -63,7 +63,10 @@ def parse(text: str) -> tuple:
         raise FormulaSyntaxError(f"a formula of {len(text):,} characters; at most {MAX_LENGTH:,}")
     tokens = _tokenize(text)
     parser = _Parser(tokens, text)
-    tree = parser.comparison()
+    try:
+        tree = parser.comparison()
+    except RecursionError:  # called from deep inside something else: still one clear error
+        raise FormulaSyntaxError(f"nested too deeply in {text[:80]!r}...") from None
     if parser.pos != len(tokens):
         raise FormulaSyntaxError(f"unexpected {tokens[parser.pos][1]!r} in {text!r}")
     return tree

@@ -84,3 +84,74 @@ ODS_REPEATED = (
     '<table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/></table:table-row>'
 )
 ODS_SMALL = f"<table:table-row>{ODS_CELL}{ODS_CELL}</table:table-row>" * 3
+
+
+def flip_digits(source: Path, target: Path, part: str, count: int = 24, seed: int = 14) -> Path:
+    """``source`` with ``count`` digits of one part's XML replaced by others (a damaged file)."""
+    import random
+
+    chance = random.Random(seed)
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name != part:
+            return data
+        places = [i for i, byte in enumerate(data) if 48 <= byte <= 57]
+        changed = bytearray(data)
+        for place in chance.sample(places, count):
+            changed[place] = 48 + (changed[place] - 48 + chance.randrange(1, 10)) % 10
+        return bytes(changed)
+
+    return edit_zip(source, target, edit)
+
+
+def formula_text(source: Path, target: Path, part: str, text: bytes) -> Path:
+    """``source`` with the first formula of ``part`` replaced by ``text`` (raw XML)."""
+    return edit_zip(
+        source,
+        target,
+        lambda name, data: re.sub(rb"<f>[^<]*</f>", b"<f>" + text + b"</f>", data, count=1) if name == part else data,
+    )
+
+
+def smm_rows(source: Path, target: Path, table: str, count: int) -> Path:
+    """``source`` (made by the generator) whose ``_smm`` sheet claims ``count`` rows for ``table``."""
+    old = re.compile(rb'"rows":\{"' + table.encode() + rb'":\d+\}')
+    return edit_zip(source, target, lambda name, data: old.sub(b'"rows":{"%s":%d}' % (table.encode(), count), data))
+
+
+def deep_yaml(depth: int) -> str:
+    """A parameters file nested ``depth`` lists deep."""
+    return "company: " + "[" * depth + "]" * depth + "\n"
+
+
+ALIAS_BOMB = (
+    'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+)
+
+
+def blueprint_with_formula(target: Path, formula: str, rows: int = 3) -> Path:
+    """A small blueprint of one table whose one formula column is ``formula``."""
+    import json
+
+    text = f"""id: hostile
+version: "1.0"
+title: title
+description: description
+labels:
+  en: {{title: Hostile, description: A hostile blueprint, sheet: Sheet, n: N, x: X}}
+sheets:
+  - id: sheet
+    title: sheet
+    blocks:
+      - table: things
+        rows: {{source: count, count: {rows}}}
+        columns:
+          - {{id: n, label: n, type: number}}
+          - {{id: x, label: x, type: number, formula: {json.dumps(formula)}}}
+"""
+    target.write_text(text, encoding="utf-8")
+    return target
