@@ -156,7 +156,7 @@ def _read_params(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise ParameterError(f"{path}: cannot read: {error.strerror}") from None
     except UnicodeDecodeError:
-        raise ParameterError(f"{path}: not UTF-8 text") from None
+        raise ParameterError(f"{path}: not valid YAML: not UTF-8 text") from None
     if len(raw) > MAX_PARAMS_BYTES:
         raise ParameterError(f"{path}: a parameters file has at most {MAX_PARAMS_BYTES:,} bytes")
     problem = yaml_shape_problem(text)

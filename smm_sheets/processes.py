@@ -116,8 +116,7 @@ def _child(function: Callable[..., Any], args: tuple, limits: IsolationLimits, o
         os.close(null)
         faulthandler.disable()  # it may write to a copy of the parent's stderr
         _limit_memory(limits.memory)
-        cpu = max(1, math.ceil(limits.seconds))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        _limit_cpu(max(1, math.ceil(limits.seconds)))
         try:
             answer: tuple[str, Any] = ("ok", function(*args))
         except InputError as error:
@@ -156,6 +155,15 @@ def _limit_memory(extra: int) -> None:
         wanted = min(wanted, hard)
     if soft == resource.RLIM_INFINITY or wanted < soft:
         resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+
+
+def _limit_cpu(seconds: int) -> None:
+    """RLIMIT_CPU: ``seconds`` of processor time (SIGXCPU), never above a limit already set."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        seconds = min(seconds, hard)
+    if soft == resource.RLIM_INFINITY or seconds < soft:
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
 
 
 def _collect(fd: int, seconds: float) -> tuple[bytes, bool]:

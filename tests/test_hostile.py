@@ -135,8 +135,8 @@ def run_cli(*args: str | Path, inputs: tuple[Path, ...] = (), cwd: Path | None =
     lines = done.stderr.splitlines()
     assert done.returncode in (0, 1, 2), (done.returncode, done.stderr[-2000:])
     assert len(lines) <= 1, done.stderr[-2000:]
-    if done.returncode == 2 and "--output" not in args and "--summary" not in args:
-        assert len(lines) == 1 or "cannot be analysed" in done.stdout, (done.stdout[-500:], done.stderr)
+    if done.returncode == 2 and args[0] != "analyse":  # analyse puts an unreadable file in its report
+        assert len(lines) == 1, done.stderr
     for bad in BAD_TEXT:
         assert bad not in done.stderr and bad not in done.stdout, done.stderr[-2000:]
     for path, digest in hashes.items():

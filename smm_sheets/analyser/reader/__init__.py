@@ -34,11 +34,11 @@ from typing import Any, BinaryIO
 
 from smm_sheets.analyser.reader.calamine import read_values
 from smm_sheets.analyser.reader.data import DEFAULT_LIMITS, FORMATS, Limits, SheetData, WorkbookData
-from smm_sheets.analyser.reader.extent import DroppedCell, core, drop_cells, rewritten_package, too_large
+from smm_sheets.analyser.reader.extent import DroppedCell, core, drop_cells, too_large
 from smm_sheets.analyser.reader.ods import read_ods
 from smm_sheets.analyser.reader.ooxml import office_document, read_ooxml
 from smm_sheets.analyser.reader.scan import ScanResults, scan_sheets
-from smm_sheets.analyser.reader.zipguard import Package, discard
+from smm_sheets.analyser.reader.zipguard import Package, discard, rewritten_package
 from smm_sheets.errors import FileError
 from smm_sheets.formula import ExcelError
 from smm_sheets.sheetref import a1
@@ -237,7 +237,7 @@ class _Reader:
         if not parts:
             return None
         contents.workbook.dropped_cells = dropped
-        return rewritten_package(package.zip, parts)
+        return rewritten_package(package, parts)
 
 
 def _merge_scans(workbook: WorkbookData, contents: PackageContents) -> None:

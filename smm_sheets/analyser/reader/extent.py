@@ -17,9 +17,7 @@ The copy is made in memory; the file on disk is never touched.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -130,14 +128,3 @@ def drop_cells(xml: bytes, keep_last: tuple[int, int] | None, bad: dict[tuple[in
     head, body = xml[:start], xml[start:]
     body = _CELL.sub(one, body)
     return (None if unplaced else head + body), dropped
-
-
-def rewritten_package(zip_file: zipfile.ZipFile, parts: dict[str, bytes]) -> io.BytesIO:
-    """The package with the entries of ``parts`` replaced, as an in-memory zip for calamine."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
-        for info in zip_file.infolist():
-            name = info.filename.replace("\\", "/")
-            target.writestr(info.filename, parts[name] if name in parts else zip_file.read(info))
-    out.seek(0)
-    return out

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
@@ -256,6 +257,17 @@ class Package:
             return DefusedET.fromstring(data, forbid_dtd=True)
         except Exception as error:  # defusedxml's own errors, ParseError, encoding errors
             raise self.fail(f"{name}: broken XML ({one_line(error)})") from None
+
+
+def rewritten_package(package: Package, parts: dict[str, bytes]) -> io.BytesIO:
+    """The package with the entries of ``parts`` replaced, as an in-memory zip (for calamine,
+    when far cells are left out: see :mod:`.extent`)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for name, info in package.infos.items():
+            target.writestr(info.filename, parts[name] if name in parts else package.zip.read(info))
+    out.seek(0)
+    return out
 
 
 def discard(data: bytes) -> None:
