@@ -36,14 +36,14 @@ def write_file(target: str | Path, write: Callable[[str], None]) -> Path:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(handle)
     except OSError as error:
-        raise FileError(f"cannot write to {target.parent}: {error.strerror}") from None
+        raise FileError(f"cannot write to {target.parent}: {error.strerror}", error.errno) from None
     try:
         write(temporary)
         os.chmod(temporary, file_mode(target))
         check_still_wanted(target)
         os.replace(temporary, target)
     except OSError as error:
-        raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+        raise FileError(f"cannot write {target}: {error.strerror or error}", error.errno) from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)

@@ -26,6 +26,7 @@ The stages are functions you can call alone:
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import hashlib
 import json
@@ -157,6 +158,14 @@ class WorkerMismatch(Exception):
     Not an SmmSheetsError: it stops the whole batch, not one client."""
 
 
+class OutOfRoom(Exception):
+    """The batch folder's disk is full or read-only: every other client would fail the same way,
+    so the batch stops with this one line. Not an SmmSheetsError, as :class:`WorkerMismatch`."""
+
+
+_OUT_OF_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
 def generate_client(job: Job) -> Result:
     """Write one client's workbooks into ``OUT_DIR/<slug>/`` (in a worker process).
 
@@ -191,7 +200,7 @@ def generate_client(job: Job) -> Result:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise FileError(f"cannot create {folder}: {error.strerror}") from None
+            raise FileError(f"cannot create {folder}: {error.strerror}", error.errno) from None
         xlsx.write_all(plans, force=True)
         files = tuple(
             FileEntry(
@@ -201,6 +210,8 @@ def generate_client(job: Job) -> Result:
         )
         return Result(job.row, job.company, job.slug, "generated", job.fingerprint, files)
     except SmmSheetsError as error:
+        if getattr(error, "errno", None) in _OUT_OF_ROOM:
+            raise OutOfRoom(str(error)) from None
         return Result(job.row, job.company, job.slug, "failed", job.fingerprint, error=str(error))
 
 
@@ -372,7 +383,7 @@ def run_batch(
         complete = False
         try:
             for job, outcome in Runner(jobs, scheduler).map_unordered(generate_client, planned):
-                if isinstance(outcome, WorkerMismatch):
+                if isinstance(outcome, (WorkerMismatch, OutOfRoom)):
                     raise FileError(str(outcome))
                 if isinstance(outcome, BaseException):
                     outcome = Result(

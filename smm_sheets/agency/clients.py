@@ -287,6 +287,6 @@ def _whole_number(value: Any) -> Any:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and _WHOLE_NUMBER.match(value.strip()):
-        return int(float(value.strip()))
+    if isinstance(value, str) and _WHOLE_NUMBER.match(value.strip()) and len(value.strip()) <= 18:
+        return int(value.strip().split(".")[0])  # longer: no year or month, refused as text
     return value if not isinstance(value, str) else value.strip()

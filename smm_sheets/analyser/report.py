@@ -14,7 +14,7 @@ from typing import Any
 
 from smm_sheets.analyser.findings import ERROR, INFO, WARNING, Finding
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 
 

@@ -84,11 +84,11 @@ def make_parameters(
     company = _text("company", company, 100)
     year = date.today().year if year is None else year
     if not _is_int(year):
-        raise ParameterError(f"year must be a whole number such as 2027, not {year!r}")
+        raise ParameterError(f"year must be a whole number such as 2027, not {_shown(year)}")
     if not 2000 <= year <= 2100:
-        raise ParameterError(f"year must be between 2000 and 2100, not {year!r}")
+        raise ParameterError(f"year must be between 2000 and 2100, not {_shown(year)}")
     if not _is_int(start_month) or not 1 <= start_month <= 12:
-        raise ParameterError(f"start month must be 1-12, not {start_month!r}")
+        raise ParameterError(f"start month must be 1-12, not {_shown(start_month)}")
     if not isinstance(currency, str):
         raise ParameterError(f"currency must be a code such as EUR, not {currency!r}")
     if options is not None and (
@@ -110,6 +110,12 @@ def make_parameters(
         options=dict(options or {}),
         goals=tuple(_names("goals", goals)) if goals else (),
     )
+
+
+def _shown(value: object) -> str:
+    """A value as a message shows it: at most 40 characters (a year of 400 digits is cut)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}... ({len(text):,} characters)"
 
 
 def _is_int(value: object) -> bool:

@@ -124,7 +124,9 @@ def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> lis
                 os.chmod(temporary, atomic.file_mode(target))
             except (OSError, xlsxwriter.exceptions.XlsxFileError) as error:  # FileCreateError: a full disk
                 cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else error
-                raise FileError(f"cannot write {target}: {getattr(cause, 'strerror', None) or cause}") from None
+                raise FileError(
+                    f"cannot write {target}: {getattr(cause, 'strerror', None) or cause}", getattr(cause, "errno", None)
+                ) from None
         atomic.check_still_wanted(jobs[0][1].parent)  # a worker whose run died writes nothing more
         for temporary, (_, target) in zip(temporaries, jobs):
             try:

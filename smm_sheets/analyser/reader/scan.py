@@ -121,11 +121,19 @@ def _xml_unescape(text: str) -> str:
         if name[0] != "#":
             return _XML_NAMED[name]
         try:
-            return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
-        except (ValueError, OverflowError):
+            code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+        except ValueError:
             raise _NeedsFullParse from None
+        if not _xml_char(code):
+            raise _NeedsFullParse  # a surrogate or a control character: expat refuses the part
+        return chr(code)
 
     return _XML_ESCAPE.sub(one, text)
+
+
+def _xml_char(code: int) -> bool:
+    """Is ``code`` a character XML allows (no lone surrogates, no control characters but tab and line ends)?"""
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
 
 class FastSheetScan(ScanResults):
