@@ -311,3 +311,5 @@ def feed_parser(parser, fail, part: str, data: bytes, final: bool = False) -> No
         raise fail(f"{part}: XML with a {refused} declaration is refused (entity expansion bomb?)") from None
     except expat.ExpatError as error:
         raise fail(f"{part}: broken XML ({error})") from None
+    except (LookupError, ValueError, UnicodeError) as error:  # an encoding Python has no codec for
+        raise fail(f"{part}: broken XML ({one_line(error)})") from None
