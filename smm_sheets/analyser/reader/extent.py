@@ -98,6 +98,7 @@ _CELL = re.compile(
     rb"<(?P<p>[A-Za-z_][\w.-]*:)?c(?=[\s/>])(?P<attrs>[^>]*?)(?:/>|(?<!/)>.*?</(?P=p)?c>)",
     re.DOTALL,
 )
+_CONTENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|is)[\s>]")
 _R = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?([0-9]+)["']""")
 
 
@@ -105,8 +106,9 @@ def drop_cells(xml: bytes, keep_last: tuple[int, int] | None, bad: dict[tuple[in
     """A worksheet part without the cells beyond ``keep_last`` (row, col) and the ``bad`` ones.
 
     Returns:
-        The new XML, and the dropped cells as ``(row, col)``; None instead of the XML where a
-        cell to drop has no ``r`` attribute (it cannot be told where it is without counting).
+        The new XML, and the dropped cells that held something as ``(row, col)``; None instead
+        of the XML where a cell has no ``r`` attribute (it cannot be told where it is without
+        counting).
     """
     dropped: list[tuple[int, int]] = []
     unplaced = False
@@ -120,7 +122,8 @@ def drop_cells(xml: bytes, keep_last: tuple[int, int] | None, bad: dict[tuple[in
         position = int(ref.group(2)) - 1, column_number(ref.group(1).decode("ascii").upper())
         far = keep_last is not None and (position[0] > keep_last[0] or position[1] > keep_last[1])
         if far or position in bad:
-            dropped.append(position)
+            if _CONTENT.search(match.group(0)):  # an empty cell (a style reaching far) goes unreported
+                dropped.append(position)
             return b""
         return match.group(0)
 

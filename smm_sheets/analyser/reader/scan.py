@@ -214,24 +214,32 @@ class FastSheetScan(ScanResults):
                 self.errors[_r_position(tag.group(1))] = _text(cached.group(1)).strip()
 
     def note_extent(self, region: bytes) -> None:
-        """The cells of a block of rows, for :attr:`extent`; a cell without ``r`` (placed by counting)
-        or a number that is not finite leaves the part to expat."""
-        c_start, r_ref, not_finite = _extent_patterns(self.prefix)
-        refs = r_ref.findall(region)
-        if len(refs) != len(c_start.findall(region)) or not_finite.search(region):
+        """The cells with a value in a block of rows, for :attr:`extent` (calamine keeps no empty
+        cell, however far its style reaches); a cell without ``r`` (placed by counting) or a
+        number that is not finite leaves the part to expat."""
+        unplaced, r_ref, not_finite = _extent_patterns(self.prefix)
+        if unplaced.search(region) or not_finite.search(region):
             raise _NeedsFullParse
+        refs = r_ref.findall(region)
         if refs:
             self.extent.add_refs(refs)
 
 
 @functools.lru_cache(maxsize=8)
 def _extent_patterns(p: bytes) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
-    """Every <c> tag; the r attributes of <c> tags; a <v> that is not a finite number."""
+    """A <c> tag without r; the r of each <c> that holds something (not self-closing nor
+    ``<c ...></c>``); a <v> that is not a finite number."""
     p_ = re.escape(p)
-    c_start = re.compile(rb"<" + p_ + rb"c[\s/>]")
-    r_ref = re.compile(rb"<" + p_ + rb"c\s[^>]*?(?<=\s)r\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']")
+    unplaced = re.compile(rb"<" + p_ + rb"c(?=[\s/>])(?![^>]*\sr\s*=)")
+    r_ref = re.compile(
+        rb"<"
+        + p_
+        + rb"c\s[^>]*?(?<=\s)r\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"'][^>]*(?<!/)>(?!\s*</"
+        + p_
+        + rb"c>)"
+    )
     not_finite = re.compile(rb"<" + p_ + rb"v>\s*[+-]?(?i:inf|nan)")
-    return c_start, r_ref, not_finite
+    return unplaced, r_ref, not_finite
 
 
 def _r_position(attributes: bytes | None) -> tuple[int, int]:
@@ -308,7 +316,7 @@ class SheetScan(ScanResults):
         self.row, self.col = 0, -1
         self.inside = False  # within <sheetData>
         self.cell_type: str | None = None
-        self.has_formula = self.has_value = False
+        self.has_formula = self.has_value = self.has_content = False
         self.text: list[str] | None = None
         self.f_attrs: dict[str, str] = {}
         self.kinds: dict[str, str] = {}
@@ -344,14 +352,16 @@ class SheetScan(ScanResults):
                 self.col += 1
             else:
                 self.row, self.col = position
-            self.extent.add(self.row, self.col)
             self.cell_type = attrs.get("t")
-            self.has_formula = self.has_value = False
+            self.has_formula = self.has_value = self.has_content = False
         elif kind == "f":
             self.has_formula = True
             self.f_attrs = attrs
             self.text = []
-        elif kind == "v":
+        elif kind == "v" or kind == "is":
+            self.has_content = True  # for the extent: calamine keeps this cell
+            if kind == "is":
+                return
             self.has_value = self.cell_type == "str"  # until it has text: <v></v> is no value
             self.text = []
         elif kind == "row":
@@ -380,7 +390,9 @@ class SheetScan(ScanResults):
             elif self.cell_type in (None, "n") and _not_finite(text):
                 self.extent.bad[(self.row, self.col)] = text
             self.text = None
-        elif kind == "c" and self.has_formula:
+        elif kind == "c" and self.has_content:
+            self.extent.add(self.row, self.col)
+        if kind == "c" and self.inside and self.has_formula:
             if self.has_value:
                 self.cached += 1
             else:
