@@ -706,3 +706,17 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_the_fast_scan_and_expat_agree_on_where_the_cells_are(workbooks, tmp_path):
+    from smm_sheets.analyser.reader import scan, zipguard
+
+    far = build.far_cell(workbooks / "calendar.xlsx", tmp_path / "far.xlsx", "Calendar", "XFD1048576")
+    for path in (workbooks / "budget.xlsx", workbooks / "calendar.xlsx", far):
+        with open(path, "rb") as stream:
+            package = zipguard.Package(FileError, stream, path.stat().st_size, reader.DEFAULT_LIMITS)
+            for part in (p for p in package.infos if p.startswith("xl/worksheets/sheet")):
+                fast, full = scan.scan_sheet(package, part), scan.scan_sheet(package, part, fast=False)
+                assert isinstance(fast, scan.FastSheetScan)
+                assert (fast.extent.cells, fast.extent.area()) == (full.extent.cells, full.extent.area()), part
+                assert fast.extent.cells > 0
