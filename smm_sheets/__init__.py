@@ -2,7 +2,8 @@
 
 Two directions share one core. ``smm_sheets.generate(...)`` writes workbooks (blueprint →
 plan → xlsx); ``smm_sheets.analyse(...)`` reads filled-in ones back against the same plan
-(file → plan → checks → report). Each is imported on first use, so that generating does not
+(file → plan → checks → report); ``smm_sheets.export(...)`` sends a filled-in calendar's posts
+on, to iCalendar or a scheduler. Each is imported on first use, so that generating does not
 load the analyser's pandas and analysing does not load xlsxwriter.
 """
 
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from smm_sheets.analyser.report import Report
+    from smm_sheets.export.pipeline import ExportResult
 
 
 def generate(
@@ -55,3 +57,21 @@ def analyse(paths: Any) -> Report:
     from smm_sheets.analyser.pipeline import analyse as run
 
     return run(paths)
+
+
+def export(calendar: str | Path, output: str | Path, *, format: str = "ics", **options: Any) -> ExportResult:
+    """Export a filled-in calendar's posts: iCalendar, a scheduler's bulk file, or CSV.
+
+    Args:
+        calendar: the calendar workbook (.xlsx, .xlsm, .ods).
+        output: the file to write.
+        format: ``ics``, ``hootsuite``, ``sprout``, ``publer`` or ``csv``.
+        **options: statuses, since, until, timezone, date_order, force, now (see
+            :func:`smm_sheets.export.pipeline.export`).
+
+    Returns:
+        An :class:`~smm_sheets.export.pipeline.ExportResult` (``paths``, ``exported``, ``findings``).
+    """
+    from smm_sheets.export.pipeline import export as run
+
+    return run(calendar, output, format=format, **options)

@@ -307,6 +307,69 @@ def batch_command(
     return 1 if summary.failed else 0
 
 
+@main.command("export")
+@click.argument("calendar", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["ics", "hootsuite", "sprout", "publer", "csv"]),
+    required=True,
+    help="iCalendar, a scheduler's bulk-upload file, or CSV with every column.",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write."
+)
+@click.option("--status", "statuses", metavar="LIST", help="Comma-separated statuses to export, e.g. Scheduled.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Export posts dated on or after this day.")
+@click.option("--until", metavar="YYYY-MM-DD", help="Export posts dated on or before this day.")
+@click.option(
+    "--timezone", metavar="ZONE", help="Zone of posts without one, and of scheduler files (default: the language's)."
+)
+@click.option(
+    "--date-order",
+    type=click.Choice(["day", "month"]),
+    default="day",
+    show_default=True,
+    help="Scheduler files: dates day-first (31/12/2027) or month-first (12/31/2027).",
+)
+@click.option("--force", is_flag=True, help="Replace files that exist.")
+def export_command(
+    calendar: Path,
+    export_format: str,
+    output: Path,
+    statuses: str | None,
+    since: str | None,
+    until: str | None,
+    timezone: str | None,
+    date_order: str,
+    force: bool,
+) -> int:
+    """Export a filled-in calendar's posts to iCalendar, Hootsuite, Sprout Social, Publer or CSV.
+
+    Only posts the analyser accepts are exported; each post left out is a line that says why.
+    Exit code 0: every selected post exported; 1: a post left out for a problem; 2: bad input.
+    """
+    from smm_sheets.export.pipeline import export
+
+    result = export(
+        calendar,
+        output,
+        format=export_format,
+        statuses=statuses.split(",") if statuses else None,
+        since=since,
+        until=until,
+        timezone=timezone,
+        date_order=date_order,
+        force=force,
+    )
+    for item in result.sorted_findings():
+        where = f"{item.sheet}!{item.cell}: " if item.sheet and item.cell else ""
+        click.echo(f"smm-sheets: {where}{item.severity}: {item.code}: {' '.join(item.message.split())}", err=True)
+    files = ", ".join(str(p) for p in result.paths)
+    click.echo(f"{result.exported} posts exported to {files}; {result.left_out} left out for a problem")
+    return result.exit_code()
+
+
 def _portfolio_command(
     paths: tuple[Path, ...], summary: Path, jobs: int | None, scheduler: str | None, quiet: bool, strict: bool
 ) -> int:

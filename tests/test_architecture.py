@@ -28,9 +28,10 @@ LAYERS = {
     "generator": 5,
     "analyser": 5,
     "agency": 6,
+    "export": 6,  # reads calendars through the analyser
     "cli": 7,
 }
-# The package's front door imports the two directions lazily, inside generate() and analyse().
+# The package's front door imports the two directions lazily, inside generate(), analyse() and export().
 TOP = {"__init__", "__main__"}
 
 # Third-party library -> the only modules (relative to smm_sheets/, without .py) that may import it.
@@ -45,6 +46,7 @@ ADAPTERS = {
     "dask": {"agency/runner"},
     "openpyxl": set(),
     "zipfile": {"analyser/reader/zipguard"},
+    "icalendar": {"export/ics"},
 }
 
 

@@ -97,6 +97,13 @@ def analyse_file(path: str | Path) -> FileReport:
 
 def analyse_data(data: reader.WorkbookData) -> FileReport:
     """Analyse a workbook already read (see :func:`smm_sheets.analyser.reader.read`)."""
+    return analyse_workbook(data)[0]
+
+
+def analyse_workbook(data: reader.WorkbookData) -> tuple[FileReport, Workbook]:
+    """:func:`analyse_data`, with the :class:`Workbook` the checks read (the file's values by
+    planned cell, and the plan recomputed from them), for layers that read the rows themselves
+    (the calendar's export)."""
     blueprint, params, how = recognise(data)
     plan, cells, resized = _place(blueprint, params, data)
     blueprint = plan.blueprint
@@ -111,7 +118,7 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
     book.computed = build(blueprint, params, _FileSource(book))
     findings: list[Finding] = [found for check in CHECKS for found in check(book)]
     facts, fact_cells = report_facts(book)
-    return FileReport(
+    report = FileReport(
         file=str(data.path),
         blueprint_id=blueprint.id,
         blueprint_version=blueprint.version,
@@ -123,6 +130,7 @@ def analyse_data(data: reader.WorkbookData) -> FileReport:
         application=data.application,
         cells_checked=sum(len(p.column.values) if p.column is not None else len(p._cells) for p in plan.items.values()),
     )
+    return report, book
 
 
 def _check_blueprint_version(book: Workbook) -> Iterator[Finding]:

@@ -126,6 +126,14 @@ POST_COLUMNS = [
     ("initiative", "text", None),
     ("campaign", "text", None),
     ("utm_link", "text", None),
+    # version 1.1: what schedulers take, after the 1.0 columns so that those stay where they were
+    ("hashtags", "text", None),
+    ("first_comment", "text", None),
+    ("alt_text", "text", None),
+    ("media_urls", "text", None),
+    ("approver", "choice", "team"),
+    ("approved_on", "date", None),
+    ("published_url", "text", None),
 ]
 FORMULAS = {"caption_length", "caption_limit_post", "utm_link"}
 
