@@ -278,6 +278,7 @@ def batch_command(
     """
     from smm_sheets.agency import batch
 
+    _refuse_clients_in_batch_folder(clients, out_dir)
     with _Progress(quiet) as progress:
 
         def on_result(result: Any, total: int) -> None:
@@ -351,6 +352,7 @@ def export_command(
     """
     from smm_sheets.export.pipeline import export
 
+    atomic.refuse_overwriting_inputs(output, [calendar])
     result = export(
         calendar,
         output,
@@ -368,6 +370,19 @@ def export_command(
     files = ", ".join(str(p) for p in result.paths)
     click.echo(f"{result.exported} posts exported to {files}; {result.left_out} left out for a problem")
     return result.exit_code()
+
+
+def _refuse_clients_in_batch_folder(clients: Path, out_dir: Path) -> None:
+    """The clients file may lie in the batch folder itself, but not where the batch writes: in a
+    client's folder, or as its manifest or state."""
+    from smm_sheets.agency.state import MANIFEST_CSV, MANIFEST_JSON, STATE_FILE
+
+    source, folder = clients.resolve(), out_dir.resolve()
+    if source == folder or (
+        source.is_relative_to(folder)
+        and (source.parent != folder or source.name in (MANIFEST_JSON, MANIFEST_CSV, STATE_FILE))
+    ):
+        raise ParameterError(f"{clients} is where the batch writes into {out_dir}; keep the clients file elsewhere")
 
 
 def _portfolio_command(

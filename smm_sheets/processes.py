@@ -35,7 +35,9 @@ class IsolationLimits:
     """What one isolated call may use."""
 
     memory: int = 1 << 30  # bytes of address space the child may add to what it starts with
-    seconds: float = 120.0  # wall-clock time (and processor time) before the child is killed: 10x a 100,000-post calendar
+    seconds: float = (
+        120.0  # wall-clock time (and processor time) before the child is killed: 10x a 100,000-post calendar
+    )
 
 
 DEFAULT_ISOLATION = IsolationLimits()

@@ -343,6 +343,19 @@ def test_analyse_never_writes_over_its_input(workbooks, tmp_path):
 
 
 @pytest.mark.slow
+def test_export_and_batch_never_write_over_their_input(workbooks, tmp_path):
+    calendar = tmp_path / "calendar.xlsx"
+    shutil.copy(workbooks / "calendar.xlsx", calendar)
+    done = run_cli("export", calendar, "--format", "csv", "-o", calendar, "--force", inputs=(calendar,))
+    assert done.returncode == 2 and "is the input" in done.stderr
+    clients = tmp_path / "batch" / "acme-oy" / "clients.csv"
+    clients.parent.mkdir(parents=True)
+    shutil.copy(ROOT / "samples" / "clients.csv", clients)
+    done = run_cli("batch", clients, "-o", tmp_path / "batch", inputs=(clients,))
+    assert done.returncode == 2 and "where the batch writes" in done.stderr
+
+
+@pytest.mark.slow
 def test_a_folder_with_a_link_to_the_root_and_a_fifo_neither_hangs_nor_wanders(workbooks, tmp_path):
     shutil.copy(workbooks / "budget.xlsx", tmp_path / "budget.xlsx")
     (tmp_path / "root").symlink_to("/")
