@@ -733,3 +733,9 @@ def test_the_fast_scan_and_expat_agree_on_where_the_cells_are(workbooks, tmp_pat
                 assert isinstance(fast, scan.FastSheetScan)
                 assert (fast.extent.cells, fast.extent.area()) == (full.extent.cells, full.extent.area()), part
                 assert fast.extent.cells > 0
+
+
+def test_references_past_the_sheet_size_are_far_cells_not_an_abort(workbooks, tmp_path):
+    for ref in ("A99999999999", "ABCDE5"):
+        path = build.far_cell(workbooks / "budget.xlsx", tmp_path / "far.xlsx", "Budget", ref)
+        assert [(d.cell, d.reason) for d in reader.read(path).dropped_cells] == [(ref, "far")]

@@ -99,7 +99,7 @@ _CELL = re.compile(
     re.DOTALL,
 )
 _CONTENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|is)[\s>]")
-_R = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?([0-9]+)["']""")
+_R = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]+)\$?([0-9]+)["']""")
 
 
 def drop_cells(xml: bytes, keep_last: tuple[int, int] | None, bad: dict[tuple[int, int], str]) -> tuple[bytes, list]:

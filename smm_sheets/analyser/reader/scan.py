@@ -232,11 +232,7 @@ def _extent_patterns(p: bytes) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     p_ = re.escape(p)
     unplaced = re.compile(rb"<" + p_ + rb"c(?=[\s/>])(?![^>]*\sr\s*=)")
     r_ref = re.compile(
-        rb"<"
-        + p_
-        + rb"c\s[^>]*?(?<=\s)r\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"'][^>]*(?<!/)>(?!\s*</"
-        + p_
-        + rb"c>)"
+        rb"<" + p_ + rb"c\s[^>]*?(?<=\s)r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"'][^>]*(?<!/)>(?!\s*</" + p_ + rb"c>)"
     )
     not_finite = re.compile(rb"<" + p_ + rb"v>\s*[+-]?(?i:inf|nan)")
     return unplaced, r_ref, not_finite
@@ -347,7 +343,7 @@ class SheetScan(ScanResults):
             return  # formulas elsewhere (<xm:f> of data validations in extLst) are not cells'
         elif kind == "c":
             ref = attrs.get("r")
-            position = cell_position(ref) if ref else None
+            position = (cell_position(ref) or _any_position(ref)) if ref else None
             if position is None:
                 self.col += 1
             else:
@@ -397,6 +393,17 @@ class SheetScan(ScanResults):
                 self.cached += 1
             else:
                 self.uncached.append((self.row, self.col))
+
+
+def _any_position(ref: str) -> tuple[int, int] | None:
+    """(row, col) of a reference past the sheet's size (``A99999999999``, ``ABCD1``), as calamine reads it."""
+    match = _ANY_REF.fullmatch(ref.strip())
+    if match is None:
+        return None
+    return int(match.group(2)) - 1, column_number(match.group(1))
+
+
+_ANY_REF = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)")
 
 
 def _not_finite(text: str) -> bool:
