@@ -32,6 +32,7 @@ import smm_sheets
 from smm_sheets.analyser.isolated import analyse_file_isolated
 from smm_sheets.analyser.pipeline import analyse_file
 from smm_sheets.analyser.reader import DEFAULT_LIMITS
+from smm_sheets.errors import SmmSheetsError
 from smm_sheets.processes import DEFAULT_ISOLATION
 
 
@@ -77,13 +78,13 @@ def report_calendar(posts: int) -> None:
         try:
             report = analyse_file_isolated(path)
             outcome = f"analysed, {len(report.findings)} findings"
-        except smm_sheets.SmmSheetsError as error:
+        except SmmSheetsError as error:
             outcome = f"refused: {error}"
         seconds = time.perf_counter() - start
     cells = (posts + 5) * 15
     print(
         f"\ncalendar of {posts:,} posts ({cells:,} cells of the reader's limit of {DEFAULT_LIMITS.max_sheet_cells:,}),"
-        f" isolated ({DEFAULT_ISOLATION.memory / 2**30:g} GiB, {DEFAULT_ISOLATION.seconds:g} s): {outcome} in {seconds:.1f} s"
+        f" isolated ({DEFAULT_ISOLATION.memory / 2**30:g} GiB, {DEFAULT_ISOLATION.seconds:g} s of processor time): {outcome} in {seconds:.1f} s"
     )
 
 

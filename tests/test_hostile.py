@@ -218,10 +218,17 @@ def test_an_isolated_call_survives_an_abort_a_runaway_and_a_memory_hog():
     with pytest.raises(FileError, match="memory limit"):
         run_isolated(bytearray, 4 << 30, limits=IsolationLimits(memory=256 << 20))
     with pytest.raises(FileError, match="took longer than 1 s"):
-        run_isolated(time.sleep, 30, limits=IsolationLimits(seconds=1))
+        run_isolated(time.sleep, 30, limits=IsolationLimits(wall_seconds=1))
+    with pytest.raises(FileError, match="processor time"):
+        run_isolated(_spin, limits=IsolationLimits(seconds=1))
     with pytest.raises(InputError, match="bad"):
         run_isolated(_raise_input_error)
     assert run_isolated(sum, [1, 2, 3]) == 6
+
+
+def _spin() -> None:
+    while True:
+        pass
 
 
 def _raise_input_error() -> None:
