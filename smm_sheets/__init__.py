@@ -1,6 +1,6 @@
 """smm-sheets: social media marketing workbooks from declarative blueprints.
 
-Two directions share one core. ``smm_sheets.generate(...)`` writes workbooks (blueprint →
+Two directions share one core, and ``smm_sheets.fix(...)`` goes both ways. ``smm_sheets.generate(...)`` writes workbooks (blueprint →
 plan → xlsx); ``smm_sheets.analyse(...)`` reads filled-in ones back against the same plan
 (file → plan → checks → report); ``smm_sheets.export(...)`` sends a filled-in calendar's posts
 on, to iCalendar or a scheduler. Each is imported on first use, so that generating does not
@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from smm_sheets.analyser.report import Report
     from smm_sheets.export.pipeline import ExportResult
+    from smm_sheets.fixer import FixResult
 
 
 def generate(
@@ -45,18 +46,19 @@ def generate(
     return generate_files(blueprint, out_dir, sample=sample, force=force, **parameters)
 
 
-def analyse(paths: Any) -> Report:
+def analyse(paths: Any, language: str | None = None) -> Report:
     """Analyse workbooks: files, or folders searched for spreadsheets.
 
     Args:
         paths: a path or an iterable of paths.
+        language: the findings' language (en, fi, lv, mk, nb); default: each workbook's own.
 
     Returns:
         A :class:`~smm_sheets.analyser.report.Report` (``valid``, ``stats``, ``flatten()``, ``to_dict()``).
     """
     from smm_sheets.analyser.pipeline import analyse as run
 
-    return run(paths)
+    return run(paths, language)
 
 
 def export(calendar: str | Path, output: str | Path, *, format: str = "ics", **options: Any) -> ExportResult:
@@ -75,3 +77,32 @@ def export(calendar: str | Path, output: str | Path, *, format: str = "ics", **o
     from smm_sheets.export.pipeline import export as run
 
     return run(calendar, output, format=format, **options)
+
+
+def fix(
+    paths: Any,
+    out_dir: str | Path,
+    *,
+    year: int | None = None,
+    next_year: bool = False,
+    language: str | None = None,
+    force: bool = False,
+) -> list[FixResult]:
+    """Write each workbook again from the current blueprint, with everything people typed carried
+    over, formulas restored, types repaired where certain and what is still wrong noted on its cells.
+
+    Args:
+        paths: a workbook, a folder, or an iterable of them.
+        out_dir: the folder to write ``<name>.xlsx`` into; never the inputs' own files.
+        year: the plan for that year instead (actuals and dated posts cleared).
+        next_year: the plan for the year after each workbook's.
+        language: the findings' language; default each workbook's own.
+        force: replace existing files in ``out_dir``.
+
+    Returns:
+        One :class:`~smm_sheets.fixer.FixResult` per workbook: ``target`` (what it wrote),
+        ``not_carried`` (what it could not carry), ``repaired`` and ``findings`` (what remains).
+    """
+    from smm_sheets.fixer import fix_paths
+
+    return fix_paths(paths, out_dir, year=year, next_year=next_year, language=language, force=force)

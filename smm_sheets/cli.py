@@ -206,6 +206,12 @@ def _read_params(path: Path) -> dict[str, Any]:
     "--scheduler", metavar="ADDRESS", help="With --summary: run on this Dask scheduler instead of local processes."
 )
 @click.option("--quiet", is_flag=True, help="With --summary: no progress bar.")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["en", "fi", "lv", "mk", "nb"]),
+    help="Language of the findings and the report (default: each workbook's own).",
+)
 def analyse_command(
     paths: tuple[Path, ...],
     output_format: str,
@@ -215,6 +221,7 @@ def analyse_command(
     jobs: int | None = None,
     scheduler: str | None = None,
     quiet: bool = False,
+    language: str | None = None,
 ) -> int:
     """Check filled-in workbooks (files or folders) and report their totals.
 
@@ -229,7 +236,7 @@ def analyse_command(
 
     if output is not None:
         atomic.refuse_overwriting_inputs(output, paths)
-    report = analyse(list(paths), isolation=DEFAULT_ISOLATION)
+    report = analyse(list(paths), language, isolation=DEFAULT_ISOLATION)
     if output_format == "json":
         text = report_text.to_json(report)
     else:
@@ -241,6 +248,48 @@ def analyse_command(
     else:
         click.echo(text, nl=False)
     return report.exit_code(strict)
+
+
+@main.command("fix")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_out_dir_option("Folder to write the fixed workbooks into (never the inputs' own folder files).")
+@click.option(
+    "--year", type=click.IntRange(2000, 2100), help="Write the plan for this year (actuals and dated posts cleared)."
+)
+@click.option("--next-year", is_flag=True, help="Write the plan for the year after each workbook's.")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["en", "fi", "lv", "mk", "nb"]),
+    help="Language of the notes (default: each workbook's own).",
+)
+@click.option("--force", is_flag=True, help="Replace existing files in DIR.")
+def fix_command(
+    paths: tuple[Path, ...], out_dir: Path, year: int | None, next_year: bool, language: str | None, force: bool
+) -> int:
+    """Write each workbook again from the current blueprint, with everything typed carried over.
+
+    Formulas are restored, text that is certainly a number or a date becomes one, and what is
+    still wrong is a comment on its cell and a line of the Findings sheet. The inputs are never
+    changed. Exit code 0: written without errors left; 1: written, with errors left to correct.
+    """
+    from smm_sheets.fixer import fix_paths
+
+    if year is not None and next_year:
+        raise click.UsageError("--year and --next-year do not go together")
+    results = fix_paths(list(paths), out_dir, year=year, next_year=next_year, language=language, force=force)
+    errors = 0
+    for result in results:
+        left = sum(1 for f in result.findings if f.severity == "error")
+        errors += left
+        click.echo(
+            f"{result.target}: {len(result.repaired)} repaired, {len(result.findings)} findings left ({left} errors)"
+        )
+        for line in result.not_carried:
+            click.echo(f"  not carried: {' '.join(line.split())}")
+        if result.surplus:
+            click.echo(f"  surplus carried out of the old year: {result.surplus:,.2f} (not in the new workbook)")
+    return 1 if errors else 0
 
 
 @main.command("batch")

@@ -10,6 +10,7 @@ The only module that imports babel.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import cache
 
@@ -71,3 +72,44 @@ def month_names(language: str = "en") -> tuple[str, ...]:
     """Abbreviated month names as they stand alone (in a heading: "jan 2027"), January first."""
     names = get_month_names("abbreviated", context="stand-alone", locale=language)
     return tuple(names[month] for month in range(1, 13))
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def format_number(value: float, language: str = "en", decimals: int = 2) -> str:
+    """A number as the language writes it, at most ``decimals`` decimals: ``1 234,5`` in Finnish."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0." + "#" * decimals if decimals else "#,##0", locale=language)
+
+
+def format_date(value: dt.date, language: str = "en") -> str:
+    """A date as the language writes it: ISO in English, else its short date with the full year."""
+    if language == "en":
+        return value.isoformat()
+    from babel.dates import format_date as babel_date
+
+    pattern = re.sub(r"y+", "y", get_date_format("short", locale=language).pattern)
+    return babel_date(value, pattern, locale=language)
+
+
+def number_symbols(language: str = "en") -> tuple[str, str]:
+    """The decimal sign and the group sign of the language: ``(",", "\\xa0")`` in Finnish."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return get_decimal_symbol(language), get_group_symbol(language)
+
+
+def date_order(language: str = "en") -> str:
+    """The order of day, month and year in the language's short date: ``dmy`` (Finnish), ``ymd``."""
+    if language == "en":
+        return "ymd"  # the workbooks write ISO dates in English
+    pattern = get_date_format("short", locale=language).pattern
+    order = [char for char in pattern if char in "dMy"]
+    return "".join(dict.fromkeys(char.lower() for char in order))
+
+
+def plural_category(count: float, language: str = "en") -> str:
+    """CLDR's plural category of ``count`` in the language: ``one``, ``other``, ``zero``..."""
+    return Locale.parse(language).plural_form(count)

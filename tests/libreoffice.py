@@ -225,6 +225,12 @@ def edit_many(jobs: list[dict], timeout: float = DEFAULT_TIMEOUT, locale: str = 
       "at": 12, "count": 1}``, ``{"insert_columns": ..., "before": "E" or 5}``,
       ``{"delete_columns": ..., "at": ...}``: as in the menu; LibreOffice adjusts formulas
       and defined names. The sheet must not be protected.
+    - ``{"move_rows": "Budget", "at": 9, "count": 1, "before": 14}``: whole rows cut and
+      inserted before another row; formulas that refer to them follow.
+    - ``{"sort": "Budget!A6:P9", "by": 4, "descending": true}``: Data > Sort on a range by its
+      4th column (no header row).
+    - ``{"rename_sheet": "Budget", "to": "Budget 2031"}``, ``{"move_sheet": "Summary", "to": 0}``
+      (0-based position), ``{"delete_sheet": "Summary"}``.
     - ``{"unprotect": "Budget"}`` / ``{"protect": "Budget"}`` (optional ``"password"``).
 
     Like a person, the script cannot change a locked cell of a protected sheet: ``set`` and

@@ -107,6 +107,37 @@ def check_action(action: object, where: str) -> None:
         count = action.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise JobError(f"{where}: count must be a whole number >= 1, not {count!r}")
+    elif "move_rows" in action:
+        if set(action) - {"move_rows", "at", "count", "before"} or not {"at", "before"} <= set(action):
+            raise JobError(f'{where}: move_rows is {{"move_rows": "Sheet", "at": N, "count": N, "before": N}}')
+        if not isinstance(action["move_rows"], str):
+            raise JobError(f"{where}: move_rows names a sheet")
+        at, before = _index(action["at"], False, where), _index(action["before"], False, where)
+        count = action.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise JobError(f"{where}: count must be a whole number >= 1, not {count!r}")
+        if at <= before <= at + count:
+            raise JobError(f"{where}: rows moved before themselves stay where they are")
+    elif "sort" in action:
+        _cell_ref(action["sort"], where)
+        if set(action) - {"sort", "by", "descending"} or not isinstance(action.get("by"), int) or action["by"] < 1:
+            raise JobError(
+                f'{where}: sort is {{"sort": "Sheet!A6:P9", "by": N (1-based column of the range), "descending": false}}'
+            )
+    elif any(k in action for k in ("rename_sheet", "move_sheet", "delete_sheet")):
+        verb = next(k for k in ("rename_sheet", "move_sheet", "delete_sheet") if k in action)
+        argument = {"rename_sheet": "to", "move_sheet": "to", "delete_sheet": None}[verb]
+        allowed = {verb} | ({argument} if argument else set())
+        if set(action) != allowed or not isinstance(action[verb], str):
+            raise JobError(
+                f"{where}: {verb} is {json.dumps({verb: 'Sheet', **({argument: '...'} if argument else {})})}"
+            )
+        if verb == "rename_sheet" and not (isinstance(action["to"], str) and action["to"]):
+            raise JobError(f"{where}: rename_sheet needs a new name")
+        if verb == "move_sheet" and (
+            isinstance(action["to"], bool) or not isinstance(action["to"], int) or action["to"] < 0
+        ):
+            raise JobError(f"{where}: move_sheet's to is a 0-based position")
     elif "unprotect" in action or "protect" in action:
         verb = "unprotect" if "unprotect" in action else "protect"
         if (
@@ -276,14 +307,63 @@ class _Editor:
                 raise JobError(f"sheet {sheet.Name!r} stays protected: wrong password")
         elif "protect" in action:
             self.sheet(action["protect"]).protect(action.get("password", ""))
+        elif "move_rows" in action:
+            self.move_rows(action)
+        elif "sort" in action:
+            self.sort(action)
+        elif "rename_sheet" in action:
+            self.sheet(action["rename_sheet"]).Name = action["to"]
+        elif "move_sheet" in action:
+            self.sheet(action["move_sheet"])
+            self.doc.Sheets.moveByName(action["move_sheet"], action["to"])
+        elif "delete_sheet" in action:
+            self.sheet(action["delete_sheet"])
+            self.doc.Sheets.removeByName(action["delete_sheet"])
         else:
             self.structure(action)
 
-    def structure(self, action: dict) -> None:
-        verb = next(k for k in ("insert_rows", "delete_rows", "insert_columns", "delete_columns") if k in action)
-        sheet = self.sheet(action[verb])
+    def unprotected(self, name: str):
+        sheet = self.sheet(name)
         if sheet.isProtected():
             raise JobError(f'sheet {sheet.Name!r} is protected: add {{"unprotect": "{sheet.Name}"}} first')
+        return sheet
+
+    def move_rows(self, action: dict) -> None:
+        """Whole rows cut and inserted before another row (Excel's "Insert Cut Cells", LibreOffice's
+        drag with Alt): formulas that refer to the rows follow them."""
+        sheet = self.unprotected(action["move_rows"])
+        at, before, count = _index(action["at"], False, ""), _index(action["before"], False, ""), action.get("count", 1)
+        sheet.Rows.insertByIndex(before, count)
+        if at >= before:
+            at += count
+        last = sheet.Columns.Count - 1
+        source = sheet.getCellRangeByPosition(0, at, last, at + count - 1).RangeAddress
+        target = sheet.getCellByPosition(0, before).CellAddress
+        sheet.moveRange(target, source)
+        sheet.Rows.removeByIndex(at, count)
+
+    def sort(self, action: dict) -> None:
+        """Data > Sort on a range, by one of its columns (no header row)."""
+        import uno
+        from com.sun.star.table import TableSortField
+
+        sheet_name, cells = _cell_ref(action["sort"], "")
+        sheet = self.unprotected(sheet_name)
+        target = sheet.getCellRangeByName(cells)
+        field = TableSortField()
+        field.Field = action["by"] - 1
+        field.IsAscending = not action.get("descending", False)
+        descriptor = list(target.createSortDescriptor())
+        for prop in descriptor:
+            if prop.Name == "SortFields":
+                prop.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
+            elif prop.Name == "ContainsHeader":
+                prop.Value = False
+        uno.invoke(target, "sort", (tuple(descriptor),))
+
+    def structure(self, action: dict) -> None:
+        verb = next(k for k in ("insert_rows", "delete_rows", "insert_columns", "delete_columns") if k in action)
+        sheet = self.unprotected(action[verb])
         columns = verb.endswith("columns")
         index = _index(action["before" if verb.startswith("insert") else "at"], columns, "")
         count = action.get("count", 1)

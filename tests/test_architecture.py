@@ -29,9 +29,10 @@ LAYERS = {
     "analyser": 5,
     "agency": 6,
     "export": 6,  # reads calendars through the analyser
+    "fixer": 6,  # smm-sheets fix: the analyser reads, the generator writes
     "cli": 7,
 }
-# The package's front door imports the two directions lazily, inside generate(), analyse() and export().
+# The package's front door imports the two directions lazily, inside generate(), analyse(), export() and fix().
 TOP = {"__init__", "__main__"}
 
 # Third-party library -> the only modules (relative to smm_sheets/, without .py) that may import it.

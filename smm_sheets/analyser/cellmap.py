@@ -29,6 +29,9 @@ _REF = re.compile(
     r"(?P<a>\$?[A-Z]{1,3}\$?\d+)(?::(?P<b>\$?[A-Z]{1,3}\$?\d+))?(?![\w(!])"
 )
 _CELL = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+)$")
+# Ranges up to this many rows are followed row by row where rows were sorted (blocks of lines);
+# longer ones (columns of a table of blank rows, whose rows are not paired by labels) by their ends.
+_SORTED_SPAN = 10_000
 
 
 # The same in OpenDocument's notation: $'Budget'.$D$6:.$O$6
@@ -60,12 +63,16 @@ class AxisMap:
 
     known: dict[int, int] = field(default_factory=dict)
     _keys: list[int] = field(default_factory=list)
+    # Do the rows keep their order (False: rows were sorted or moved past each other)?
+    ordered: bool = True
 
     def add(self, planned: int, actual: int) -> None:
         self.known.setdefault(planned, actual)
 
     def freeze(self) -> None:
         self._keys = sorted(self.known)
+        images = [self.known[k] for k in self._keys]
+        self.ordered = all(a < b for a, b in zip(images, images[1:]))
 
     @property
     def identity(self) -> bool:
@@ -99,6 +106,8 @@ class SheetMap:
     grown: list[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = field(default_factory=list)
     # Planned rows whose labels are gone from a range that shrank: deleted.
     deleted_rows: set[int] = field(default_factory=set)
+    # The labels of those rows ("Marketing software and tools · Video editing software · Planned").
+    deleted_labels: dict[int, str] = field(default_factory=dict)
     # A named range is wider or narrower than planned: columns were inserted or deleted in it.
     columns_changed: bool = False
     # Columns inserted among the months of a grid (found again by their header dates).
@@ -153,21 +162,25 @@ class CellMap:
         pairs.sort(key=lambda p: _size(p[1]) != _size(p[2][1]))
         for index, (r1, c1, r2, c2), (file_sheet, (R1, C1, R2, C2)) in pairs:
             sheet = self.sheets[index]
-            if (r2 - r1, c2 - c1) == (R2 - R1, C2 - C1):
-                _pair(sheet.rows, r1, r2, R1, R2)
-                _pair(sheet.cols, c1, c2, C1, C2)
-                continue
-            sheet.grown.append(((r1, c1, r2, c2), (R1, C1, R2, C2)))
-            if c2 - c1 != C2 - C1:
-                sheet.columns_changed = True
+            same = (r2 - r1, c2 - c1) == (R2 - R1, C2 - C1)
+            if not same:
+                sheet.grown.append(((r1, c1, r2, c2), (R1, C1, R2, C2)))
+                if c2 - c1 != C2 - C1:
+                    sheet.columns_changed = True
             _pair(sheet.cols, c1, c2, C1, C2)
             found = data.sheets.get(file_sheet)
-            aligned = _align_rows(plan.sheets[index], (r1, c1, r2), found, (R1, C1, R2)) if found is not None else None
+            # Rows are told apart by their labels, not by their count: a row deleted and another
+            # inserted in the same block, or rows sorted or moved, keep the block's size.
+            aligned = None
+            if found is not None and r2 > r1:
+                aligned = _align_rows(plan.sheets[index], (r1, c1, r2), found, (R1, C1, R2), same)
             if aligned is None:
-                aligned = [(r1, R1), (r2, R2)]
-            for planned_row, file_row in aligned:
+                _pair(sheet.rows, r1, r2, R1, R2)
+                continue
+            for planned_row, file_row, label in aligned:
                 if file_row is None:
                     sheet.deleted_rows.add(planned_row)
+                    sheet.deleted_labels[planned_row] = label
                 else:
                     sheet.rows.add(planned_row, file_row)
         for index, sheet in enumerate(self.sheets):
@@ -198,10 +211,20 @@ class CellMap:
                 planned = planned[1:-1].replace("''", "'") if planned.startswith("'") else planned
                 target = self.sheets[index[planned]] if planned in index else here
                 prefix = quote_sheet(target.name) + "!"
-            out = (prefix or "") + _move_cell(found["a"], target)
-            if found["b"]:
-                out += ":" + _move_cell(found["b"], target)
-            return out
+            if not found["b"]:
+                return (prefix or "") + _move_cell(found["a"], target)
+            # A range whose first or last rows were deleted now spans the rows left inside it;
+            # one whose rows were sorted spans them wherever they are now.
+            first, last = _row_of(found["a"]), _row_of(found["b"])
+            while first < last and first in target.deleted_rows:
+                first += 1
+            while last > first and last in target.deleted_rows:
+                last -= 1
+            if not target.rows.ordered and first < last <= first + _SORTED_SPAN:
+                rows = [target.rows(r) for r in range(first, last + 1) if r not in target.deleted_rows]
+                a, b = _move_cell(found["a"], target, first), _move_cell(found["b"], target, last)
+                return (prefix or "") + _with_row(a, min(rows)) + ":" + _with_row(b, max(rows))
+            return (prefix or "") + _move_cell(found["a"], target, first) + ":" + _move_cell(found["b"], target, last)
 
         return _outside_strings(text, lambda part: _REF.sub(move, part))
 
@@ -210,15 +233,23 @@ def _align_months(plan: WorkbookPlan, index: int, sheet: SheetMap, found: SheetD
     """Columns inserted into or deleted from a month grid: each month is found again by the
     date in its header cell. A month that is gone stays ``columns_changed``."""
     header = plan.items.get("month_start")
-    if header is None or header.sheet != index or found is None:
+    if header is None or found is None:
         return
-    dates = {}
+    months = set()
     for _, row, col in header._cells:
-        cell = plan.sheets[index].cells.placed.get((row, col))
+        cell = plan.sheets[header.sheet].cells.placed.get((row, col))
         if cell is not None and isinstance(cell.value, dt.date):
-            dates[col] = (row, cell.value)
-    if not dates:
+            months.add(cell.value)
+    # The sheet's own header of month dates (its topmost row of them; another sheet than the
+    # named header's may show the months too).
+    rows: dict[int, dict[int, dt.date]] = {}
+    for (row, col), cell in plan.sheets[index].cells.placed.items():
+        if isinstance(cell.value, dt.date) and cell.value in months:
+            rows.setdefault(row, {})[col] = cell.value
+    if not rows:
         return
+    top = min(rows)
+    dates = {col: (top, day) for col, day in rows[top].items()}
     row = sheet.rows(next(iter(dates.values()))[0])
     if row >= len(found.rows):
         return
@@ -244,34 +275,70 @@ def _size(rect: tuple[int, int, int, int]) -> tuple[int, int]:
 
 
 def _align_rows(
-    plan: SheetPlan, planned: tuple[int, int, int], found: SheetData, actual: tuple[int, int, int]
-) -> list[tuple[int, int | None]] | None:
-    """Planned rows of a range that grew or shrank, paired with the file's rows by their labels
-    (the text cells left of the range): None for a row that was deleted. None when the rows
-    have no labels to tell them apart."""
+    plan: SheetPlan, planned: tuple[int, int, int], found: SheetData, actual: tuple[int, int, int], same: bool
+) -> list[tuple[int, int | None, str]] | None:
+    """Planned rows of a named range paired with the file's rows by their labels (the text cells
+    left of the range, wherever columns were inserted): (planned row, file row or None for a row
+    that was deleted, its label). None when the rows are where the plan put them, or have no
+    labels to tell them apart (tables of blank rows)."""
     r1, c1, r2 = planned
     R1, C1, R2 = actual
-    shift = C1 - c1
+    first = [plan.cells.placed.get((r1, c)) for c in range(c1)]
+    if not any(cell is not None and cell.kind == "text" for cell in first):
+        return None  # no labels (a table of blank rows): nothing to pair by
 
     def planned_key(row: int) -> tuple:
         cells = [plan.cells.placed.get((row, c)) for c in range(c1)]
-        return tuple(cell.value if cell is not None and cell.kind == "text" else None for cell in cells)
+        return tuple(
+            _label(cell.value) for cell in cells if cell is not None and cell.kind == "text" and _label(cell.value)
+        )
+
+    def file_key(row: int) -> tuple:
+        return tuple(_label(found.value(row, c)) for c in range(C1) if _label(found.value(row, c)))
 
     keys = [planned_key(row) for row in range(r1, r2 + 1)]
-    if len(set(keys)) != len(keys) or not any(any(k) for k in keys):
+    if len(set(keys)) != len(keys) or not all(keys):
         return None
     last_row = min(R2, len(found.rows) - 1)  # a name pointing far: the rows beyond the file's cells are blank
-    rows = {tuple(found.value(row, c + shift) for c in range(c1)): row for row in range(last_row, R1 - 1, -1)}
-    pairs: list[tuple[int, int | None]] = []
-    last = R1 - 1
-    for row, key in zip(range(r1, r2 + 1), keys):
-        file_row = rows.get(key)
-        if file_row is None or file_row <= last:
-            pairs.append((row, None))  # its label is gone: the row was deleted
-        else:
-            pairs.append((row, file_row))
-            last = file_row
-    return pairs
+    file_rows = list(range(R1, last_row + 1))
+    file_keys = {row: file_key(row) for row in file_rows}
+    if same and all(file_keys.get(R1 + i) == key for i, key in enumerate(keys)):
+        return None  # every row where it was
+    where: dict[tuple, list[int]] = {}
+    for row in file_rows:
+        where.setdefault(file_keys[row], []).append(row)
+    matched: list[int | None] = []
+    used: set[int] = set()
+    for key in keys:
+        candidates = [row for row in where.get(key, ()) if row not in used]
+        matched.append(candidates[0] if candidates else None)
+        if candidates:
+            used.add(candidates[0])
+    # A run of rows whose labels are gone, between two rows found, facing as many file rows
+    # that no label claimed: the labels were edited (renamed), the rows are those.
+    i = 0
+    while i < len(keys):
+        if matched[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j < len(keys) and matched[j] is None:
+            j += 1
+        low = matched[i - 1] if i > 0 else R1 - 1
+        high = matched[j] if j < len(keys) else last_row + 1
+        free = [row for row in range(low + 1, high) if row not in used] if low < high else []
+        if len(free) == j - i:
+            matched[i:j] = free
+            used.update(free)
+        i = j
+    return [
+        (row, file_row, " · ".join(str(k) for k in key)) for row, file_row, key in zip(range(r1, r2 + 1), matched, keys)
+    ]
+
+
+def _label(value) -> str:
+    """A label cell's text as rows are paired by it (numbers and dates are no labels)."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _pair(axis: AxisMap, p1: int, p2: int, a1_: int, a2: int) -> None:
@@ -283,9 +350,18 @@ def _pair(axis: AxisMap, p1: int, p2: int, a1_: int, a2: int) -> None:
         axis.add(p2, a2)
 
 
-def _move_cell(text: str, sheet: SheetMap) -> str:
+def _with_row(text: str, row: int) -> str:
+    dollar_col, letters, dollar_row, _ = _CELL.match(text).groups()
+    return f"{dollar_col}{letters}{dollar_row}{row + 1}"
+
+
+def _row_of(text: str) -> int:
+    return int(_CELL.match(text).group(4)) - 1
+
+
+def _move_cell(text: str, sheet: SheetMap, planned_row: int | None = None) -> str:
     dollar_col, letters, dollar_row, digits = _CELL.match(text).groups()
-    row, col = sheet.locate(int(digits) - 1, column_number(letters))
+    row, col = sheet.locate(int(digits) - 1 if planned_row is None else planned_row, column_number(letters))
     return f"{dollar_col}{column_letter(col)}{dollar_row}{row + 1}"
 
 

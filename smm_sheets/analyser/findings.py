@@ -6,7 +6,8 @@ README's table repeats), the sheet and cell it is about, and a message for peopl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -57,7 +58,10 @@ class Finding:
         severity: ``error``, ``warning`` or ``info``.
         sheet: the sheet's name as the file has it, or None for the whole file.
         cell: an A1 reference in the file as it is now (after inserted rows), or None.
-        message: one line for people.
+        message: one line for people, in the report's language.
+        facts: what the message names, as data (``field``, ``line``, ``month``, ``expected``,
+            ``found``, ``allowed``...), for tools that word it themselves.
+        key: the message's key in the finding catalogs (None: a message of the blueprint's own).
     """
 
     code: str
@@ -65,15 +69,28 @@ class Finding:
     sheet: str | None
     cell: str | None
     message: str
+    facts: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    key: str | None = field(default=None, compare=False, hash=False)
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> dict[str, Any]:
+        from smm_sheets.analyser.messages import json_fact
+
         return {
             "code": self.code,
             "severity": self.severity,
             "sheet": self.sheet,
             "cell": self.cell,
             "message": self.message,
+            "facts": {name: json_fact(value) for name, value in self.facts.items()},
         }
+
+    def in_language(self, language: str) -> Finding:
+        """The same finding, its message worded in ``language`` (one without a key stays as it is)."""
+        if self.key is None:
+            return self
+        from smm_sheets.analyser.messages import render
+
+        return replace(self, message=render(self.key, self.facts, language))
 
     def sort_key(self) -> tuple:
         return (self.sheet or "", _cell_key(self.cell), SEVERITY_ORDER.get(self.severity, 3), self.code)
@@ -84,6 +101,23 @@ def finding(
 ) -> Finding:
     """A finding with the code's default severity (unless given)."""
     return Finding(code, severity or CODES[code][0], sheet, cell, message)
+
+
+def say(
+    code: str,
+    facts: dict[str, Any] | None = None,
+    sheet: str | None = None,
+    cell: str | None = None,
+    severity: str | None = None,
+    key: str | None = None,
+) -> Finding:
+    """A finding worded from the catalogs: ``key`` (default: the code) with its facts, in English
+    until the report is put in the workbook's language (:meth:`Finding.in_language`)."""
+    from smm_sheets.analyser.messages import render
+
+    facts = {name: value for name, value in (facts or {}).items() if value is not None}
+    key = key or code
+    return Finding(code, severity or CODES[code][0], sheet, cell, render(key, facts), facts, key)
 
 
 def _cell_key(cell: str | None) -> tuple[int, int]:

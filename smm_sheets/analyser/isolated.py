@@ -14,7 +14,9 @@ from smm_sheets.errors import SmmSheetsError
 from smm_sheets.processes import DEFAULT_ISOLATION, IsolationLimits, run_isolated
 
 
-def analyse_file_isolated(path: str | Path, limits: IsolationLimits = DEFAULT_ISOLATION) -> FileReport:
+def analyse_file_isolated(
+    path: str | Path, limits: IsolationLimits = DEFAULT_ISOLATION, language: str | None = None
+) -> FileReport:
     """:func:`~smm_sheets.analyser.pipeline.analyse_file` in a child process under ``limits``.
 
     Raises:
@@ -25,7 +27,7 @@ def analyse_file_isolated(path: str | Path, limits: IsolationLimits = DEFAULT_IS
 
     _warm()
     try:
-        return run_isolated(analyse_file, str(path), limits=limits)
+        return run_isolated(analyse_file, str(path), language, limits=limits)
     except SmmSheetsError as error:
         message = str(error)
         if not message.startswith(f"{path}:"):
@@ -33,18 +35,21 @@ def analyse_file_isolated(path: str | Path, limits: IsolationLimits = DEFAULT_IS
         raise
 
 
-def analyse_isolated(path: str | Path, limits: IsolationLimits = DEFAULT_ISOLATION) -> FileReport | FileFailure:
+def analyse_isolated(
+    path: str | Path, limits: IsolationLimits = DEFAULT_ISOLATION, language: str | None = None
+) -> FileReport | FileFailure:
     """One workbook's report, or its one-line failure, never an exception for a bad file.
 
     Args:
         path: the workbook.
         limits: memory (bytes the child may add) and seconds.
+        language: the findings' language (default: the workbook's own).
 
     Returns:
         The :class:`FileReport`, or a :class:`FileFailure` whose ``message`` is the one line.
     """
     try:
-        return analyse_file_isolated(path, limits)
+        return analyse_file_isolated(path, limits, language)
     except SmmSheetsError as error:
         return FileFailure(str(path), str(error))
 

@@ -29,7 +29,7 @@ from smm_sheets.analyser.checks.structure import (
 )
 from smm_sheets.analyser.checks.values import check_stale_values
 from smm_sheets.analyser.checks.workbook import CHANGED, COUNTS_INSERTED, Workbook, used_rows
-from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.analyser.isolated import analyse_file_isolated
 from smm_sheets.analyser.recognise import meta_sheet, recognise, sized_blueprint
 from smm_sheets.analyser.report import FileFailure, FileReport, Report
@@ -44,7 +44,9 @@ from smm_sheets.sheetref import serial
 SPREADSHEET_SUFFIXES = walk.SPREADSHEET_SUFFIXES
 
 
-def analyse(paths: str | Path | Iterable[str | Path], isolation: IsolationLimits | None = None) -> Report:
+def analyse(
+    paths: str | Path | Iterable[str | Path], language: str | None = None, isolation: IsolationLimits | None = None
+) -> Report:
     """Analyse workbooks: files, or folders searched for spreadsheets (sub-folders too).
 
     Workbooks found in one folder are taken as one client's set and also checked against each
@@ -52,6 +54,7 @@ def analyse(paths: str | Path | Iterable[str | Path], isolation: IsolationLimits
 
     Args:
         paths: files and folders.
+        language: the findings' language (en, fi, lv, mk, nb); default: each workbook's own.
         isolation: read and analyse each file in a child process under these limits (see
             :mod:`smm_sheets.analyser.isolated`); None: in this process.
 
@@ -64,19 +67,19 @@ def analyse(paths: str | Path | Iterable[str | Path], isolation: IsolationLimits
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    report = Report()
+    report = Report(language=language)
     files, report.skipped = walk.spreadsheet_files(paths)
     for path in files:
         try:
             if isolation is not None:
-                report.reports.append(analyse_file_isolated(path, isolation))
+                report.reports.append(analyse_file_isolated(path, isolation, language))
             else:
-                report.reports.append(analyse_file(path))
+                report.reports.append(analyse_file(path, language))
         except SmmSheetsError as error:
             report.failures.append(FileFailure(str(path), str(error)))
     for group in client_sets(report.reports):
         for file_report, found in check_set(group):
-            file_report.findings.append(found)
+            file_report.findings.append(found.in_language(file_report.language))
     return report
 
 
@@ -85,25 +88,28 @@ def spreadsheet_files(paths: Iterable[str | Path]) -> list[Path]:
     return walk.spreadsheet_files(paths)[0]
 
 
-def analyse_file(path: str | Path) -> FileReport:
-    """Read one workbook and analyse it.
+def analyse_file(path: str | Path, language: str | None = None) -> FileReport:
+    """Read one workbook and analyse it (findings in ``language``, default the workbook's).
 
     Raises:
         FileError: the file cannot be read (not a spreadsheet, encrypted, a zip or XML bomb).
         InputError: it is not a workbook smm-sheets made, or its metadata is damaged.
     """
-    return analyse_data(reader.read(path))
+    return analyse_data(reader.read(path), language)
 
 
-def analyse_data(data: reader.WorkbookData) -> FileReport:
+def analyse_data(data: reader.WorkbookData, language: str | None = None) -> FileReport:
     """Analyse a workbook already read (see :func:`smm_sheets.analyser.reader.read`)."""
-    return analyse_workbook(data)[0]
+    return analyse_book(data, language)[1]
 
 
-def analyse_workbook(data: reader.WorkbookData) -> tuple[FileReport, Workbook]:
-    """:func:`analyse_data`, with the :class:`Workbook` the checks read (the file's values by
-    planned cell, and the plan recomputed from them), for layers that read the rows themselves
-    (the calendar's export)."""
+def analyse_book(data: reader.WorkbookData, language: str | None = None) -> tuple[Workbook, FileReport]:
+    """Analyse a workbook already read, and keep what the checks read (``smm-sheets fix`` works from it).
+
+    Args:
+        data: the file as data.
+        language: the findings' language; default: the workbook's.
+    """
     blueprint, params, how = recognise(data)
     plan, cells, resized = _place(blueprint, params, data)
     blueprint = plan.blueprint
@@ -118,7 +124,10 @@ def analyse_workbook(data: reader.WorkbookData) -> tuple[FileReport, Workbook]:
     book.computed = build(blueprint, params, _FileSource(book))
     findings: list[Finding] = [found for check in CHECKS for found in check(book)]
     facts, fact_cells = report_facts(book)
-    report = FileReport(
+    language = language or params.language
+    if language != "en":  # say() words them in English
+        findings = [found.in_language(language) for found in findings]
+    return book, FileReport(
         file=str(data.path),
         blueprint_id=blueprint.id,
         blueprint_version=blueprint.version,
@@ -128,9 +137,9 @@ def analyse_workbook(data: reader.WorkbookData) -> tuple[FileReport, Workbook]:
         fact_cells=fact_cells,
         recognised_by=how,
         application=data.application,
+        language=language,
         cells_checked=sum(len(p.column.values) if p.column is not None else len(p._cells) for p in plan.items.values()),
     )
-    return report, book
 
 
 def _check_blueprint_version(book: Workbook) -> Iterator[Finding]:
@@ -139,10 +148,7 @@ def _check_blueprint_version(book: Workbook) -> Iterator[Finding]:
     data, blueprint = book.data, book.plan.blueprint
     made_with = data.properties.get("smm_blueprint_version") or (meta_sheet(data) or {}).get("blueprint_version")
     if made_with and made_with != blueprint.version:
-        yield finding(
-            "blueprint-version",
-            f"made with {blueprint.id} {made_with}, analysed against {blueprint.version}: cells may have moved",
-        )
+        yield say("blueprint-version", {"found": made_with, "expected": blueprint.version})
 
 
 # The checks of one workbook, in the order of its findings (the reports are compared byte for byte).

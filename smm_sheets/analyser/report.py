@@ -14,7 +14,7 @@ from typing import Any
 
 from smm_sheets.analyser.findings import ERROR, INFO, WARNING, Finding
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 
 
@@ -36,6 +36,8 @@ class FileReport:
     parameters: dict[str, Any] = field(default_factory=dict)
     recognised_by: str = "metadata"
     application: str | None = None
+    # The language of the findings' messages (the workbook's, unless asked for another).
+    language: str = "en"
     cells_checked: int = 0
     # Where each value of parameters["facts"] first appears: fact -> value -> (sheet, cell).
     fact_cells: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict, repr=False)
@@ -67,6 +69,7 @@ class FileReport:
             "blueprint": {"id": self.blueprint_id, "version": self.blueprint_version},
             "recognised_by": self.recognised_by,
             "application": self.application,
+            "language": self.language,
             "valid": self.valid,
             "stats": self.stats,
             "parameters": self.parameters,
@@ -97,6 +100,16 @@ class Report:
     reports: list[FileReport] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # things a folder held that were not read (links out, FIFOs)
+    # The language asked for (None: each workbook's own).
+    language: str | None = None
+
+    @property
+    def text_language(self) -> str:
+        """The language of the report's own words: the one asked for, else the workbooks' if they share one."""
+        if self.language:
+            return self.language
+        languages = {r.language for r in self.reports}
+        return languages.pop() if len(languages) == 1 else "en"
 
     @property
     def valid(self) -> bool:

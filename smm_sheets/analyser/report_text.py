@@ -1,13 +1,15 @@
 """The analyser's report as text for people (rich tables) and as JSON for scripts.
 
 Text written to a file or a pipe has no colours and a fixed
-width, so that it diffs well.
+width, so that it diffs well. Its words are each workbook's language (or the one asked for):
+the headings come from the finding catalogs (:mod:`smm_sheets.analyser.messages`).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 from typing import Any
 
 from rich import box
@@ -17,7 +19,10 @@ from rich.table import Table
 from rich.text import Text
 
 from smm_sheets.analyser.findings import ERROR, WARNING
+from smm_sheets.analyser.messages import has
+from smm_sheets.analyser.messages import text as words
 from smm_sheets.analyser.report import FileReport, Report
+from smm_sheets.locale_data import format_number
 
 _STYLES = {ERROR: "bold red", WARNING: "yellow"}
 PLAIN_WIDTH = 120
@@ -41,9 +46,10 @@ def to_text(report: Report, color: bool = False, width: int | None = None) -> st
     )
     for file_report in report.reports:
         _file(console, file_report)
+    language = report.text_language
     for failure in report.failures:
         message = failure.message if failure.file in failure.message else f"{failure.file}: {failure.message}"
-        console.print(f"[bold red]cannot be analysed:[/] {escape(message)}", markup=True)
+        console.print(f"[bold red]{escape(words('report.not_analysed', language))}[/] {escape(message)}", markup=True)
         console.print()
     for note in report.skipped:
         console.print(f"skipped: {note}", markup=False)
@@ -53,70 +59,81 @@ def to_text(report: Report, color: bool = False, width: int | None = None) -> st
 
 def summary_line(report: Report) -> str:
     stats = report.stats
-    parts = [
-        f"{stats['files']} file{'s' if stats['files'] != 1 else ''}",
-        f"{stats['errors']} error{'s' if stats['errors'] != 1 else ''}",
-        f"{stats['warnings']} warning{'s' if stats['warnings'] != 1 else ''}",
-    ]
+    language = report.text_language
+    parts = [words(f"report.summary.{name}", language, count=stats[name]) for name in ("files", "errors", "warnings")]
     if stats["unreadable"]:
-        parts.append(f"{stats['unreadable']} not analysed")
+        parts.append(words("report.summary.unreadable", language, count=stats["unreadable"]))
     return ", ".join(parts)
 
 
 def _file(console: Console, report: FileReport) -> None:
-    state = "[green]valid[/]" if report.valid else "[bold red]not valid[/]"
+    language = report.language
+    state = (
+        f"[green]{escape(words('report.valid', language))}[/]"
+        if report.valid
+        else f"[bold red]{escape(words('report.not_valid', language))}[/]"
+    )
     params = report.parameters
     console.print(
         f"[bold]{escape(report.file)}[/] — {report.blueprint_id} {escape(report.blueprint_version)} — {state}",
         markup=True,
     )
-    console.print(
-        f"{params.get('company', '')} · {params.get('year', '')} from month {params.get('start_month', '')} · {params.get('currency', '')}",
-        markup=False,
-    )
+    made_for = {key: params.get(key, "") for key in ("company", "year", "start_month", "currency")}
+    console.print(words("report.made_for", language, **made_for), markup=False)
     from smm_sheets.analyser import totals  # here, not above: importing this module does not load pandas
 
     scalars = {k: v for k, v in report.totals.items() if not totals.is_table(v)}
     if scalars:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for key in scalars:
-            table.add_column(Text(key), justify="right")
-        table.add_row(*(_number(v) for v in scalars.values()))
+            table.add_column(Text(_heading("total", key, language)), justify="right")
+        table.add_row(*(_number(v, language) for v in scalars.values()))
         console.print(table)
     for key, figures in report.totals.items():
         if totals.is_table(figures):
             rows_name, columns, rows = totals.table_rows(figures)
-            table = Table(title=Text(key), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-            table.add_column(rows_name, overflow="fold")
+            title = Text(_heading("total", key, language))
+            table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+            table.add_column(Text(_heading("rows", rows_name, language)), overflow="fold")
             for column in columns:
-                table.add_column(column, justify="right")
+                table.add_column(Text(_heading("total", column, language)), justify="right")
             for label, values in rows:
-                table.add_row(Text(str(label)), *(_number(v) for v in values))
+                table.add_row(Text(str(label)), *(_number(v, language) for v in values))
             console.print(table)
     findings = report.sorted_findings()
     if findings:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for head in ("sheet", "cell", "severity", "code", "message"):
-            table.add_column(head, overflow="fold")
+            table.add_column(Text(words(f"report.{head}", language)), overflow="fold")
         for item in findings:
             style = _STYLES.get(item.severity)
             table.add_row(
-                Text(item.sheet or ""), item.cell or "", item.severity, Text(item.code), Text(item.message), style=style
+                Text(item.sheet or ""),
+                item.cell or "",
+                Text(words(f"severity.{item.severity}", language)),
+                Text(item.code),
+                Text(item.message),
+                style=style,
             )
         console.print(table)
     stats = report.stats
-    console.print(
-        f"{stats['errors']} errors, {stats['warnings']} warnings, {stats['infos']} notes in {stats['cells']} cells"
-    )
+    console.print(words("report.counts", language, **stats))
     console.print()
 
 
-def _number(value: Any) -> Text:
-    """A figure as a cell of a table (a Text: a total may be text someone typed, not markup)."""
+def _heading(kind: str, name: str, language: str) -> str:
+    """A total's or a table's name in the language (a blueprint of one's own keeps its ids)."""
+    key = f"{kind}.{name}"
+    return words(key, language) if has(key) else name
+
+
+def _number(value: Any, language: str = "en") -> Text:
+    """A figure as a cell of a table, as the language writes it (a Text: a total may be text
+    someone typed, not markup)."""
     if value is None or (isinstance(value, float) and value != value):
         return Text("")
-    if isinstance(value, float):
+    if isinstance(value, float) and math.isfinite(value):
         if abs(value) < 10 and not value.is_integer():
-            return Text(f"{value:.4g}")
-        return Text(f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}")
+            return Text(format_number(float(f"{value:.4g}"), language, decimals=6))
+        return Text(format_number(value, language))
     return Text(str(value))

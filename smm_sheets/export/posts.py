@@ -1,6 +1,6 @@
 """The posts of a filled-in calendar, as the analyser accepts them.
 
-The calendar is read and checked by the analyser (:func:`~smm_sheets.analyser.pipeline.analyse_workbook`);
+The calendar is read and checked by the analyser (:func:`~smm_sheets.analyser.pipeline.analyse_book`);
 a post is a used row of its ``posts`` table. A post with a finding of severity error in its row
 (a date typed as text, a channel not in the plan, a status outside the list...) is left out, and
 so is a post the filters (status, dates) do not select: each is an export finding that says why.
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from smm_sheets.analyser import reader
 from smm_sheets.analyser.findings import ERROR, INFO, WARNING, Finding
-from smm_sheets.analyser.pipeline import analyse_workbook
+from smm_sheets.analyser.pipeline import analyse_book
 from smm_sheets.analyser.recognise import meta_sheet
 from smm_sheets.analyser.report import FileReport
 from smm_sheets.errors import InputError, ParameterError
@@ -156,7 +156,7 @@ def read_calendar(
         InputError: not a calendar made by smm-sheets; an unknown status.
     """
     path = Path(path)
-    report, book = analyse_workbook(reader.read(path))
+    book, report = analyse_book(reader.read(path))
     if report.blueprint_id != "calendar":
         raise InputError(f"{path}: a {report.blueprint_id} workbook, not a calendar: only calendars are exported")
     blueprint, params = book.plan.blueprint, book.plan.params

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -140,12 +141,18 @@ def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> lis
     return [target for _, target in jobs]
 
 
-def render(plan: WorkbookPlan, path: str | Path) -> None:
-    """Write the plan to ``path`` (not atomically; see :func:`write`)."""
-    # constant_memory: rows go to disk as they are written, so 100,000 posts fit in memory.
+def render(plan: WorkbookPlan, path: str | Path, notes: Notes | None = None) -> None:
+    """Write the plan to ``path`` (not atomically; see :func:`write`), with ``notes`` on its cells."""
+    # constant_memory: rows go to disk as they are written, so 100,000 posts fit in memory; not
+    # with notes, whose comments go on rows written before them.
     workbook = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "constant_memory": True},
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "constant_memory": notes is None,
+        },
     )
     formats = _Formats(workbook, plan.number_formats)
     workbook.set_properties({"title": plan.sheets[0].cells[(0, 0)].value, "company": plan.params.company})
@@ -159,6 +166,8 @@ def render(plan: WorkbookPlan, path: str | Path) -> None:
     for sheet in plan.sheets:
         for chart in sheet.charts:
             _write_chart(workbook, sheets[sheet.name], chart)
+    if notes is not None:
+        annotate(workbook, sheets, notes)
     workbook.close()
 
 
@@ -290,6 +299,69 @@ def _write_chart(workbook: xlsxwriter.Workbook, ws, chart) -> None:
         figure.set_y_axis(y_axis)
     figure.set_size({"width": 760, "height": 340})
     ws.insert_chart(chart.row, chart.col, figure)
+
+
+# --------------------------------------------------------------------------- notes on cells
+
+
+@dataclass
+class Notes:
+    """What ``smm-sheets fix`` says on a workbook: a comment on each cell a finding is about (the
+    cell highlighted), and a sheet listing every finding with a link to its cell.
+
+    Attributes:
+        cells: (sheet name, row, col, text, severity) per cell; severity ``error`` or another.
+        sheet: the name of the listing sheet.
+        headers: its column headers (sheet, cell, severity, code, message).
+        rows: (sheet name or None, A1 cell or None, severity, code, message) per finding.
+    """
+
+    cells: list[tuple[str, int, int, str, str]] = field(default_factory=list)
+    sheet: str = "Findings"
+    headers: tuple[str, ...] = ("sheet", "cell", "severity", "code", "message")
+    rows: list[tuple[str | None, str | None, str, str, str]] = field(default_factory=list)
+
+
+def annotate(workbook: xlsxwriter.Workbook, sheets: dict[str, Any], notes: Notes) -> None:
+    """Comments and highlights on the cells of ``notes``, and its listing sheet (its texts always text)."""
+    marks = {
+        "error": workbook.add_format(_HIGHLIGHTS["bad"]),
+        "other": workbook.add_format(_HIGHLIGHTS["warn"]),
+    }
+    for name, row, col, text, severity in notes.cells:
+        ws = sheets.get(name)
+        if ws is None:
+            continue
+        ws.write_comment(row, col, text, {"x_scale": 3, "y_scale": 2})
+        mark = marks["error"] if severity == "error" else marks["other"]
+        ws.conditional_format(row, col, row, col, {"type": "formula", "criteria": "=TRUE", "format": mark})
+    ws = workbook.add_worksheet(notes.sheet)
+    bold = workbook.add_format(dict(_BASE, **_ROLES["header"]))
+    plain = workbook.add_format(dict(_BASE, text_wrap=True, valign="top"))
+    link = workbook.add_format(dict(_BASE, font_color="#0563C1", underline=1, valign="top"))
+    for col, (header, width) in enumerate(zip(notes.headers, (24, 8, 10, 22, 100))):
+        ws.set_column(col, col, width)
+        ws.write_string(0, col, header, bold)
+    for r, (name, cell, severity, code, message) in enumerate(notes.rows, start=1):
+        ws.write_string(r, 0, name or "", plain)
+        if name and cell and name in sheets:
+            quoted = "'" + name.replace("'", "''") + "'"
+            ws.write_url(r, 1, f"internal:{quoted}!{cell}", link, string=cell)
+        else:
+            ws.write_string(r, 1, cell or "", plain)
+        ws.write_string(r, 2, severity, plain)
+        ws.write_string(r, 3, code, plain)
+        ws.write_string(r, 4, message, plain)
+    ws.freeze_panes(1, 0)
+
+
+def write_annotated(plan: WorkbookPlan, target: Path, notes: Notes | None) -> Path:
+    """Write the plan with ``notes`` to ``target`` atomically (replacing it if it exists).
+
+    Raises:
+        FileError: the target cannot be written.
+    """
+    return atomic.write_file(target, lambda path: render(plan, path, notes))
 
 
 # --------------------------------------------------------------------------- a plain table workbook

@@ -66,7 +66,7 @@ __all__ = [
 
 
 def build(
-    blueprint: Blueprint, params: Parameters, source: CellSource | None = None, values: bool = True
+    blueprint: Blueprint, params: Parameters, source: CellSource | None = None, values: bool = True, text: bool = False
 ) -> WorkbookPlan:
     """Place every item of the blueprint and compute every formula's value.
 
@@ -75,6 +75,8 @@ def build(
             inputs are blank, or the samples with ``params.sample``. With it, formulas get their
             values only (:attr:`Mode.VALUES`): their text comes from the analyser's first plan.
         values: False makes the formulas' text only, not their values (:attr:`Mode.TEXT`).
+        text: with a source, make the formulas' text too (a workbook written from a file's
+            inputs: ``smm-sheets fix``).
 
     Returns:
         The plan the renderer writes, and the placement the analyser reads by; with values, its
@@ -87,7 +89,7 @@ def build(
     if not values:
         mode = Mode.TEXT
     else:
-        mode = Mode.TEXT_AND_VALUES if source is None else Mode.VALUES
+        mode = Mode.TEXT_AND_VALUES if source is None or text else Mode.VALUES
     x = expand(blueprint, params)
     plan = WorkbookPlan(
         blueprint=blueprint,

@@ -212,8 +212,10 @@ def test_input_mistakes_are_findings_at_their_cells(sample_set):
     report = A.analyse_data(_edited(sample_set / "budget.xlsx", edit))
     codes = _codes(report)
     message = codes[("type-error", a1(*text_cell[1:]))]
-    assert "1200.5" in message and "text" in message
+    assert "1,200.5" in message and "text" in message
     assert "2031-03-12" in codes[("type-error", a1(*date_cell[1:]))]
+    facts = {f.cell: f.facts for f in report.findings}
+    assert facts[a1(*text_cell[1:])]["expected"] == 1200.5 and facts[a1(*text_cell[1:])]["found"] == "1 200,50"
     assert not report.valid
 
 
@@ -323,9 +325,8 @@ def test_a_stale_saved_value_is_found(sample_set):
     assert ("stale-value", a1(*total[1:])) in codes
 
 
-def test_a_saved_error_value_is_compared_and_quoted_as_before(sample_set):
-    # The reader gives error cells as the evaluator's ExcelError; messages quote them as they did
-    # when the reader had its own CellError type.
+def test_a_saved_error_value_is_compared_and_quoted_plainly(sample_set):
+    # The reader gives error cells as the evaluator's ExcelError; messages quote them by their code.
     plan = build(loader.load("budget"), params(sample=True, year=YEAR))
     total = _cell(plan, "total_actual", 0)
     category = _cell(plan, "category_planned", 0)
@@ -335,8 +336,9 @@ def test_a_saved_error_value_is_compared_and_quoted_as_before(sample_set):
         _set(data, *category, fx.NA, formula=None)
 
     codes = _codes(A.analyse_data(_edited(sample_set / "budget.xlsx", edit)))
-    assert "saved value CellError('#DIV/0!'), the inputs give " in codes[("stale-value", a1(*total[1:]))]
-    assert "was replaced by CellError('#N/A')" in codes[("formula-overwritten", a1(*category[1:]))]
+    assert "the saved value is #DIV/0!, but the inputs give " in codes[("stale-value", a1(*total[1:]))]
+    assert "was replaced by #N/A." in codes[("formula-overwritten", a1(*category[1:]))]
+    assert "CellError" not in str(codes)
     assert same_value(fx.ExcelError("#N/A"), fx.NA) and not same_value(fx.NA, fx.DIV0)
     assert not same_value("#N/A", fx.NA) and not same_value(fx.NA, "#N/A")  # text is not an error
 
@@ -466,7 +468,7 @@ def test_json_follows_the_schema(sample_set, tmp_path):
     }
     for report in document["reports"]:
         for item in report["findings"]:
-            assert set(item) == {"code", "severity", "sheet", "cell", "message"}
+            assert set(item) == {"code", "severity", "sheet", "cell", "message", "facts"}
 
 
 def _conforms(value, schema, root) -> None:
@@ -517,7 +519,7 @@ def test_user_text_is_shown_as_text(tmp_path):
     from smm_sheets.analyser import report_text
 
     text = report_text.to_text(report)
-    assert hostile in text and "'[/]Eve'" in text
+    assert hostile in text and "“[/]Eve”" in text
 
 
 def test_the_package_offers_analyse(sample_set):
@@ -673,3 +675,26 @@ def test_a_column_inserted_among_the_months_is_followed_by_the_header_dates(samp
     for key in ("planned", "actual", "remaining"):
         assert after.totals[key] == before.totals[key], key
     pd.testing.assert_frame_equal(after.totals["by_month"], before.totals["by_month"])
+
+
+@pytest.mark.parametrize("count", [300, 900])
+def test_the_smm_sheets_row_counts_are_not_trusted(sample_set, tmp_path, count):
+    # An app that re-exports the workbook (Google Sheets) keeps the _smm sheet as it was; the
+    # table's defined names say how many rows it has.
+    source = sample_set / "calendar.xlsx"
+    target = tmp_path / "calendar.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        changed = 0
+        for info in old.infolist():
+            data = old.read(info.filename)
+            if b'"rows":{"posts":500}' in data:
+                data = data.replace(b'"rows":{"posts":500}', b'"rows":{"posts":%d}' % count)
+                changed += 1
+            new.writestr(info, data)
+    assert changed == 1
+    before, after = A.analyse_file(source), A.analyse_file(target)
+    assert [(f.code, f.sheet, f.cell, f.message) for f in after.findings] == [
+        (f.code, f.sheet, f.cell, f.message) for f in before.findings
+    ]
+    assert after.totals["posts_planned"] == before.totals["posts_planned"]
+    assert after.totals["posts_target"] == before.totals["posts_target"]

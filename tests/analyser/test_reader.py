@@ -19,6 +19,7 @@ import pytest
 import python_calamine
 
 from smm_sheets.analyser import reader
+from smm_sheets.analyser.checks.formulas import canonical
 from smm_sheets.analyser.reader import Limits, scan
 from smm_sheets.errors import FileError
 from smm_sheets.formula import DIV0, ExcelError
@@ -133,10 +134,15 @@ def test_workbook_saved_by_libreoffice(saved_by_libreoffice, name):
 @pytest.mark.parametrize("name", BLUEPRINTS)
 def test_workbook_saved_as_ods(saved_as_ods, generated, name):
     workbook = reader.read(saved_as_ods[name])
-    assert workbook.format == "ods"
-    assert all(sheet.formulas is None for sheet in workbook.sheets.values())
+    assert workbook.format == "ods" and workbook.cached_values
     check_smm_workbook(name, workbook)
     original = reader.read(generated[name])
+    # Every formula comes back from content.xml, translated from OpenFormula to Excel's A1 text.
+    for sheet_name, sheet in original.sheets.items():
+        ods_formulas = workbook.sheets[sheet_name].formulas
+        assert set(ods_formulas) == set(sheet.formulas), sheet_name
+        for cell, text in sheet.formulas.items():
+            assert canonical(ods_formulas[cell]) == canonical(text), (sheet_name, cell, ods_formulas[cell], text)
     assert list(workbook.sheets) == list(original.sheets)
     assert smm_keys(workbook) == smm_keys(original)
     # the named ranges come back in ODF notation ($'Budget'.$D$6:.$O$6), one for each of ours
@@ -343,6 +349,43 @@ def test_names_properties_application_links(tmp_path):
     assert workbook.has_macros and workbook.format == "xlsm"
 
 
+@pytest.mark.parametrize(
+    ("odf", "excel"),
+    [
+        ("of:=SUM([.D6:.D9])", "SUM(D6:D9)"),
+        ("of:=[.D10]+[.C39]", "D10+C39"),
+        ('of:=IF([.D26]="";0;[.D38]-[.D26])', 'IF(D26="",0,D38-D26)'),
+        ('of:=IF([.A1]="a;[.B2]";1;2)', 'IF(A1="a;[.B2]",1,2)'),  # string literals are kept
+        ("of:=SUM([$Budget.D22:.O25])", "SUM('Budget'!D22:O25)"),
+        ("of:=SUM([$'Task board'.$B$6:.$B$9];1)", "SUM('Task board'!$B$6:$B$9,1)"),
+        ("of:=['It''s'.A1]", "'It''s'!A1"),
+        ("of:=IF(TRUE();[.A1];FALSE())", "IF(TRUE,A1,FALSE)"),
+        ("of:=[.#REF!]+1", "#REF!+1"),
+        ("msoxl:=SUM(A1:A2)", "SUM(A1:A2)"),
+        ("oooc:=SUM([.A1:.A2])", "SUM(A1:A2)"),
+    ],
+)
+def test_openformula_is_translated_to_a1(odf, excel):
+    from smm_sheets.analyser.reader.ods import a1_formula
+
+    assert a1_formula(odf) == excel
+
+
+def test_ods_formula_cells_are_bounded(tmp_path, no_calamine):
+    row = '<table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="1000" table:formula="of:=1" office:value-type="float" office:value="1"/></table:table-row>'
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body><office:spreadsheet>'
+        f'<table:table table:name="S">{row}</table:table></office:spreadsheet></office:body></office:document-content>'
+    )
+    path = tmp_path / "bomb.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+    with pytest.raises(FileError, match="formula cells"):
+        reader.read(path)
+
+
 def test_format_is_told_by_content_not_name(tmp_path, generated):
     path = tmp_path / "budget.ods"
     path.write_bytes(generated["budget"].read_bytes())
@@ -523,3 +566,29 @@ def test_rust_panic_and_memory_error_become_file_errors(tmp_path, monkeypatch):
 
         monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", boom)
         assert refused(path).endswith(reason)
+
+
+def test_ods_saved_without_calculating(saved_as_ods, generated, tmp_path):
+    # A tool that writes formulas without their values: no value type, no value.
+    import re
+
+    from smm_sheets.analyser.pipeline import analyse_file
+
+    source, target = saved_as_ods["budget"], tmp_path / "budget.ods"
+    cell = re.compile(r'<table:table-cell [^>]*table:formula="[^"]*"[^>]*>')
+    value = re.compile(r' (?:office:value-type|calcext:value-type|office:value|office:string-value)="[^"]*"')
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info.filename)
+            if info.filename == "content.xml":
+                text, count = cell.subn(lambda m: value.sub("", m.group(0)), data.decode("utf-8"))
+                assert count > 100
+                data = text.encode("utf-8")
+            new.writestr(info, data)
+    workbook = reader.read(target)
+    assert workbook.cached_values is False
+    report, expected = analyse_file(target), analyse_file(generated["budget"])
+    assert "no-cached-values" in {f.code for f in report.findings}
+    assert not {f.code for f in report.findings} & {"stale-value", "formula-overwritten", "formula-changed"}
+    assert report.totals["planned"] == expected.totals["planned"]
+    assert report.totals["actual"] == expected.totals["actual"]

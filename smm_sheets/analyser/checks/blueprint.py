@@ -9,8 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from smm_sheets import formula as fx
+from smm_sheets.analyser import messages
+from smm_sheets.analyser.checks.labels import cell_facts
 from smm_sheets.analyser.checks.workbook import Workbook, placement_cells, shown
-from smm_sheets.analyser.findings import Finding
+from smm_sheets.analyser.findings import Finding, say
+from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.plan import Evaluator
 from smm_sheets.sheetref import date_of_serial
 
@@ -18,26 +21,57 @@ from smm_sheets.sheetref import date_of_serial
 def check_report_rules(book: Workbook) -> Iterator[Finding]:
     """The blueprint's own checks (``report.checks``): a finding wherever ``when`` holds."""
     evaluator = book.computed.evaluator
-    fields = book.plan.blueprint.fields()
-    for check in book.plan.blueprint.report.checks:
+    blueprint = book.plan.blueprint
+    fields = blueprint.fields()
+    for check, key in zip(blueprint.report.checks, check_keys(blueprint)):
         placement = book.plan.items.get(check.field)
         if placement is None:
             continue
         store = placement.column
         used = book.used_rows.get(store.block_id) if store is not None else None
+        named = _PLACEHOLDER.findall(check.message)
+        if messages.has(key):
+            named += sorted(messages.placeholders(messages.catalogs()["en"][key]))
+        named = [name for name in dict.fromkeys(named) if name in fields]
         for coords, row, col in placement_cells(placement):
             if used is not None and coords["row"][1] not in used or book.gone(placement.sheet, row):
                 continue
             result = evaluator.value(check.when, coords, placement.sheet)
             if result is True or (isinstance(result, float) and result != 0 and not isinstance(result, bool)):
                 name, where = book.ref(placement.sheet, row, col)
-                yield Finding(
-                    check.code,
-                    check.severity,
-                    name,
-                    where,
-                    _message(check.message, evaluator, coords, placement.sheet, fields),
-                )
+                facts = cell_facts(book, placement, coords)
+                facts |= {field: _fact(evaluator, coords, placement.sheet, fields[field]) for field in named}
+                if messages.has(key):
+                    yield say(check.code, facts, name, where, severity=check.severity, key=key)
+                else:
+                    message = _message(check.message, evaluator, coords, placement.sheet, fields)
+                    yield Finding(check.code, check.severity, name, where, message, facts)
+
+
+def check_keys(blueprint: Blueprint) -> list[str]:
+    """The catalog key of each of a blueprint's checks: ``check.<blueprint>.<code>``, and
+    ``.<n>`` after it when several checks share the code (the n-th of them, from 0)."""
+    codes = [check.code for check in blueprint.report.checks]
+    keys = []
+    for i, code in enumerate(codes):
+        key = f"check.{blueprint.id}.{code}"
+        keys.append(key if codes.count(code) == 1 else f"{key}.{codes[:i].count(code)}")
+    return keys
+
+
+def chain_key(blueprint: Blueprint, code: str) -> str:
+    """The catalog key of a blueprint's chain: ``check.<blueprint>.<code>``."""
+    return f"check.{blueprint.id}.{code}"
+
+
+def _fact(evaluator: Evaluator, coords: dict, sheet: int, item: Any) -> Any:
+    """A field's value in the finding's row, as a fact: dates as dates."""
+    value = evaluator.value(_reference(item.id), coords, sheet)
+    if isinstance(value, fx.ExcelError):
+        return value.code
+    if item.type == "date" and isinstance(value, (int, float)) and 0 <= value and date_of_serial(value):
+        return date_of_serial(value)
+    return shown(value) if value not in (None, "") else None
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -91,7 +125,12 @@ def check_chains(book: Workbook) -> Iterator[Finding]:
                     month = coords.get("month", 0)
                     if line not in first_break or month < first_break[line][0]:
                         first_break[line] = (month, placement.sheet, row, col)
+        key = chain_key(book.plan.blueprint, chain.code)
         for line, (month, sheet, row, col) in first_break.items():
             name, where = book.ref(sheet, row, col)
-            message = chain.message.replace("{line}", str(line_names.get(line, line))).replace("{month}", months[month])
-            yield Finding(chain.code, "error", name, where, message)
+            facts = {"line": str(line_names.get(line, line)), "month": months[month]}
+            if messages.has(key):
+                yield say(chain.code, facts, name, where, severity="error", key=key)
+                continue
+            message = chain.message.replace("{line}", facts["line"]).replace("{month}", facts["month"])
+            yield Finding(chain.code, "error", name, where, message, facts)

@@ -12,15 +12,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from smm_sheets.analyser.cellmap import formula_ranges
+from smm_sheets.analyser.checks.labels import field_label, planned_cell_facts
 from smm_sheets.analyser.checks.workbook import (
     CHANGED,
     COUNTS_INSERTED,
     MISSING,
     OVERWRITTEN,
+    InsertedRow,
     Workbook,
     saved_repr,
 )
-from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.plan import WorkbookPlan
 from smm_sheets.sheetref import a1
 
@@ -99,19 +101,16 @@ def compare_formulas(book: Workbook) -> FormulaComparison:
         if actual is None:
             value = sheet.value(r, c)
             broken[(s, row, col)] = OVERWRITTEN
-            now = "nothing" if value is None or value == "" else saved_repr(value)
-            findings.append(
-                finding(
-                    "formula-overwritten", f"{owner}: the formula {expected} was replaced by {now}", sheet_name, where
-                )
-            )
+            facts = planned_cell_facts(book, s, row, col, owner) | {"expected": expected}
+            blank = value is None or value == ""
+            if not blank:
+                facts["found"] = saved_repr(value)
+            key = "formula-overwritten.blank" if blank else "formula-overwritten"
+            findings.append(say("formula-overwritten", facts, sheet_name, where, key=key))
         elif actual != expected[1:] and canonical(actual) != canonical(expected):
             broken[(s, row, col)] = CHANGED
-            findings.append(
-                finding(
-                    "formula-changed", f"{owner}: ={actual} differs from the blueprint's {expected}", sheet_name, where
-                )
-            )
+            facts = planned_cell_facts(book, s, row, col, owner) | {"expected": expected, "found": "=" + actual}
+            findings.append(say("formula-changed", facts, sheet_name, where))
     return FormulaComparison(broken, findings)
 
 
@@ -133,17 +132,12 @@ def _rows_without_formulas(book: Workbook, broken: dict[tuple[int, int, int], st
                     for cell in cells:
                         broken[cell] = MISSING
                     name, r, c = book.file_cell(*cells[0])
-                    names = ", ".join(store.field.id for store in columns)
-                    yield finding(
-                        "formula-missing",
-                        f"row {r + 1} was inserted without the table's formulas ({names}): copy them down from the row above",
-                        name,
-                        a1(r, c),
-                    )
+                    names = [field_label(book.plan, store.field) for store in columns]
+                    yield say("formula-missing", {"row": r + 1, "fields": names}, name, a1(r, c))
 
 
 def counting_formulas(
-    book: Workbook, inserted: dict[int, list[tuple[int, int]]], broken: dict[tuple[int, int, int], str]
+    book: Workbook, inserted: dict[int, list[InsertedRow]], broken: dict[tuple[int, int, int], str]
 ) -> dict[tuple[int, int, int], str]:
     """Formulas whose ranges grew over inserted rows count them: their saved values stand
     (the blueprint's lines do not include those rows).
@@ -159,7 +153,9 @@ def counting_formulas(
     counting: dict[tuple[int, int, int], str] = {}
     if not inserted or not book.data.cached_values:
         return counting
-    rows_by_sheet = {book.cells.sheets[s].name: [(r, c) for r, c in rows] for s, rows in inserted.items()}
+    rows_by_sheet = {
+        book.cells.sheets[s].name: [(row.row, c) for row in rows for c in row.cols] for s, rows in inserted.items()
+    }
     for s, row, col, _, _ in planned_formulas(book.plan):
         if (s, row, col) in broken:
             continue

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from smm_sheets import formula as fx
+from smm_sheets.analyser.checks.labels import allowed_values, cell_facts
 from smm_sheets.analyser.checks.workbook import Workbook, placement_cells, shown
-from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.blueprint.model import NUMERIC_TYPES, Blueprint, Field
 from smm_sheets.blueprint.params import Parameters
 from smm_sheets.plan import Placement, WorkbookPlan
@@ -28,17 +29,19 @@ def check_inputs(book: Workbook) -> Iterator[Finding]:
     lists = book.computed.evaluator.lists
     list_codes = _list_codes(book.plan.blueprint)
     period = _period(book.plan.params)
+    language = book.plan.params.language
     fields_lists = {}
     for placement in input_placements(book.plan):
         item = placement.field
         store = placement.column
         used = book.used_rows.get(store.block_id) if store is not None else None
-        allowed = None
+        allowed = shown_allowed = None
         if item.type in ("choice", "yesno"):
             allowed = lists.get(item.list)
             if allowed is None and item.list not in fields_lists:
                 fields_lists[item.list] = _field_values(book, item.list)
             allowed = allowed if allowed is not None else fields_lists.get(item.list)
+            shown_allowed = allowed_values(allowed) if allowed is not None else None
             allowed = {str(v).casefold() for v in allowed} if allowed is not None else None
         for coords, row, col in placement_cells(placement):
             if used is not None and coords["row"][1] not in used or book.gone(placement.sheet, row):
@@ -47,13 +50,18 @@ def check_inputs(book: Workbook) -> Iterator[Finding]:
             if value is None or value == "":
                 if item.required:
                     name, where = book.ref(placement.sheet, row, col)
-                    yield finding("missing-value", f"{item.id}: a required answer is blank", name, where)
+                    yield say("missing-value", cell_facts(book, placement, coords), name, where)
                 continue
-            problem = _check_value(item, value, allowed, list_codes.get(item.list or ""), period)
+            problem = _check_value(item, value, allowed, list_codes.get(item.list or ""), period, language)
             if problem is not None:
-                code, message = problem
+                code, key, facts = problem
+                if code in _LIST_CODES:
+                    facts["allowed"] = shown_allowed
                 name, where = book.ref(placement.sheet, row, col)
-                yield finding(code, f"{item.id}: {message}", name, where)
+                yield say(code, cell_facts(book, placement, coords) | facts, name, where, key=key)
+
+
+_LIST_CODES = {"not-in-list", "owner-not-on-team", "channel-not-in-plan", "status-not-in-workflow"}
 
 
 def _field_values(book: Workbook, field_id: str) -> list[str] | None:
@@ -66,68 +74,125 @@ def _field_values(book: Workbook, field_id: str) -> list[str] | None:
 
 
 def _check_value(
-    item: Field, value: Any, allowed: set[str] | None, list_code: str | None, period: tuple[dt.date, dt.date]
-) -> tuple[str, str] | None:
+    item: Field,
+    value: Any,
+    allowed: set[str] | None,
+    list_code: str | None,
+    period: tuple[dt.date, dt.date],
+    language: str = "en",
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(code, message key, facts) of what is wrong with an input's value, or None."""
     kind = item.type
     if isinstance(value, fx.ExcelError):
-        return ("type-error", f"holds the error {value}")
+        return ("type-error", "type-error.error", {"found": value.code})
     if kind in NUMERIC_TYPES:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             if isinstance(value, str):
-                number = parse_number(value)
-                hint = f"; did you mean {number:g}? Enter it as a number" if number is not None else "; enter a number"
-                return ("type-error", f"{value!r} is text, not a number{hint}")
-            return ("type-error", f"{shown(value)!r} is not a number")
+                number = parse_number(value, language)
+                if number is not None:
+                    return ("type-error", "type-error.number-text", {"found": value, "expected": number})
+                return ("type-error", "type-error.not-number", {"found": value, "example": 1234.5})
+            return ("type-error", "type-error.not-number", {"found": shown(value), "example": 1234.5})
         if kind == "integer" and not float(value).is_integer():
-            return ("type-error", f"{value:g} is not a whole number")
-        if (item.min is not None and value < item.min) or (item.max is not None and value > item.max):
-            low = f"{item.min:g}" if item.min is not None else "…"
-            high = f"{item.max:g}" if item.max is not None else "…"
-            return ("out-of-range", f"{value:g} is outside {low} to {high}")
+            return ("type-error", "type-error.not-whole", {"found": value})
+        if item.min is not None and value < item.min:
+            key = "out-of-range" if item.max is not None else "out-of-range.min"
+            return ("out-of-range", key, {"found": value, "min": item.min, "max": item.max})
+        if item.max is not None and value > item.max:
+            key = "out-of-range" if item.min is not None else "out-of-range.max"
+            return ("out-of-range", key, {"found": value, "min": item.min, "max": item.max})
         return None
     if kind == "date":
         if isinstance(value, dt.datetime):
             value = value.date()
         if not isinstance(value, dt.date):
+            example = period[0]
             if isinstance(value, str):
-                day = parse_date(value)
-                hint = f"; did you mean {day.isoformat()}? Enter it as a date" if day else "; enter a date (YYYY-MM-DD)"
-                return ("type-error", f"{value!r} is text, not a date{hint}")
+                day = parse_date(value, language)
+                if day is not None:
+                    return ("type-error", "type-error.date-text", {"found": value, "expected": day})
+                return ("type-error", "type-error.not-date", {"found": value, "example": example})
             if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value and date_of_serial(value):
-                day = date_of_serial(value)
-                return (
-                    "type-error",
-                    f"the number {shown(value)} where a date is expected (the date format was lost?); as a date it is {day.isoformat()}",
-                )
-            return ("type-error", f"{shown(value)!r} is not a date")
+                return ("type-error", "type-error.date-number", {"found": value, "expected": date_of_serial(value)})
+            return ("type-error", "type-error.not-date", {"found": shown(value), "example": example})
         if not period[0] <= value <= period[1]:
-            return (
-                "date-out-of-period",
-                f"{value.isoformat()} is outside the plan ({period[0].isoformat()} to {period[1].isoformat()})",
-            )
+            return ("date-out-of-period", "date-out-of-period", {"found": value, "min": period[0], "max": period[1]})
         return None
     if kind == "time":
         if not isinstance(value, (dt.time, dt.timedelta, dt.datetime)) and not (
             isinstance(value, float) and 0 <= value < 1
         ):
-            return ("type-error", f"{shown(value)!r} is not a time (HH:MM)")
+            return ("type-error", "type-error.not-time", {"found": shown(value)})
         return None
     if allowed is not None and str(value).casefold() not in allowed:
         code = list_code or "not-in-list"
-        return (code, f"{shown(value)!r} is not in the list {item.list}")
+        return (code, code, {"found": shown(value)})
     return None
 
 
 _NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
+# "2,6k" (thousands), "1,2M"/"1,2 milj." (millions), as people shorten figures.
+_SCALES = {"k": 1e3, "t": 1e3, "tuh": 1e3, "tūkst": 1e3, "m": 1e6, "mn": 1e6, "milj": 1e6, "mill": 1e6, "milj.": 1e6}
 
 
-def parse_number(text: str) -> float | None:
-    """What a number typed as text meant: ``1 200,50`` -> 1200.5, ``1,200.50``, ``12 %``."""
+def parse_number(text: str, language: str | None = None) -> float | None:
+    """What a number typed as text meant: ``1 200,50`` -> 1200.5, ``1,200.50``, ``12 %``, ``2,6k``.
+
+    Args:
+        text: what the cell holds.
+        language: the workbook's language; its decimal sign decides ``2,6`` and ``1,200``.
+
+    Returns:
+        The number, or None when the text is no number (see :func:`read_number` for whether
+        the reading is certain).
+    """
+    return read_number(text, language)[0]
+
+
+def read_number(text: str, language: str | None = None) -> tuple[float | None, bool]:
+    """The number a text meant, and whether that reading is certain.
+
+    Certain: digits with the language's decimal sign (once) and its group separators (spaces in
+    Finnish, Latvian and Norwegian); uncertain: a separator the language does not use
+    (``1.200`` in a Finnish workbook: twelve hundred, or one point two?), or no language.
+    """
+    from smm_sheets.locale_data import number_symbols
+
     text = _NUMBER_SPACES.sub("", text.strip())
     percent = text.endswith("%")
-    text = re.sub(r"^[^\d+-]+|[^\d]+$", "", text.rstrip("%"))  # currency signs and codes
+    text = text.rstrip("%")
+    scale = 1.0
+    suffix = re.search(r"(?<=\d)([a-zA-Zāū]+\.?)$", text)
+    if suffix and suffix.group(1).lower() in _SCALES:
+        scale = _SCALES[suffix.group(1).lower()]
+        text = text[: suffix.start()]
+    text = re.sub(r"^[^\d+-]+|[^\d]+$", "", text)  # currency signs and codes
     if not re.fullmatch(r"[+-]?[\d.,]+", text or "x"):
-        return None
+        return None, False
+    certain = False
+    if language is not None:
+        decimal, group = number_symbols(language)
+        group = "" if group.isspace() else group
+        other = ({",", "."} - {decimal}).pop()
+        groups_ok = other != group or re.fullmatch(
+            r"[+-]?\d{1,3}(" + re.escape(group) + r"\d{3})*(" + re.escape(decimal) + r"\d*)?", text
+        )
+        if text.count(decimal) <= 1 and (other not in text or (other == group and groups_ok)):
+            certain = True
+            text = text.replace(group, "") if group else text
+            text = text.replace(decimal, ".")
+    if not certain:
+        text = _guess_separators(text)
+    try:
+        number = float(text)
+    except ValueError:
+        return None, False
+    number *= scale
+    return (number / 100 if percent else number), certain
+
+
+def _guess_separators(text: str) -> str:
+    """Without the language: the last of ``,`` and ``.`` is the decimal sign unless three digits follow it."""
     if "," in text and "." in text:
         decimal = "," if text.rfind(",") > text.rfind(".") else "."
     elif "," in text:
@@ -138,26 +203,36 @@ def parse_number(text: str) -> float | None:
         )
     else:
         decimal = "." if text.count(".") == 1 and len(text.rsplit(".", 1)[1]) != 3 else ""
-    thousands = {",", "."} - {decimal}
-    for mark in thousands:
+    for mark in {",", "."} - {decimal}:
         text = text.replace(mark, "")
-    text = text.replace(",", ".")
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number / 100 if percent else number
+    return text.replace(",", ".")
 
 
-def parse_date(text: str) -> dt.date | None:
+def parse_date(text: str, language: str | None = None) -> dt.date | None:
     """A date typed as text: ``2027-03-12``, ``12.03.2027``, ``12/03/2027`` (day first, as in Europe)."""
+    return read_date(text, language)[0]
+
+
+def read_date(text: str, language: str | None = None) -> tuple[dt.date | None, bool]:
+    """The date a text meant, and whether that reading is certain (ISO; the language's own
+    day-month-year order; or a day above 12, which can only be a day)."""
+    from smm_sheets.locale_data import date_order
+
     text = text.strip()
+    order = date_order(language) if language else None
     for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%y", "%d/%m/%y", "%m/%d/%Y"):
         try:
-            return dt.datetime.strptime(text, pattern).date()
+            day = dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    return None
+        certain = (
+            pattern == "%Y-%m-%d"
+            or (order == "dmy" and pattern.startswith("%d."))
+            or day.day > 12
+            and pattern != "%m/%d/%Y"
+        )
+        return day, bool(certain)
+    return None, False
 
 
 def _list_codes(blueprint: Blueprint) -> dict[str, str]:

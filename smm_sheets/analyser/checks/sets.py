@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from smm_sheets.analyser.checks.workbook import Workbook, placement_cells
-from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.analyser.report import FileReport
 
 
@@ -58,13 +58,8 @@ def check_set(group: list[FileReport]) -> Iterator[tuple[FileReport, Finding]]:
         for key in keys:
             mine, theirs = report.parameters.get(key), reference.parameters.get(key)
             if mine != theirs:
-                yield (
-                    report,
-                    finding(
-                        "set-mismatch",
-                        f"{key} is {_describe(mine)} here but {_describe(theirs)} in {Path(reference.file).name}",
-                    ),
-                )
+                facts = {"found": _describe(mine), "expected": _describe(theirs), "file": Path(reference.file).name}
+                yield (report, say("set-mismatch", facts | {"parameter": key}, key=f"set-mismatch.{key}"))
     initiatives = {v.casefold() for r in group for v in r.parameters.get("facts", {}).get("initiatives", [])}
     team = {person.casefold() for r in group for person in r.parameters.get("team", [])}
     for report, reported in zip(group, already):
@@ -72,16 +67,12 @@ def check_set(group: list[FileReport]) -> Iterator[tuple[FileReport, Finding]]:
         for name in used.get("initiatives_used", []) if initiatives else ():
             if name.casefold() not in initiatives:
                 sheet, cell = report.fact_cells["initiatives_used"][name]
-                yield (
-                    report,
-                    finding(
-                        "initiative-unknown", f"initiative {name!r} is not in the roadmap or the strategy", sheet, cell
-                    ),
-                )
+                yield (report, say("initiative-unknown", {"found": name}, sheet, cell))
         for name in used.get("owners_used", []):
             sheet, cell = report.fact_cells["owners_used"][name]
             if name.casefold() not in team and ("owner-not-on-team", sheet, cell) not in reported:
-                yield (report, finding("owner-not-on-team", f"owner {name!r} is on no workbook's team", sheet, cell))
+                facts = {"found": name, "allowed": sorted({p for r in group for p in r.parameters.get("team", [])})}
+                yield (report, say("owner-not-on-team", facts, sheet, cell, key="owner-not-on-team.set"))
 
 
 def _describe(value: Any) -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from smm_sheets.analyser.cellmap import formula_ranges
-from smm_sheets.analyser.checks.workbook import Workbook
-from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.analyser.checks.labels import field_label, row_label
+from smm_sheets.analyser.checks.workbook import InsertedRow, Workbook
+from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.sheetref import a1, column_letter
 
 
@@ -16,46 +17,42 @@ def check_sheets(book: Workbook) -> Iterator[Finding]:
     data = book.data
     for sheet in book.cells.sheets:
         if sheet.name not in data.sheets:
-            yield finding(
-                "sheet-missing",
-                f"the sheet {sheet.planned_name!r} is gone: its inputs count as blank",
-                sheet.planned_name,
-            )
+            yield say("sheet-missing", {"sheet": sheet.planned_name}, sheet.planned_name)
             continue
         for name in sheet.lost:
-            yield finding("rows-deleted", f"the cells named {name} were deleted", sheet.name)
+            yield say("rows-deleted", _named_facts(book, name), sheet.name, key="rows-deleted.cells")
         for row in sorted(sheet.deleted_rows):
-            yield finding(
+            s = book.cells.sheets.index(sheet)
+            label = row_label(book, s, row)
+            yield say(
                 "rows-deleted",
-                f"planned row {row + 1} (its label is gone) was deleted: its figures count as blank",
+                {"line": label} if label else {"row": row + 1},
                 sheet.name,
+                key="rows-deleted" if label else "rows-deleted.row",
             )
         if sheet.columns_changed:
-            yield finding(
-                "columns-changed",
-                "columns were inserted into or deleted from a named range: months and measures may be read from the wrong columns",
-                sheet.name,
-            )
+            yield say("columns-changed", {}, sheet.name)
         for col in sheet.inserted_cols:
-            yield finding(
+            yield say(
                 "columns-changed",
-                f"column {column_letter(col)} was inserted among the months: its figures belong to no month (the sheet's own year totals may count them)",
+                {"column": column_letter(col)},
                 sheet.name,
                 f"{column_letter(col)}1",
                 severity="warning",
+                key="columns-changed.inserted",
             )
 
 
-def inserted_rows(book: Workbook) -> dict[int, list[tuple[int, int]]]:
+def inserted_rows(book: Workbook) -> dict[int, list[InsertedRow]]:
     """Rows people inserted among the plan's rows that hold numbers (a step before the checks).
 
     Args:
         book: the file, its plan and the cell map.
 
     Returns:
-        Planned sheet -> [(file row, column of its first number)].
+        Planned sheet -> the inserted rows: file row, the columns of its numbers, its label.
     """
-    found: dict[int, list[tuple[int, int]]] = {}
+    found: dict[int, list[InsertedRow]] = {}
     for s, where in enumerate(book.cells.sheets):
         sheet = book.data.sheets.get(where.name)
         if sheet is None or not where.rows.known:
@@ -63,16 +60,19 @@ def inserted_rows(book: Workbook) -> dict[int, list[tuple[int, int]]]:
         images = set(where.rows.known.values())
         formulas = sheet.formulas or {}
         below = _table_end(book, s)
+        # The label columns: left of the first column the plan names on this sheet.
+        first_named = min(where.cols.known.values(), default=0)
         for row in range(min(images), min(max(images) + 2, len(sheet.rows))):
             if row in images or (below is not None and row > below):
                 continue
-            numbers = [
+            numbers = tuple(
                 c
                 for c, v in enumerate(sheet.rows[row])
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and (row, c) not in formulas
-            ]
+            )
             if numbers:
-                found.setdefault(s, []).append((row, numbers[0]))
+                label = " · ".join(v.strip() for v in sheet.rows[row][:first_named] if isinstance(v, str) and v.strip())
+                found.setdefault(s, []).append(InsertedRow(row, numbers, label))
     return found
 
 
@@ -102,18 +102,13 @@ def check_rows_below_tables(book: Workbook) -> Iterator[Finding]:
         ]
         if rows:
             where = a1(rows[0], first_col)
-            more = f" and {len(rows) - 1} more row{'s' if len(rows) > 2 else ''}" if len(rows) > 1 else ""
-            yield finding(
-                "rows-below-table",
-                f"row {rows[0] + 1}{more} below the table hold data that nothing counts: insert rows inside the table instead",
-                name,
-                where,
-            )
+            yield say("rows-below-table", {"row": rows[0] + 1, "count": len(rows)}, name, where)
 
 
 def check_inserted_rows(book: Workbook) -> Iterator[Finding]:
     """``total-misses-rows``: an inserted row with amounts that no formula of the sheet counts
-    (an error), or that the workbook's totals count but the blueprint's lines do not (a warning)."""
+    (an error), or that the workbook's totals count but the blueprint's lines do not (a warning;
+    an info for a labelled line: the totals take it as the sheet does)."""
     for s, rows in book.inserted.items():
         name = book.cells.sheets[s].name
         sheet = book.data.sheets[name]
@@ -125,19 +120,39 @@ def check_inserted_rows(book: Workbook) -> Iterator[Finding]:
                 for ref_sheet, rect in formula_ranges(text)
                 if ref_sheet in (None, name)
             ]
-        for row, col in rows:
-            if any(r1 <= row <= r2 and c1 <= col <= c2 and r1 != r2 for r1, c1, r2, c2 in covered):
-                yield finding(
+        for inserted in rows:
+            row, col = inserted.row, inserted.cols[0]
+            counted = [
+                c
+                for c in inserted.cols
+                if any(r1 <= row <= r2 and c1 <= c <= c2 and r1 != r2 for r1, c1, r2, c2 in covered)
+            ]
+            if counted and inserted.label:
+                # A line added with its labels: the totals count it as the workbook's sums do.
+                yield say(
                     "total-misses-rows",
-                    f"row {row + 1} was inserted: the workbook's totals count it, but it is no line of the plan (its figures are taken as saved)",
+                    {"row": row + 1, "line": inserted.label},
+                    name,
+                    a1(row, col),
+                    severity="info",
+                    key="total-misses-rows.added",
+                )
+            elif counted:
+                yield say(
+                    "total-misses-rows",
+                    {"row": row + 1},
                     name,
                     a1(row, col),
                     severity="warning",
+                    key="total-misses-rows.counted",
                 )
             else:
-                yield finding(
-                    "total-misses-rows",
-                    f"row {row + 1} holds amounts that no total counts (inserted next to a total's range)",
-                    name,
-                    a1(row, col),
-                )
+                yield say("total-misses-rows", {"row": row + 1}, name, a1(row, col))
+
+
+def _named_facts(book: Workbook, name: str) -> dict[str, str]:
+    """A defined name that lost its cells, as the field it marks (``name`` stays among the facts)."""
+    for placement in sorted(book.plan.items.values(), key=lambda p: -len(p.name)):
+        if name in (placement.name, f"smm_{placement.name}") or name.startswith(f"smm_{placement.name}_"):
+            return {"field": field_label(book.plan, placement.field), "name": name}
+    return {"field": name.removeprefix("smm_").replace("_", " "), "name": name}

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from smm_sheets import formula as fx
-from smm_sheets.analyser.checks.workbook import Workbook, saved_repr, shown
-from smm_sheets.analyser.findings import Finding, finding
+from smm_sheets.analyser.checks.labels import planned_cell_facts
+from smm_sheets.analyser.checks.workbook import Workbook, saved_repr
+from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.plan import META_SHEET
 from smm_sheets.sheetref import serial
 
@@ -33,11 +34,14 @@ def _stale(book: Workbook, s: int, row: int, col: int, owner: str, expected: Any
     saved = book.value(s, row, col)
     if saved is None and not book.data.cached_values:
         return
+    if isinstance(expected, fx.ExcelError) and expected.code == "#VALUE!" and not isinstance(saved, fx.ExcelError):
+        # Text where a number or date belongs ("12/03/2027"): apps convert it where the evaluator
+        # does not, and the input's type-error already names the cause.
+        return
     if not same_value(saved, expected):
         name, where = book.ref(s, row, col)
-        yield finding(
-            "stale-value", f"{owner}: saved value {saved_repr(saved)}, the inputs give {shown(expected)!r}", name, where
-        )
+        facts = planned_cell_facts(book, s, row, col, owner) | {"found": _fact(saved), "expected": _fact(expected)}
+        yield say("stale-value", facts, name, where)
 
 
 def same_value(saved: Any, expected: Any) -> bool:
@@ -58,3 +62,10 @@ def same_value(saved: Any, expected: Any) -> bool:
     if expected in (None, ""):
         return saved in (None, "")
     return str(saved) == str(expected)
+
+
+def _fact(value: Any) -> Any:
+    """A value as a finding's facts hold it: blank as "", error values by their code, 3 not 3.0."""
+    if value is None:
+        return ""
+    return saved_repr(value)

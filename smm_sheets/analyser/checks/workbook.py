@@ -23,6 +23,15 @@ from smm_sheets.sheetref import a1
 OVERWRITTEN, CHANGED, COUNTS_INSERTED, MISSING = "overwritten", "changed", "counts inserted rows", "missing"
 
 
+@dataclass(frozen=True)
+class InsertedRow:
+    """A row people inserted among the plan's rows, with numbers typed in it."""
+
+    row: int  # in the file, 0-based
+    cols: tuple[int, ...]  # the columns of its numbers (not formulas)
+    label: str  # its label cells' text ("Hired services · Influencer fees · Planned"), or ""
+
+
 @dataclass
 class Workbook:
     """Everything the checks read about one file."""
@@ -43,7 +52,7 @@ class Workbook:
     # What the formula comparison found (:func:`~.formulas.compare_formulas`), in plan order.
     formula_findings: list[Finding] = field(default_factory=list)
     # Rows people inserted among the plan's rows, by planned sheet (:func:`~.structure.inserted_rows`).
-    inserted: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    inserted: dict[int, list[InsertedRow]] = field(default_factory=dict)
     # Planned sheets whose cells did not move: their file sheet (None: missing), else False.
     _unmoved: dict[int, Any] = field(default_factory=dict)
 
@@ -99,15 +108,13 @@ def placement_cells(placement: Placement) -> Iterator[tuple[dict, int, int]]:
 
 
 def saved_repr(value: Any) -> str:
-    """``repr(shown(value))`` of a value read from the file, as messages quote it.
-
-    An error value read from a file printed as ``CellError('#N/A')`` when the reader had its own
-    error type; the messages keep that text so that reports stay identical across the unification
-    of the two types (showing ``'#N/A'`` instead is a wording change for a later step).
-    """
+    """A value read from the file as a finding quotes it: an error value as its code (``#N/A``),
+    3 not 3.0, dates as dates."""
     if isinstance(value, fx.ExcelError):
-        return f"CellError({value.code!r})"
-    return repr(shown(value))
+        return value.code
+    if isinstance(value, (dt.date, dt.time)):
+        return value
+    return shown(value)
 
 
 def shown(value: Any) -> Any:

@@ -1,7 +1,7 @@
 """Reading spreadsheet files: the only package that opens them.
 
 python-calamine reads the cell values of every format (xlsx, xlsm, xlsb, xls, ods). What it does
-not give, this package reads from the file itself: formulas and error cells of xlsx/xlsm, defined
+not give, this package reads from the file itself: formulas and error cells of xlsx/xlsm and ods, defined
 names, document properties, the writing application, macros and external links.
 
 The files are untrusted (clients fill them in and send them back), so nothing is expanded before
@@ -35,7 +35,7 @@ from typing import Any, BinaryIO
 from smm_sheets.analyser.reader.calamine import read_values
 from smm_sheets.analyser.reader.data import DEFAULT_LIMITS, FORMATS, Limits, SheetData, WorkbookData
 from smm_sheets.analyser.reader.extent import DroppedCell, core, drop_cells, too_large
-from smm_sheets.analyser.reader.ods import read_ods
+from smm_sheets.analyser.reader.ods import OdsCells, read_ods
 from smm_sheets.analyser.reader.ooxml import office_document, read_ooxml
 from smm_sheets.analyser.reader.scan import ScanResults, scan_sheets
 from smm_sheets.analyser.reader.zipguard import Package, discard, rewritten_package
@@ -67,7 +67,7 @@ def read(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> WorkbookData:
         limits: the size limits to enforce.
 
     Returns:
-        The workbook's sheets (values; formulas for xlsx/xlsm), names, properties and flags.
+        The workbook's sheets (values; formulas for xlsx, xlsm and ods), names, properties and flags.
 
     Raises:
         FileError: one line naming the file and the reason.
@@ -104,7 +104,7 @@ class PackageContents:
     workbook: WorkbookData
     sheet_parts: dict[str, str] = field(default_factory=dict)  # xlsx/xlsm: sheet name -> worksheet part
     scans: dict[str, ScanResults] = field(default_factory=dict)  # sheet name -> its formula scan (xlsx/xlsm)
-    ods_errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # ods: sheet -> error cells
+    ods: OdsCells | None = None  # ods: error cells and formulas
     values_source: Any = None  # what calamine reads when far or bad cells were dropped (an in-memory copy)
 
 
@@ -153,9 +153,8 @@ class _Reader:
             if not with_formulas:
                 for sheet in workbook.sheets.values():
                     sheet.formulas = None
-        elif workbook.format == "ods" and contents.ods_errors:
-            for name, sheet in workbook.sheets.items():
-                _put_errors(sheet, contents.ods_errors.get(name, {}))
+        elif workbook.format == "ods" and contents.ods is not None:
+            _merge_ods(workbook, contents.ods, with_formulas)
         return workbook
 
     def inspect_cfb(self, fh: BinaryIO, size: int, formats: tuple[str, ...]) -> WorkbookData:
@@ -188,7 +187,7 @@ class _Reader:
         contents = PackageContents(WorkbookData(path=self.path, format=fmt, sheets={}))
         workbook = contents.workbook
         if fmt == "ods":
-            contents.ods_errors = read_ods(package, workbook)
+            contents.ods = read_ods(package, workbook)
         else:
             contents.sheet_parts = read_ooxml(package, workbook, workbook_part)
             if fmt == "xlsx":  # xlsm too: told apart only by read_ooxml; the scan also bounds the sheets
@@ -258,6 +257,19 @@ def _merge_scans(workbook: WorkbookData, contents: PackageContents) -> None:
     for name, sheet in workbook.sheets.items():
         if sheet.formulas is None and name in contents.sheet_parts:
             sheet.formulas = {}
+
+
+def _merge_ods(workbook: WorkbookData, cells: OdsCells, with_formulas: bool) -> None:
+    """Error cells, and (when asked) formulas and missing cached values, into calamine's values."""
+    for name, sheet in workbook.sheets.items():
+        _put_errors(sheet, cells.errors.get(name, {}))
+        if not with_formulas:
+            continue
+        sheet.formulas = cells.formulas.get(name, {})
+        for row, col in cells.uncached.get(name, ()):
+            if row < len(sheet.rows) and col < len(sheet.rows[row]):
+                sheet.rows[row][col] = None  # no saved value: nothing to show, whatever calamine made of it
+    workbook.cached_values = cells.cached > 0 or not any(cells.formulas.values())
 
 
 def _put_errors(sheet: SheetData, errors: dict[tuple[int, int], str]) -> None:

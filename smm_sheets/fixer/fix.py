@@ -1,0 +1,381 @@
+"""A corrected workbook from a filled-in one: read it against its plan (the analyser), carry every
+input over to a workbook built from the current blueprint (the generator), and note on its cells
+what is still wrong.
+
+Stages: :class:`Carry` (the file's inputs as a :class:`~smm_sheets.plan.CellSource`, types
+repaired where the meaning is certain, next year's clearing), :func:`~smm_sheets.plan.build`
+(formulas restored, their values computed), one analysis of the result for the findings that
+remain, and :func:`~smm_sheets.generator.xlsx.write_annotated` (comments, highlights and a
+listing sheet, written atomically).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smm_sheets import formula as fx
+from smm_sheets.analyser import reader
+from smm_sheets.analyser.checks.inputs import read_date, read_number
+from smm_sheets.analyser.checks.labels import cell_facts
+from smm_sheets.analyser.checks.workbook import Workbook
+from smm_sheets.analyser.findings import Finding, say
+from smm_sheets.analyser.messages import text as words
+from smm_sheets.analyser.pipeline import analyse_book, spreadsheet_files
+from smm_sheets.blueprint.model import NUMERIC_TYPES, Field
+from smm_sheets.errors import FileError, InputError
+from smm_sheets.generator import xlsx
+from smm_sheets.locale_data import LANGUAGES
+from smm_sheets.plan import COMPUTE, META_SHEET, CellSource, Placement, WorkbookPlan, build
+from smm_sheets.sheetref import a1, cell_position, date_of_serial
+
+# Findings about what the new workbook does not take over from the old one.
+NOT_CARRIED = {"total-misses-rows", "rows-below-table", "columns-changed", "formula-changed", "formula-overwritten"}
+
+
+@dataclass
+class FixResult:
+    """What ``fix`` wrote for one workbook.
+
+    Attributes:
+        source: the workbook read (never changed).
+        target: the workbook written.
+        repaired: the inputs whose type was repaired: sheet, cell, what was typed, what it is now.
+        not_carried: what the new workbook could not take over, one line each (in the report's language).
+        findings: what is still wrong in the new workbook (each a comment on its cell).
+        surplus: with another year, the old workbook's ``remaining`` total (the budget's
+            advertising surplus carried out of its last month), to take into the new year by hand.
+    """
+
+    source: Path
+    target: Path
+    blueprint_id: str
+    year: int
+    repaired: list[dict[str, Any]] = field(default_factory=list)
+    not_carried: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    surplus: float | None = None
+
+
+def fix_paths(
+    paths: str | Path | Iterable[str | Path],
+    out_dir: str | Path,
+    *,
+    year: int | None = None,
+    next_year: bool = False,
+    language: str | None = None,
+    force: bool = False,
+) -> list[FixResult]:
+    """Fix workbooks (files, or folders searched for spreadsheets) into ``out_dir``.
+
+    Args:
+        paths: workbooks or folders.
+        out_dir: the folder to write ``<name>.xlsx`` into (created if missing); never one of the inputs.
+        year: write the plan for this year instead (lines, team, goals and targets kept; actuals
+            and dated posts cleared).
+        next_year: the year after each workbook's.
+        language: the findings' language; default the workbook's.
+        force: replace files in ``out_dir``.
+
+    Returns:
+        One result per workbook, in order.
+
+    Raises:
+        InputError: a path that does not exist, a workbook that is not one of ours, an output onto an input.
+        FileError: a file cannot be read or written.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    sources = spreadsheet_files(paths)
+    out = Path(out_dir)
+    targets = [out / f"{source.stem}.xlsx" for source in sources]
+    inputs = {_same(source) for source in sources}
+    for source, target in zip(sources, targets):
+        if _same(target) in inputs:
+            raise InputError(f"{target}: the output would replace an input; choose another folder with -o")
+        if target.exists() and not force:
+            raise FileError(f"{target} exists; use --force to replace it")
+    if len(set(targets)) < len(targets):
+        raise InputError("two workbooks have the same name: fix them into different folders")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FileError(f"cannot create {out}: {error.strerror}") from None
+    return [
+        fix_file(source, target, year=year, next_year=next_year, language=language)
+        for source, target in zip(sources, targets)
+    ]
+
+
+def fix_file(
+    source: str | Path,
+    target: str | Path,
+    *,
+    year: int | None = None,
+    next_year: bool = False,
+    language: str | None = None,
+) -> FixResult:
+    """Fix one workbook into ``target`` (see :func:`fix_paths`)."""
+    source, target = Path(source), Path(target)
+    if _same(source) == _same(target):
+        raise InputError(f"{target}: the output would replace the input")
+    book, report = analyse_book(reader.read(source), language)
+    language = report.language
+    params = book.plan.params
+    new_year = params.year + 1 if next_year else (year or params.year)
+    if not 2000 <= new_year <= 2100:
+        raise InputError(f"year must be between 2000 and 2100, not {new_year}")
+    carried = Carry(book, language, new_year - params.year)
+    plan = build(book.plan.blueprint, dataclasses.replace(params, year=new_year, sample=False), carried, text=True)
+    result = FixResult(source, target, book.plan.blueprint.id, new_year, carried.repaired)
+    if new_year != params.year and isinstance(report.totals.get("remaining"), (int, float)):
+        result.surplus = float(report.totals["remaining"])
+    result.not_carried = _not_carried_lines(report.findings, language)
+    result.not_carried += carried.dropped
+    extra = sorted(set(book.data.sheets) - {sheet.name for sheet in book.cells.sheets} - {META_SHEET})
+    listings = {_sheet_name(other) for other in LANGUAGES}  # the Findings sheet of an earlier fix
+    result.not_carried += [f"{name}: {words('fix.extra_sheet', language)}" for name in extra if name not in listings]
+    marked = {(f.sheet, f.cell) for f in carried.ambiguous}
+    remaining = [
+        f for f in _remaining(plan, target, language) if not (f.code == "type-error" and (f.sheet, f.cell) in marked)
+    ]
+    result.findings = sorted(remaining + carried.ambiguous, key=Finding.sort_key)
+    xlsx.write_annotated(plan, target, _notes(result.findings, language))
+    return result
+
+
+def _same(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def _where(found: Finding) -> str:
+    return f"{found.sheet}!{found.cell}: " if found.sheet and found.cell else f"{found.sheet}: " if found.sheet else ""
+
+
+def _not_carried_lines(findings: list[Finding], language: str) -> list[str]:
+    """What the new workbook does not take over, one line each; changed formulas counted per sheet
+    (a row moved by a tool that does not move formulas changes hundreds)."""
+    changed: dict[str, list[Finding]] = {}
+    lines = []
+    for found in findings:
+        if found.code == "formula-changed":
+            changed.setdefault(found.sheet or "", []).append(found)
+        elif found.code in NOT_CARRIED:
+            line = _not_carried(found, language)
+            if line:
+                lines.append(line)
+    for sheet, group in changed.items():
+        if len(group) == 1:
+            lines.append(_not_carried(group[0], language) or "")
+        else:
+            lines.append(f"{sheet}: " + words("fix.formulas_replaced", language, count=len(group)))
+    return lines
+
+
+def _not_carried(found: Finding, language: str) -> str | None:
+    """What the new workbook does not take over, as the finding about it says (a formula deleted
+    and restored loses nothing)."""
+    if found.code == "formula-overwritten":
+        if "found" not in found.facts:
+            return None
+        return _where(found) + say(found.code, found.facts, key="fix.formula_restored").in_language(language).message
+    if found.code == "formula-changed":
+        return _where(found) + say(found.code, found.facts, key="fix.formula_replaced").in_language(language).message
+    return _where(found) + found.message
+
+
+def _sheet_name(language: str) -> str:
+    return words("fix.sheet", language)
+
+
+# --------------------------------------------------------------------------- carrying inputs over
+
+
+class Carry(CellSource):
+    """The file's inputs by planned cell, for :func:`~smm_sheets.plan.build`: typed values as
+    they were, text repaired to numbers and dates where its meaning is certain; every formula
+    computed again (never the file's).
+
+    With ``years`` (``--next-year``): actuals (monthly inputs other than plans and targets) and
+    dated posts are left blank, and other dates move on by that many years.
+    """
+
+    def __init__(self, book: Workbook, language: str, years: int = 0):
+        self.book, self.language, self.years = book, language, years
+        self.repaired: list[dict[str, Any]] = []
+        self.dropped: list[str] = []
+        self.ambiguous: list[Finding] = []
+        self._fields: dict[tuple[int, int, int], tuple[Field, dict]] = {}
+        for placement in book.plan.items.values():
+            if placement.role == "input" and placement.column is None:
+                for coords, row, col in placement._cells:
+                    self._fields[(placement.sheet, row, col)] = (placement.field, coords)
+        self._cleared_rows = self._dated_posts() if years else set()
+
+    def override(self, sheet: int, row: int, col: int) -> Any:
+        return COMPUTE
+
+    def input(self, sheet: int, row: int, col: int) -> Any:
+        found = self._fields.get((sheet, row, col))
+        store = None
+        if found is None:
+            store = self.book.plan.sheets[sheet].store_at(row, col)
+            if store is None:
+                return None
+            item, coords = store.field, {"row": (store.block_id, row - store.first_row)}
+        else:
+            item, coords = found
+        if self.years and self._cleared(item, coords):
+            return None
+        value = self.book.value(sheet, row, col)
+        if value is None or value == "":
+            return None
+        return self._typed(sheet, row, col, item, coords, value)
+
+    def _cleared(self, item: Field, coords: dict) -> bool:
+        """Next year: this year's actuals and dated posts are not carried."""
+        if "month" in coords:
+            return not item.id.startswith(("planned", "target"))
+        row = coords.get("row")
+        return row is not None and row in self._cleared_rows
+
+    def _dated_posts(self) -> set[tuple[str, int]]:
+        """Rows of tables of posts (a table with a channel column) that have a date."""
+        plan = self.book.plan
+        channel_lists = {item.id for item in plan.blueprint.lists if item.source == "channels"}
+        posts = {
+            p.column.block_id for p in plan.items.values() if p.column is not None and p.field.list in channel_lists
+        }
+        rows = set()
+        for placement in plan.items.values():
+            store = placement.column
+            if store is None or store.block_id not in posts or placement.field.type != "date":
+                continue
+            for i in range(len(store.values)):
+                if self.book.value(placement.sheet, store.first_row + i, store.col) not in (None, ""):
+                    rows.add((store.block_id, i))
+        return rows
+
+    def _typed(self, sheet: int, row: int, col: int, item: Field, coords: dict, value: Any) -> Any:
+        """The value as the new workbook holds it: text repaired where certain, dates moved on."""
+        kind = item.type
+        if isinstance(value, fx.ExcelError):
+            self._drop(sheet, row, col, value.code)
+            return None
+        if isinstance(value, bool):
+            return value
+        if kind in NUMERIC_TYPES and isinstance(value, str):
+            number, certain = read_number(value, self.language)
+            if number is not None and certain:
+                return self._repair(sheet, row, col, value, number)
+            if number is not None:
+                self._ambiguous(sheet, row, col, item, coords, value, number)
+            return value
+        if kind == "date":
+            day = None
+            if isinstance(value, str):
+                day, certain = read_date(value, self.language)
+                if day is not None and not certain:
+                    self._ambiguous(sheet, row, col, item, coords, value, day)
+                    return value
+                if day is None:
+                    return value
+                self._repair(sheet, row, col, value, day)
+            elif isinstance(value, dt.datetime):
+                day = value.date()
+            elif isinstance(value, dt.date):
+                day = value
+            elif isinstance(value, (int, float)) and value > 0 and date_of_serial(value):
+                day = self._repair(sheet, row, col, value, date_of_serial(value))
+            if day is None:
+                return value
+            return _move(day, self.years)
+        if kind == "time":
+            if isinstance(value, dt.timedelta):
+                seconds = int(round(value.total_seconds())) % 86400
+                return dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60)
+            if isinstance(value, dt.datetime):
+                return value.time()
+            if isinstance(value, float) and 0 <= value < 1:
+                seconds = int(round(value * 86400)) % 86400
+                return dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60)
+            return value
+        if isinstance(value, int):
+            return float(value)
+        if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+            return value.date()
+        return value
+
+    def _repair(self, sheet: int, row: int, col: int, typed: Any, now: Any) -> Any:
+        name, where = self.book.ref(sheet, row, col)
+        self.repaired.append({"sheet": name, "cell": where, "found": typed, "now": now})
+        return now
+
+    def _drop(self, sheet: int, row: int, col: int, code: str) -> None:
+        name, where = self.book.ref(sheet, row, col)
+        self.dropped.append(f"{name}!{where}: {code}")
+
+    def _ambiguous(self, sheet: int, row: int, col: int, item: Field, coords: dict, typed: str, meant: Any) -> None:
+        """Text that may mean a number or a date, but not for certain: kept as typed, and marked."""
+        name = self.book.plan.sheets[sheet].name
+        facts = cell_facts(self.book, Placement(item.id, item, sheet), coords) | {"found": typed, "expected": meant}
+        self.ambiguous.append(
+            say("type-error", facts, name, a1(row, col), key="fix.ambiguous").in_language(self.language)
+        )
+
+
+def _move(day: dt.date, years: int) -> dt.date:
+    """A date ``years`` later (29 February becomes the 28th)."""
+    if not years:
+        return day
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+# --------------------------------------------------------------------------- what remains
+
+
+def _remaining(plan: WorkbookPlan, target: Path, language: str) -> list[Finding]:
+    """The findings of the new workbook: it is written to a temporary file beside the target and analysed."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".check.xlsx", dir=target.parent)
+    os.close(handle)
+    try:
+        xlsx.render(plan, temporary)
+        _, report = analyse_book(reader.read(temporary), language)
+    except OSError as error:
+        raise FileError(f"cannot write to {target.parent}: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return report.sorted_findings()
+
+
+def _notes(findings: list[Finding], language: str) -> xlsx.Notes:
+    """A comment and a highlight per cell with findings, and the listing sheet."""
+    notes = xlsx.Notes(
+        sheet=_sheet_name(language),
+        headers=tuple(words(f"report.{head}", language) for head in ("sheet", "cell", "severity", "code", "message")),
+    )
+    by_cell: dict[tuple[str, int, int], list[Finding]] = {}
+    for found in findings:
+        position = cell_position(found.cell) if found.cell else None
+        if found.sheet and position is not None:
+            by_cell.setdefault((found.sheet, *position), []).append(found)
+        notes.rows.append(
+            (found.sheet, found.cell, words(f"severity.{found.severity}", language), found.code, found.message)
+        )
+    for (sheet, row, col), found in by_cell.items():
+        worst = "error" if any(f.severity == "error" for f in found) else found[0].severity
+        notes.cells.append((sheet, row, col, "\n".join(f.message for f in found), worst))
+    return notes

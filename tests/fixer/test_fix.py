@@ -1,0 +1,273 @@
+"""``smm-sheets fix``: a corrected workbook back, with everything typed carried over, formulas
+restored, types repaired where certain, and what remains noted on its cells; and next year's
+workbook from this year's. Edits here are made with openpyxl (fast); test_fix_libreoffice.py
+has workbooks LibreOffice itself edited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+import smm_sheets
+from smm_sheets.analyser import reader
+from smm_sheets.analyser.pipeline import analyse, analyse_book
+from smm_sheets.blueprint import loader
+from smm_sheets.cli import main
+from smm_sheets.errors import FileError, InputError
+from smm_sheets.fixer import fix_paths
+from smm_sheets.generator.pipeline import generate, generate_all
+from smm_sheets.plan import build
+from smm_sheets.sheetref import a1
+from tests.conftest import params
+
+YEAR = 2031
+HOSTILE = '=HYPERLINK("http://evil.invalid","click")'
+FORMULA_CODES = {"formula-overwritten", "formula-changed", "formula-missing", "stale-value", "carry-over-broken"}
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def planned_cell(plan, item: str, index: int = 0) -> tuple[str, int, int]:
+    placement = plan.items[item]
+    _, row, col = placement.cells[index]
+    return plan.sheets[placement.sheet].name, row, col
+
+
+def inputs(path: Path) -> dict[tuple[str, int], Any]:
+    """Every input of a workbook, read through its plan: (field, index) -> the value the file holds."""
+    book, _ = analyse_book(reader.read(path))
+    found = {}
+    for name, placement in book.plan.items.items():
+        if placement.role != "input":
+            continue
+        for i, (_, row, col) in enumerate(placement.cells):
+            value = book.value(placement.sheet, row, col)
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            found[(name, i)] = None if value == "" else value
+    return found
+
+
+@pytest.fixture(scope="module")
+def finnish_budget(tmp_path_factory) -> tuple[Path, dict]:
+    """A Finnish budget edited as people do: text for numbers, a date as text, an overwritten
+    formula, hostile text in a note."""
+    folder = tmp_path_factory.mktemp("fi")
+    path = generate(loader.load("budget"), params(sample=True, year=YEAR, language="fi"), folder)
+    plan = build(loader.load("budget"), params(sample=True, year=YEAR, language="fi"), values=False)
+    cells = {
+        "certain": planned_cell(plan, "actual", 40),
+        "ambiguous": planned_cell(plan, "actual", 41),
+        "date": planned_cell(plan, "approved_on"),
+        "note": planned_cell(plan, "prepared_by"),
+        "formula": planned_cell(plan, "category_planned", 0),
+    }
+    book = openpyxl.load_workbook(path)
+
+    def put(key: str, value: Any) -> None:
+        sheet, row, col = cells[key]
+        cell = book[sheet].cell(row + 1, col + 1)
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"  # openpyxl would take "=..." for a formula
+
+    put("certain", "1 200,50")
+    put("ambiguous", "1.200")
+    put("date", "12.03.2031")
+    put("note", HOSTILE)
+    put("formula", 5)
+    edited = folder / "edited" / "budget.xlsx"
+    edited.parent.mkdir()
+    book.save(edited)
+    return edited, cells
+
+
+def test_fix_carries_inputs_restores_formulas_and_marks_what_remains(finnish_budget, tmp_path):
+    source, cells = finnish_budget
+    before = digest(source)
+    [result] = fix_paths(source, tmp_path / "out")
+    assert digest(source) == before, "the original is never touched"
+    assert result.target == tmp_path / "out" / "budget.xlsx"
+
+    # Formulas are back, and nothing about them is left.
+    _, report = analyse_book(reader.read(result.target))
+    assert not FORMULA_CODES & {f.code for f in report.findings}
+    assert not FORMULA_CODES & {f.code for f in result.findings}
+
+    # Every input is the original's, cell by cell through the plan; the repaired ones are typed now.
+    old, new = inputs(source), inputs(result.target)
+    assert old.keys() == new.keys()
+    repaired = {(r["sheet"], r["cell"]): r["now"] for r in result.repaired}
+    certain = (cells["certain"][0], a1(*cells["certain"][1:]))
+    date = (cells["date"][0], a1(*cells["date"][1:]))
+    assert repaired == {certain: 1200.5, date: dt.date(2031, 3, 12)}
+    changed = {key: (old[key], new[key]) for key in old if old[key] != new[key]}
+    assert changed == {("actual", 40): ("1 200,50", 1200.5), ("approved_on", 0): ("12.03.2031", dt.date(2031, 3, 12))}
+
+    # Text is text: the hostile note, and "1.200" (a Finn does not write that: kept, and marked).
+    fixed = openpyxl.load_workbook(result.target)
+    note = fixed[cells["note"][0]].cell(cells["note"][1] + 1, cells["note"][2] + 1)
+    assert note.value == HOSTILE and note.data_type == "s"
+    sheet, row, col = cells["ambiguous"]
+    ambiguous = fixed[sheet].cell(row + 1, col + 1)
+    assert ambiguous.value == "1.200" and ambiguous.data_type == "s"
+    assert (
+        ambiguous.comment is not None
+        and "1.200" in ambiguous.comment.text
+        and "1 200" in ambiguous.comment.text.replace("\xa0", " ")
+    )
+
+    # The Findings sheet lists every remaining finding, each linked to its cell.
+    listing = fixed["Havainnot"]
+    rows = list(listing.iter_rows(min_row=2))
+    assert len(rows) == len(result.findings) > 0
+    linked = {row[1].value: row[1].hyperlink.location for row in rows if row[1].hyperlink is not None}
+    assert linked[a1(row, col)] == f"'{sheet}'!{a1(row, col)}"
+    assert all(r[4].value == f.message for r, f in zip(rows, result.findings))
+
+
+def test_fixing_a_fixed_workbook_changes_nothing(finnish_budget, tmp_path):
+    source, _ = finnish_budget
+    [first] = fix_paths(source, tmp_path / "one")
+    [second] = fix_paths(first.target, tmp_path / "two")
+    assert second.repaired == [] and second.not_carried == []
+    one, two = reader.read(first.target), reader.read(second.target)
+    assert one.sheets.keys() == two.sheets.keys()
+    for name in one.sheets:
+        assert one.sheets[name].rows == two.sheets[name].rows, name
+        assert one.sheets[name].formulas == two.sheets[name].formulas, name
+    assert [(f.code, f.sheet, f.cell, f.message) for f in first.findings] == [
+        (f.code, f.sheet, f.cell, f.message) for f in second.findings
+    ]
+    comments = [
+        {(ws.title, c.coordinate): c.comment.text for row in ws.iter_rows() for c in row if c.comment}
+        for ws in (openpyxl.load_workbook(p)[n] for p in (first.target, second.target) for n in ["Budjetti"])
+    ]
+    assert comments[0] == comments[1] and comments[0]
+
+
+def test_the_output_never_replaces_an_input(finnish_budget, tmp_path):
+    source, _ = finnish_budget
+    before = digest(source)
+    with pytest.raises(InputError, match="would replace an input"):
+        fix_paths(source, source.parent)
+    [result] = fix_paths(source, tmp_path)
+    with pytest.raises(FileError, match="exists"):
+        fix_paths(source, tmp_path)
+    fix_paths(source, tmp_path, force=True)
+    assert digest(source) == before and result.target.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file is left"
+
+
+def test_what_could_not_be_carried_is_said(tmp_path):
+    """A row typed next to the lines (no line of the plan) and a sheet of one's own are not carried."""
+    (tmp_path / "in").mkdir()
+    path = generate(loader.load("budget"), params(sample=True, year=YEAR), tmp_path / "in")
+    book = openpyxl.load_workbook(path)
+    book.create_sheet("My notes")["A1"] = "ideas"
+    book.save(path)
+    [result] = fix_paths(path, tmp_path / "out")
+    assert any(line.startswith("My notes:") and "not carried" in line for line in result.not_carried)
+    assert "My notes" not in openpyxl.load_workbook(result.target).sheetnames
+
+
+def test_a_workbook_of_an_older_blueprint_version_is_upgraded(tmp_path):
+    (tmp_path / "in").mkdir()
+    path = generate(loader.load("roadmap"), params(sample=True, year=YEAR), tmp_path / "in")
+    book = openpyxl.load_workbook(path)
+    meta = book["_smm"]
+    for row in meta.iter_rows():
+        if row[0].value == "blueprint_version":
+            row[1].value = "0.9"
+    for prop in book.custom_doc_props.props:
+        if prop.name == "smm_blueprint_version":
+            prop.value = "0.9"
+    book.save(path)
+    assert any(f.code == "blueprint-version" for f in analyse(path).reports[0].findings)
+    [result] = fix_paths(path, tmp_path / "out")
+    fixed = analyse(result.target).reports[0]
+    assert fixed.blueprint_version == loader.load("roadmap").version
+    assert not any(f.code == "blueprint-version" for f in fixed.findings)
+    assert inputs(path) == inputs(result.target)
+
+
+@pytest.mark.slow
+def test_next_year_over_the_sample_set(tmp_path):
+    source = tmp_path / "2031"
+    source.mkdir()
+    generate_all(params(sample=True, year=YEAR, channels="instagram,facebook,tiktok"), source)
+    results = smm_sheets.fix(source, tmp_path / "2032", next_year=True)
+    assert [r.year for r in results] == [YEAR + 1] * 5
+    before, after = analyse(source), analyse(tmp_path / "2032")
+    old = {r.blueprint_id: r for r in before.reports}
+    for report in after.reports:
+        assert report.parameters["year"] == YEAR + 1
+        errors = {(f.code, f.cell) for f in report.findings if f.severity == "error"}
+        own = {(f.code, f.cell) for f in old[report.blueprint_id].findings if f.severity == "error"}
+        # 0 errors, but for the required answers the sample itself leaves blank (the strategy's two)
+        assert errors == own, report.blueprint_id
+        assert report.blueprint_id == "strategy" or not errors
+    new = {r.blueprint_id: r for r in after.reports}
+    budget = new["budget"].totals
+    assert list(budget["by_month"].index)[0].endswith(str(YEAR + 1))  # the months moved on
+    assert budget["actual"] == 0 and budget["planned"] == old["budget"].totals["planned"]  # plans kept, actuals cleared
+    by_id = {r.blueprint_id: r for r in results}
+    assert by_id["budget"].surplus == old["budget"].totals["remaining"] and by_id["roadmap"].surplus is None
+    assert new["kpi-report"].totals["impressions"] == 0
+    assert new["calendar"].totals["posts_planned"] == 0  # dated posts cleared
+    assert new["roadmap"].totals["initiatives"] == old["roadmap"].totals["initiatives"]  # kept, dates moved on
+    assert new["strategy"].totals["goals"] == old["strategy"].totals["goals"]
+    for item in ("team", "channels", "company", "currency"):
+        assert new["budget"].parameters[item] == old["budget"].parameters[item]
+
+
+def test_the_command_line_and_the_api(finnish_budget, tmp_path):
+    source, _ = finnish_budget
+    runner = CliRunner()
+    outcome = runner.invoke(main, ["fix", str(source), "-o", str(tmp_path / "cli")])
+    assert outcome.exit_code in (0, 1), outcome.output
+    assert "budget.xlsx: 2 repaired" in outcome.output
+    outcome = runner.invoke(main, ["fix", str(source), "-o", str(tmp_path / "x"), "--year", "2032", "--next-year"])
+    assert outcome.exit_code == 2
+    outcome = runner.invoke(main, ["fix", str(source), "-o", str(source.parent)])
+    assert outcome.exit_code == 2 and "would replace an input" in outcome.output
+    [result] = smm_sheets.fix(source, tmp_path / "api", year=2033, language="en")
+    assert (
+        result.year == 2033
+        and result.findings
+        and all(f.message.isascii() or "“" in f.message for f in result.findings)
+    )
+
+
+def test_a_deleted_line_is_named_and_comes_back(tmp_path):
+    (tmp_path / "in").mkdir()
+    path = generate(loader.load("budget"), params(sample=True, year=YEAR), tmp_path / "in")
+    plan = build(loader.load("budget"), params(sample=True, year=YEAR), values=False)
+    placement = plan.items["planned"]
+    _, row, _ = placement.cells[12 * 2]  # the third line's January
+    sheet = plan.sheets[placement.sheet].name
+    book = openpyxl.load_workbook(path)
+    book[sheet].delete_rows(row + 1)
+    name = book.defined_names["smm_planned"]  # openpyxl moves no names: shrink it as an app would
+    first, last = name.attr_text.split("!")[1].replace("$", "").split(":")
+    name.attr_text = f"'{sheet}'!$D${first[1:]}:$O${int(last[1:]) - 1}"
+    book.save(path)
+    deleted = [f for f in analyse(path).reports[0].findings if f.code == "rows-deleted"]
+    assert deleted and "“Stock photo subscription”" in deleted[0].message
+    [result] = fix_paths(path, tmp_path / "out")
+    fixed = analyse(result.target).reports[0]
+    assert not [f for f in fixed.findings if f.code in {"rows-deleted"} | FORMULA_CODES]
+    assert "Stock photo subscription" in fixed.totals["by_line"].index
+    # openpyxl moved no formula: every one below the row "changed", counted in one line per sheet
+    assert any(
+        line.startswith(f"{sheet}: ") and "changed formulas were replaced" in line for line in result.not_carried
+    )
+    assert len(result.not_carried) < 10
