@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: demo test test-fast lint bench docs clean
+.PHONY: demo test test-fast lint bench bench-quick docs serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,web]'
 	touch $@
 
 demo: $(VENV)/.installed
@@ -34,8 +34,24 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 bench: $(VENV)/.installed
+	$(BIN)/python bench/bench_process.py
 	$(BIN)/python bench/bench.py && $(BIN)/python bench/bench_batch.py
 	$(BIN)/python bench/bench_analyse.py
+	$(BIN)/python bench/bench_web.py --seconds $(WEB_BENCH_SECONDS)
+
+# The web pages on http://127.0.0.1:8000/ (HOST, PORT, WORKERS to change them).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+WEB_BENCH_SECONDS ?= 60
+serve: $(VENV)/.installed
+	$(BIN)/smm-sheets serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+# The same figures in a few minutes: fewer runs, smaller calendars and batches, no peers.
+bench-quick: $(VENV)/.installed
+	$(BIN)/python bench/bench_process.py --runs 3
+	$(BIN)/python bench/bench.py --quick && $(BIN)/python bench/bench_batch.py --clients 100 --small 50
+	$(BIN)/python bench/bench_analyse.py --runs 3 --skip-peers --skip-libreoffice-set --calendar-posts 1000 10000
 
 # Pictures of the sample workbooks for the README (needs LibreOffice and pdftoppm).
 docs: $(VENV)/.installed

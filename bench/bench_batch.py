@@ -11,8 +11,9 @@ each in a fresh process, as an agency would:
 3. both again with fewer clients (``--small``, 250): the peak memory (RSS) of the parent
    process must stay flat as the number of clients grows (target: at most 10 MB more).
 
-Options: ``--clients N`` (1000), ``--small N`` (250), ``--workbooks all|a,b`` (all five),
-``--strict`` (exit status 1 when a target is missed).
+Both rates are also compared with the rates before issue 15 (target: twice as many clients per
+second). Options: ``--clients N`` (1000), ``--small N`` (250), ``--workbooks all|a,b`` (all
+five), ``--strict`` (exit status 1 when a target is missed).
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "clients.csv"
 EFFICIENCY_TARGET = 0.85
 FLAT_MB = 10.0
+# Clients per second before issue 15 (README, 1,000 clients, --jobs 2, this 2-core machine):
+# the batch and the portfolio analysis must each reach twice as many.
+BEFORE_BATCH_RATE = 3.83
+BEFORE_PORTFOLIO_RATE = 12.1
+SPEEDUP_TARGET = 2.0
 
 # Runs the command line inside the measured process and reports its own time and peak RSS
 # (ru_maxrss of this process only: worker processes are not counted).
@@ -127,12 +133,14 @@ def main() -> int:
         print(
             f"  parallel efficiency (2 processes vs 1): {efficiency:.2f}   target >= {EFFICIENCY_TARGET}: {'met' if met_efficiency else 'NOT met'}"
         )
+        met_speed = _speedup("batch --jobs 2", rate2, BEFORE_BATCH_RATE)
 
         analysed = portfolio(folder, two["out"], 2)
         print(
             f"\nportfolio analysis of the same {two['clients']} clients, --jobs 2: {analysed['seconds']:.1f} s, "
             f"{two['clients'] / analysed['seconds']:.2f} clients/s, parent RSS {analysed['rss_mb']:.0f} MB"
         )
+        met_speed &= _speedup("portfolio --jobs 2", two["clients"] / analysed["seconds"], BEFORE_PORTFOLIO_RATE)
 
         few = batch(folder, small, 2, options.workbooks)
         few_analysed = portfolio(folder, few["out"], 2)
@@ -143,7 +151,17 @@ def main() -> int:
             met_flat &= growth <= FLAT_MB
             print(f"  {label:<28}{low['rss_mb']:9.0f} MB {high['rss_mb']:9.0f} MB {growth:+8.1f} MB")
         print(f"  flat (growth <= {FLAT_MB:.0f} MB): {'met' if met_flat else 'NOT met'}")
-    return 1 if options.strict and not (met_efficiency and met_flat) else 0
+    return 1 if options.strict and not (met_efficiency and met_flat and met_speed) else 0
+
+
+def _speedup(label: str, rate: float, before: float) -> bool:
+    """Print ``rate`` against twice the rate before issue 15; return whether it is met."""
+    met = rate >= SPEEDUP_TARGET * before
+    print(
+        f"  {label}: {rate:.2f} clients/s = {rate / before:.2f}x the {before} before   "
+        f"target >= {SPEEDUP_TARGET:g}x: {'met' if met else 'missed'}"
+    )
+    return met
 
 
 if __name__ == "__main__":

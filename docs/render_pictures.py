@@ -1,12 +1,13 @@
 """Pictures of the sample workbooks for the README: docs/<workbook id>.png.
 
-Usage: ``python docs/render_pictures.py [WORKBOOK_ID[:LANG] ...]`` (default: all five in English
-and the budget in Finnish), or ``make docs``. ``budget:fi`` writes docs/budget-fi.png.
+Usage: ``python docs/render_pictures.py [WORKBOOK_ID[:LANG] ...]`` (default: all five in English,
+the budget in Finnish and ``start-here``), or ``make docs``. ``budget:fi`` writes
+docs/budget-fi.png; ``start-here`` the budget's Start here sheet as docs/start-here.png.
 
 Each workbook is generated with the sample parameters (samples/nordic-knitwear.yaml, sample
 data on), printed to PDF by LibreOffice (isolated profile, formulas recalculated, see
-tests/libreoffice.py) and the first page - the first sheet - is turned into a PNG by
-pdftoppm. Needs LibreOffice (soffice) and pdftoppm (poppler-utils).
+tests/libreoffice.py) and the page after the Start here sheet - the workbook's first own
+sheet - is turned into a PNG by pdftoppm. Needs LibreOffice (soffice) and pdftoppm (poppler-utils).
 """
 
 from __future__ import annotations
@@ -29,29 +30,49 @@ from smm_sheets.blueprint import loader  # noqa: E402
 from smm_sheets.blueprint.params import make_parameters  # noqa: E402
 from smm_sheets.generator.pipeline import generate  # noqa: E402
 
-DEFAULT_WORKBOOKS = ["budget", "strategy", "roadmap", "calendar", "kpi-report", "budget:fi"]
+START_HERE = "start-here"  # the budget's Start here sheet: docs/start-here.png
+DEFAULT_WORKBOOKS = ["budget", "strategy", "roadmap", "calendar", "kpi-report", "budget:fi", START_HERE]
 SAMPLE_PARAMS = ROOT / "samples" / "nordic-knitwear.yaml"
 DOCS = ROOT / "docs"
 RESOLUTION = 110
 
 
 def render_picture(
-    workbook_id: str, work: Path, out_dir: Path = DOCS, resolution: int = RESOLUTION, language: str = "en"
+    workbook_id: str,
+    work: Path,
+    out_dir: Path = DOCS,
+    resolution: int = RESOLUTION,
+    language: str = "en",
+    page: int = 2,
+    name: str | None = None,
 ) -> Path:
-    """Generate the sample ``workbook_id``, print it, and write page 1 to ``out_dir/<id>.png``.
+    """Generate the sample ``workbook_id``, print it, and write ``page`` to ``out_dir/<id>.png``.
 
-    In another language than English the picture is ``out_dir/<id>-<language>.png``.
+    Page 1 is the Start here sheet; page 2, the default, the workbook's first own sheet. In
+    another language than English the picture is ``out_dir/<id>-<language>.png``.
     """
     values = yaml.safe_load(SAMPLE_PARAMS.read_text(encoding="utf-8"))
     params = make_parameters(sample=True, channel_names=loader.load_channel_names(), language=language, **values)
-    name = workbook_id if language == "en" else f"{workbook_id}-{language}"
+    name = name or (workbook_id if language == "en" else f"{workbook_id}-{language}")
     folder = work / name
     folder.mkdir(parents=True)
     workbook = generate(workbook_id, params, folder)
     printed = pdf(workbook, folder / "pdf")
     prefix = out_dir / name
     subprocess.run(
-        ["pdftoppm", "-png", "-r", str(resolution), "-f", "1", "-l", "1", "-singlefile", str(printed), str(prefix)],
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            str(resolution),
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-singlefile",
+            str(printed),
+            str(prefix),
+        ],
         check=True,
         timeout=120,
     )
@@ -82,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="smm-sheets-docs-") as work:
         for name in args.workbooks:
             workbook_id, _, language = name.partition(":")
+            start = {"page": 1, "name": START_HERE} if workbook_id == START_HERE else {}
+            workbook_id = "budget" if start else workbook_id
             try:
-                picture = render_picture(workbook_id, Path(work), resolution=args.resolution, language=language or "en")
+                picture = render_picture(
+                    workbook_id, Path(work), resolution=args.resolution, language=language or "en", **start
+                )
             except (LibreOfficeError, subprocess.SubprocessError) as error:
                 print(f"render_pictures: {name}: {error}", file=sys.stderr)
                 return 1

@@ -1,3 +1,5 @@
 from smm_sheets.cli import main
 
-main()
+# Guarded: worker processes started by multiprocessing (the web server's) import this module again.
+if __name__ == "__main__":
+    main()

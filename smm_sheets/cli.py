@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
-from smm_sheets import __version__, atomic
-from smm_sheets.blueprint import loader
+from smm_sheets import __version__
 from smm_sheets.errors import ParameterError, SmmSheetsError
-from smm_sheets.generator.pipeline import generate_files
+
+# The rest of the package (and yaml, xlsxwriter, pandas, rich) is imported inside the command
+# that uses it: a command's start-up pays only for what it runs.
 
 EXIT_INPUT = 2
 EXIT_BUG = 70
@@ -70,6 +70,8 @@ def main() -> None:
 @main.command("blueprints")
 def list_blueprints() -> None:
     """List the built-in blueprints, one line each."""
+    from smm_sheets.blueprint import loader
+
     for path in loader.builtin_blueprints():
         blueprint = loader.load(path)
         labels = blueprint.labels["en"]
@@ -126,6 +128,8 @@ def generate_command(
     "all" writes every built-in workbook from the same parameters, so that channels, team and
     goals agree across the files.
     """
+    from smm_sheets.generator.pipeline import generate_files
+
     values = _read_params(params_file) if params_file else {}
     values.update({key: value for key, value in flags.items() if value is not None})
     for item in options:
@@ -142,6 +146,8 @@ MAX_PARAMS_BYTES = 1_000_000  # a parameters file: a few lines; 50 MB of goals i
 
 
 def _read_params(path: Path) -> dict[str, Any]:
+    import yaml
+
     from smm_sheets.blueprint.source import yaml_shape_problem
 
     try:
@@ -230,6 +236,7 @@ def analyse_command(
     """
     if summary is not None:
         return _portfolio_command(paths, summary, jobs, scheduler, quiet, strict)
+    from smm_sheets import atomic
     from smm_sheets.analyser import report_text
     from smm_sheets.analyser.pipeline import analyse
     from smm_sheets.processes import DEFAULT_ISOLATION
@@ -243,6 +250,8 @@ def analyse_command(
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         text = report_text.to_text(report, color=color, width=None if color else report_text.PLAIN_WIDTH)
     if output is not None:
+        from smm_sheets import atomic
+
         atomic.write_text(output, text)
         click.echo(report_text.summary_line(report), err=True)
     else:
@@ -357,6 +366,22 @@ def batch_command(
     return 1 if summary.failed else 0
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Server processes.")
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the web pages and the API: make workbooks, check filled-in ones (nothing is stored)."""
+    try:
+        from smm_sheets.web import server
+    except ImportError as error:
+        raise click.ClickException(
+            f"the web server needs its libraries: pip install 'smm-sheets[web]' ({error})"
+        ) from None
+    click.echo(f"smm-sheets: serving on http://{host}:{port}/ with {workers} worker(s); Ctrl-C stops", err=True)
+    server.serve(host, port, workers)
+
+
 @main.command("export")
 @click.argument("calendar", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -399,6 +424,7 @@ def export_command(
     Only posts the analyser accepts are exported; each post left out is a line that says why.
     Exit code 0: every selected post exported; 1: a post left out for a problem; 2: bad input.
     """
+    from smm_sheets import atomic
     from smm_sheets.export.pipeline import export
 
     atomic.refuse_overwriting_inputs(output, [calendar])

@@ -89,6 +89,11 @@ def pdf(src: Path, out_dir: Path, timeout: float = DEFAULT_TIMEOUT) -> Path:
     return _convert([src], out_dir, "pdf", "pdf", timeout)[0]
 
 
+def pdf_many(sources: Iterable[Path], out_dir: Path, timeout: float = DEFAULT_TIMEOUT) -> list[Path]:
+    """:func:`pdf` for several workbooks (distinct file names) in one LibreOffice start."""
+    return _convert(list(sources), out_dir, "pdf", "pdf", timeout)
+
+
 def convert(src: Path, out_dir: Path, fmt: str, timeout: float = DEFAULT_TIMEOUT) -> Path:
     """Open ``src`` in LibreOffice (recalculating) and save it as ``out_dir/<stem>.<fmt>`` (ods, xls, xlsx...)."""
     return _convert([src], out_dir, fmt, fmt, timeout)[0]

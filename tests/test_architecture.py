@@ -30,7 +30,8 @@ LAYERS = {
     "agency": 6,
     "export": 6,  # reads calendars through the analyser
     "fixer": 6,  # smm-sheets fix: the analyser reads, the generator writes
-    "cli": 7,
+    "web": 7,  # the pages and API: a front end like the command line, which starts it (serve)
+    "cli": 8,
 }
 # The package's front door imports the two directions lazily, inside generate(), analyse(), export() and fix().
 TOP = {"__init__", "__main__"}
@@ -46,7 +47,15 @@ ADAPTERS = {
     "distributed": {"agency/runner"},
     "dask": {"agency/runner"},
     "openpyxl": set(),
-    "zipfile": {"analyser/reader/zipguard"},
+    "zipfile": {"analyser/reader/zipguard", "web/uploads"},  # web: only to zip the generated set for download
+    "fastapi": {"web/app"},
+    "starlette": {"web/app"},
+    "pydantic": {"web/app"},
+    "anyio": {"web/app"},
+    "jinja2": {"web/pages"},
+    "markupsafe": {"web/pages"},
+    "uvicorn": {"web/server"},
+    "multipart": set(),
     "icalendar": {"export/ics"},
 }
 

@@ -36,7 +36,7 @@ def test_blueprints_lists_one_line_each():
     code, out, _ = run("blueprints")
     assert code == 0
     lines = out.splitlines()
-    assert len(lines) >= 1 and lines[0].split()[:2] == ["budget", "1.0"]
+    assert len(lines) >= 1 and lines[0].split()[:2] == ["budget", "1.1"]
 
 
 def test_generate_writes_the_budget_named_by_its_id(tmp_path):

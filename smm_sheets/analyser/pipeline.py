@@ -37,7 +37,7 @@ from smm_sheets.analyser.totals import compute_totals
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
 from smm_sheets.errors import SmmSheetsError
-from smm_sheets.plan import COMPUTE, CellSource, WorkbookPlan, build, meta_parameters
+from smm_sheets.plan import COMPUTE, CellSource, WorkbookPlan, build, evaluate, meta_parameters
 from smm_sheets.processes import IsolationLimits
 from smm_sheets.sheetref import serial
 
@@ -121,7 +121,7 @@ def analyse_book(data: reader.WorkbookData, language: str | None = None) -> tupl
     book.inserted = inserted_rows(book)
     book.broken = formulas.broken | counting_formulas(book, book.inserted, formulas.broken)
     book.used_rows = used_rows(book)
-    book.computed = build(blueprint, params, _FileSource(book))
+    book.computed = evaluate(plan, _FileSource(book))  # the same placement, the file's inputs
     findings: list[Finding] = [found for check in CHECKS for found in check(book)]
     facts, fact_cells = report_facts(book)
     language = language or params.language

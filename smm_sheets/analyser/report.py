@@ -74,7 +74,7 @@ class FileReport:
             "stats": self.stats,
             "parameters": self.parameters,
             "findings": [f.to_dict() for f in self.sorted_findings()],
-            "totals": {key: _plain(value) for key, value in self.totals.items()},
+            "totals": {key: _plain(value) for key, value in _figures(self.totals)},
         }
 
     def flatten(self) -> list[list[Any]]:
@@ -157,9 +157,15 @@ class Report:
         return rows
 
 
+def _figures(totals: dict[str, Any]) -> list[tuple[str, Any]]:
+    from smm_sheets.analyser.totals import figures  # tables as computed: no DataFrame made for JSON
+
+    return figures(totals)
+
+
 def _plain(value: Any) -> Any:
     """JSON-ready: a table of totals becomes a list of row objects; NaN and infinities become null."""
-    from smm_sheets.analyser import totals  # here, not above: importing the report does not load pandas
+    from smm_sheets.analyser import totals
 
     if totals.is_table(value):
         return [{str(k): _plain(v) for k, v in row.items()} for row in totals.table_records(value)]

@@ -10,13 +10,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from typing import Any
-
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from smm_sheets.analyser.findings import ERROR, WARNING
 from smm_sheets.analyser.messages import has
@@ -24,6 +18,11 @@ from smm_sheets.analyser.messages import text as words
 from smm_sheets.analyser.report import FileReport, Report
 from smm_sheets.locale_data import format_number
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+# rich is imported by the functions that draw text, not here: JSON output does not load it.
 _STYLES = {ERROR: "bold red", WARNING: "yellow"}
 PLAIN_WIDTH = 120
 
@@ -35,6 +34,9 @@ def to_json(report: Report) -> str:
 
 def to_text(report: Report, color: bool = False, width: int | None = None) -> str:
     """A summary per file (totals, findings sorted by sheet and cell), and a last line of counts."""
+    from rich.console import Console
+    from rich.markup import escape
+
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -67,6 +69,11 @@ def summary_line(report: Report) -> str:
 
 
 def _file(console: Console, report: FileReport) -> None:
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
     language = report.language
     state = (
         f"[green]{escape(words('report.valid', language))}[/]"
@@ -82,14 +89,15 @@ def _file(console: Console, report: FileReport) -> None:
     console.print(words("report.made_for", language, **made_for), markup=False)
     from smm_sheets.analyser import totals  # here, not above: importing this module does not load pandas
 
-    scalars = {k: v for k, v in report.totals.items() if not totals.is_table(v)}
+    figures_by_name = totals.figures(report.totals)  # tables as they were computed (no DataFrame needed)
+    scalars = {k: v for k, v in figures_by_name if not totals.is_table(v)}
     if scalars:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for key in scalars:
             table.add_column(Text(_heading("total", key, language)), justify="right")
         table.add_row(*(_number(v, language) for v in scalars.values()))
         console.print(table)
-    for key, figures in report.totals.items():
+    for key, figures in figures_by_name:
         if totals.is_table(figures):
             rows_name, columns, rows = totals.table_rows(figures)
             title = Text(_heading("total", key, language))
@@ -130,6 +138,8 @@ def _heading(kind: str, name: str, language: str) -> str:
 def _number(value: Any, language: str = "en") -> Text:
     """A figure as a cell of a table, as the language writes it (a Text: a total may be text
     someone typed, not markup)."""
+    from rich.text import Text
+
     if value is None or (isinstance(value, float) and value != value):
         return Text("")
     if isinstance(value, float) and math.isfinite(value):

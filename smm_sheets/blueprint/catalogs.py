@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from smm_sheets.blueprint.source import Text, kind_of, parse_yaml
+from smm_sheets.blueprint.source import Text, cached, kind_of, parse_yaml
 from smm_sheets.errors import BlueprintError
 from smm_sheets.locale_data import LANGUAGES
 
@@ -53,6 +53,14 @@ FURNITURE_LABELS = frozenset(
         "default.company",
         "default.team",
     }
+    # The Start here sheet (plan/place.py: Placer.place_start).
+    | {
+        f"start.{key}"
+        for key in (
+            "sheet purpose order fill read lists colours add add.text carry carry.text check check.text".split()
+            + ["colour.input", "colour.formula", "colour.total", "colour.na", "colour.status"]
+        )
+    }
 )
 COMMON_SECTION = "_common"
 LABEL_KEY = re.compile(r"^[a-z][a-z0-9_.]*$")
@@ -62,8 +70,41 @@ LABEL_KEY = re.compile(r"^[a-z][a-z0-9_.]*$")
 def _common() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     """Channel names and channel facts shared by all blueprints (``blueprints/_common.yaml``)."""
     path = BUILTIN_DIR / "_common.yaml"
-    data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
-    return {str(k): str(v) for k, v in data["channels"].items()}, data["channel_data"]
+    text = path.read_text(encoding="utf-8")
+
+    def read() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+        data, _ = parse_yaml(text, str(path))
+        return {str(k): str(v) for k, v in data["channels"].items()}, data["channel_data"]
+
+    return cached("common", f"{path}\0{text}".encode(), read)
+
+
+_shipped: dict[tuple, bytes] = {}
+
+
+def shipped_key() -> bytes:
+    """The content the catalogs and the shared channel facts are made from (every file's name and
+    bytes): part of the cache key of whatever is made with them. Read again when a file's size or
+    time changes."""
+    paths = [BUILTIN_DIR / "_common.yaml", *sorted(CATALOG_DIR.glob("*.yaml"))]
+    stamps = []
+    for path in paths:
+        try:
+            stat = path.stat()
+            stamps.append((str(path), stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stamps.append((str(path), -1, -1))
+    signature = tuple(stamps)
+    if signature not in _shipped:
+        parts = []
+        for path in paths:
+            try:
+                parts.append(str(path).encode() + b"\0" + path.read_bytes())
+            except OSError:
+                parts.append(str(path).encode() + b"\0missing")
+        _shipped.clear()
+        _shipped[signature] = b"\0\0".join(parts)
+    return _shipped[signature]
 
 
 def load_channel_names() -> dict[str, str]:
@@ -96,12 +137,17 @@ def catalog_path(language: str) -> Path:
 
 @lru_cache(maxsize=1)
 def catalogs() -> dict[str, dict[str, dict[str, Text]]]:
-    """Every language's catalog, checked: ``{language: {section: {key: text}}}``.
+    """Every language's catalog, checked: ``{language: {section: {key: text}}}``. Kept in the
+    user's cache folder (:func:`~smm_sheets.blueprint.source.cached`) until a catalog changes.
 
     Raises:
         BlueprintError: a catalog is missing or unreadable, a key is missing, extra or
             malformed, a text is empty or its placeholders differ from the English text's.
     """
+    return cached("catalogs", shipped_key(), _read_catalogs)
+
+
+def _read_catalogs() -> dict[str, dict[str, dict[str, Text]]]:
     found = {p.stem for p in CATALOG_DIR.glob("*.yaml")}
     for stray in sorted(found - set(LANGUAGES)):
         raise BlueprintError(

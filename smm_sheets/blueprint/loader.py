@@ -19,7 +19,6 @@ import dataclasses
 import re
 from pathlib import Path
 
-from smm_sheets.blueprint import reader, validate
 from smm_sheets.blueprint.catalogs import (
     BUILTIN_DIR,
     CATALOG_DIR,
@@ -29,9 +28,10 @@ from smm_sheets.blueprint.catalogs import (
     catalogs,
     default_texts,
     load_channel_names,
+    shipped_key,
 )
 from smm_sheets.blueprint.model import Blueprint
-from smm_sheets.blueprint.source import SourceLines, Text, parse_yaml
+from smm_sheets.blueprint.source import SourceLines, Text, cached, parse_yaml
 from smm_sheets.errors import BlueprintError
 
 __all__ = [
@@ -109,11 +109,19 @@ def loads(text: str, source: str = "<string>") -> Blueprint:
             for unused texts.
 
     Returns:
-        The blueprint, its texts plain ``str``.
+        The blueprint, its texts plain ``str``. Kept in the user's cache folder, by the text, the
+        source and the catalogs: the same text is read and checked once.
 
     Raises:
         BlueprintError: the first mistake found, with file, line and key path.
     """
+    key = source.encode() + b"\0" + text.encode() + b"\0" + shipped_key()
+    return cached("blueprint", key, lambda: _loads(text, source))
+
+
+def _loads(text: str, source: str) -> Blueprint:
+    from smm_sheets.blueprint import reader, validate  # here: a blueprint from the cache needs neither
+
     data, lines = parse_yaml(text, source)
     where = SourceLines(source, lines)
     blueprint = reader.read(data, where)

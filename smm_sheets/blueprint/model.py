@@ -63,6 +63,8 @@ class Field:
     formula: Formula | None = None
     sample: Any = None
     width: float | None = None
+    # A number shown without decimals (a count: 5,000 followers), though it takes any number.
+    whole: bool = False
     # Grid measures: what the year column shows. Table columns: a total row cell.
     year: str = "sum"
     total: Formula | None = None
@@ -74,6 +76,11 @@ class Field:
     values: tuple = ()
     # In rows of channels: an input filled in advance from the channel's facts (channel_data).
     default_from: str | None = None
+
+    @property
+    def shown_as(self) -> str:
+        """The type whose number format the field's cells take."""
+        return "integer" if self.whole else self.type
 
 
 @dataclass(frozen=True)
@@ -156,7 +163,8 @@ class Sheet:
     blocks: tuple[Block, ...]
     charts: tuple[Chart, ...] = ()
     subtitle: str | None = None
-    landscape: bool = True
+    # How it prints: True landscape, False portrait, None the generator's choice from its width.
+    landscape: bool | None = None
 
 
 @dataclass(frozen=True)

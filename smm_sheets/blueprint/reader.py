@@ -335,7 +335,7 @@ class _Reader(_Shapes):
             blocks=blocks,
             charts=charts,
             subtitle=self.label(spec["subtitle"], path + ("subtitle",)) if "subtitle" in spec else None,
-            landscape=self.boolean(spec.get("landscape", True), path + ("landscape",)),
+            landscape=self.boolean(spec["landscape"], path + ("landscape",)) if "landscape" in spec else None,
         )
 
     def read_block(
@@ -472,9 +472,13 @@ class _Reader(_Shapes):
                 field_path,
                 ("id", "label"),
                 ("type", "required", "min", "max", "list", "hint", "formula", "sample", "width", "example", "na_for")
+                + ("whole",)
                 + extra,
             )
             field_type = self.choice(spec.get("type", "text"), field_path + ("type",), FIELD_TYPES)
+            whole = self.boolean(spec.get("whole", False), field_path + ("whole",))
+            if whole and field_type != "number":
+                self.fail(field_path + ("whole",), "only a number field is shown whole")
             if field_type == "choice":
                 if "list" not in spec:
                     self.fail(field_path, "a choice needs a list")
@@ -524,6 +528,7 @@ class _Reader(_Shapes):
                     formula=formula,
                     sample=self.read_sample(spec.get("sample"), field_type, field_path + ("sample",), kind),
                     width=self.number(spec["width"], field_path + ("width",)) if "width" in spec else None,
+                    whole=whole,
                     year=self.choice(
                         spec.get("year", "sum" if field_type in NUMERIC_TYPES else "none"),
                         field_path + ("year",),

@@ -3,17 +3,25 @@
 Owns what the reader, the checks and the catalogs share about a file: :func:`parse_yaml`
 (plain data plus a line per key path), :class:`Text` (a label's text that remembers where it was
 written), :class:`SourceLines` (raises a :class:`~smm_sheets.errors.BlueprintError` at a key
-path, with the nearest known line) and the dotted spelling of key paths.
+path, with the nearest known line) and the dotted spelling of key paths; and :func:`cached`, which
+keeps what was made from these files (checked blueprints, catalogs) in the user's cache folder.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
-
-import yaml
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 from smm_sheets.errors import BlueprintError
+
+Made = TypeVar("Made")
 
 KeyPath = tuple  # a key path: ("sheets", 0, "blocks", 2, "measures", 1, "formula")
 
@@ -31,6 +39,9 @@ class Text(str):
         made = super().__new__(cls, text)
         made.source, made.path, made.line = source, path, line
         return made
+
+    def __getnewargs__(self) -> tuple[str, str, str, int | None]:  # pickled by the cache
+        return str(self), self.source, self.path, self.line
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,8 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
     Raises:
         BlueprintError: not YAML, empty, an alias, a key that is not text, a duplicate key.
     """
+    import yaml  # here: a run whose blueprints come from the cache does not load it
+
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     problem = yaml_shape_problem(text, aliases_allowed=True)  # an alias is refused below, with its key path
     if problem is not None:
@@ -92,7 +105,7 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
     lines: dict[KeyPath, int] = {}
     seen: set[int] = set()  # node ids within this one parse: an alias is a node met twice
 
-    def convert(node: yaml.Node, path: KeyPath) -> Any:
+    def convert(node: Any, path: KeyPath) -> Any:
         lines.setdefault(path, node.start_mark.line + 1)
         if id(node) in seen:
             raise BlueprintError(source, dotted(path), "YAML aliases are not allowed", node.start_mark.line + 1)
@@ -134,6 +147,8 @@ def yaml_shape_problem(text: str, aliases_allowed: bool = False) -> tuple[str, i
         None, or the problem and its line: an alias, more than :data:`MAX_YAML_DEPTH` levels,
         more than :data:`MAX_YAML_NODES` nodes, or not YAML at all (a lone surrogate...).
     """
+    import yaml  # here, as in parse_yaml: a run whose blueprints come from the cache does not load it
+
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     depth = nodes = 0
     try:
@@ -174,3 +189,74 @@ def kind_of(data: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}.get(
         type(data), type(data).__name__
     )
+
+
+# ---------------------------------------------------------------------------- the cache
+
+_CODE = ("blueprint", "formula", "errors.py", "locale_data.py", "sheetref.py", "__init__.py")
+
+
+def cache_folder() -> Path | None:
+    """Where made blueprints and catalogs are kept: ``$XDG_CACHE_HOME/smm-sheets`` (else
+    ``~/.cache/smm-sheets``); None when ``SMM_SHEETS_CACHE=off``."""
+    if os.environ.get("SMM_SHEETS_CACHE", "").lower() in ("off", "0", "no"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base or not os.path.isabs(base):  # the XDG rule: a relative path is to be ignored
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):  # no home folder: no cache, never one in the current folder
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "smm-sheets"
+
+
+def _code_key() -> bytes:
+    """The Python, and every module whose code shapes what is cached (name, size, time changed)."""
+    package = Path(__file__).resolve().parent.parent
+    parts = [sys.version]
+    for name in _CODE:
+        path = package / name
+        for module in sorted(path.glob("*.py")) if path.is_dir() else [path]:
+            stat = module.stat()
+            parts.append(f"{module.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "\n".join(parts).encode()
+
+
+_code_key_made: list[bytes] = []
+
+
+def cached(kind: str, key: bytes, make: Callable[[], Made]) -> Made:
+    """``make()``, kept in the cache folder under a digest of ``key`` (the content it is made
+    from) and of the code that makes it: a changed file or module makes it again.
+
+    A cache that cannot be read or written is no cache: the result is made, never an error.
+    Entries are written whole (a temporary file, then a rename); what ``make`` raises is not kept.
+    """
+    folder = cache_folder()
+    if folder is None:
+        return make()
+    if not _code_key_made:
+        _code_key_made.append(_code_key())
+    digest = hashlib.sha256(_code_key_made[0] + b"\0" + kind.encode() + b"\0" + key).hexdigest()
+    path = folder / f"{kind}-{digest[:40]}.pickle"
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except FileNotFoundError:
+        pass
+    except Exception:
+        pass
+    made = make()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{kind}-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(made, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        pass  # an unwritable cache folder: the next run makes it again
+    return made

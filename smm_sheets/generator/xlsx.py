@@ -10,24 +10,49 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 import xlsxwriter.exceptions
+from xlsxwriter.worksheet import Worksheet
+
+try:
+    from xlsxwriter.worksheet import CellFormulaTuple
+except ImportError:  # another xlsxwriter: every formula goes through write_formula
+    CellFormulaTuple = None
 
 from smm_sheets import atomic
 from smm_sheets import formula as fx
 from smm_sheets.errors import FileError
+from smm_sheets.generator import fit
 from smm_sheets.plan import Cell, SheetPlan, Style, WorkbookPlan
+
+# write_formula runs some 30 regular expressions on every formula, for the dynamic-array functions
+# it must spell "_xlfn.NAME(". A formula naming none of them (nor "_xlfn.", nor ending in "}") is
+# stored as write_formula would store it, without them; any other still goes through write_formula.
+_REWRITTEN_BY_XLSXWRITER = re.compile(
+    "|".join(
+        re.escape(name + "(")
+        for name in (
+            "ANCHORARRAY BYCOL BYROW CHOOSECOLS CHOOSEROWS DROP EXPAND FILTER HSTACK LAMBDA MAKEARRAY MAP "
+            "RANDARRAY REDUCE SCAN SINGLE SEQUENCE SORT SORTBY SWITCH TAKE TEXTSPLIT TOCOL TOROW UNIQUE VSTACK "
+            "WRAPCOLS WRAPROWS XLOOKUP"
+        ).split()
+    )
+    + r"|_xlfn\.|\}$"
+)
 
 _BASE = {"font_name": "Arial", "font_size": 10, "valign": "vcenter"}
 _ROLES: dict[str, dict[str, Any]] = {
     "title": {"bold": True, "font_size": 14},
     "subtitle": {"italic": True, "font_color": "#555555"},
     "section": {"bold": True, "font_size": 11, "font_color": "#1F4E79"},
+    "section_wrap": {"bold": True, "font_size": 11, "font_color": "#1F4E79", "text_wrap": True},
     "header": {
         "bold": True,
         "bg_color": "#1F4E79",
@@ -36,15 +61,16 @@ _ROLES: dict[str, dict[str, Any]] = {
         "text_wrap": True,
         "align": "center",
     },
-    "group": {"font_color": "#555555"},
-    "label": {},
+    "group": {"font_color": "#555555", "text_wrap": True},
+    "label": {"text_wrap": True},
     "question": {"text_wrap": True, "bold": True},
     "hint": {"italic": True, "font_color": "#666666", "text_wrap": True},
     "total_label": {"bold": True, "top": 1},
-    "text": {},
+    "text": {"text_wrap": True},
     "constant": {"text_wrap": True, "font_color": "#333333", "border": 1, "border_color": "#D9D9D9"},
-    "input": {"bg_color": "#FFF9E6", "border": 1, "border_color": "#D9D9D9", "locked": False},
-    "formula": {"bg_color": "#F2F2F2", "border": 1, "border_color": "#D9D9D9"},
+    # Text answers wrap: a paragraph shows whole (the rows are sized for it, see generator/fit.py).
+    "input": {"bg_color": "#FFF9E6", "border": 1, "border_color": "#D9D9D9", "locked": False, "text_wrap": True},
+    "formula": {"bg_color": "#F2F2F2", "border": 1, "border_color": "#D9D9D9", "text_wrap": True},
     "total": {"bg_color": "#E7EEF7", "bold": True, "border": 1, "border_color": "#BFBFBF"},
     "year": {"bg_color": "#E7EEF7", "bold": True, "border": 1, "border_color": "#BFBFBF"},
     "header_month": {
@@ -60,9 +86,17 @@ _ROLES: dict[str, dict[str, Any]] = {
         "bg_color": "#1F4E79",
         "font_color": "#FFFFFF",
         "border": 1,
-        "rotation": 90,
+        "align": "center",
         "font_size": 8,
-        "num_format": "d mmm",
+        "num_format": "d",
+    },
+    # The month band over the week headers: each month's name over its first week, running on.
+    "header_band": {
+        "bold": True,
+        "bg_color": "#1F4E79",
+        "font_color": "#FFFFFF",
+        "font_size": 9,
+        "align": "left",
     },
     "timeline": {"border": 1, "border_color": "#E0E0E0"},
     "example": {"italic": True, "font_color": "#2E7D32", "text_wrap": True},
@@ -152,6 +186,9 @@ def render(plan: WorkbookPlan, path: str | Path, notes: Notes | None = None) -> 
             "strings_to_urls": False,
             "strings_to_numbers": False,
             "constant_memory": notes is None,
+            # Column widths count characters of the default font: Arial as in every cell, so that an
+            # app without Calibri (LibreOffice without Carlito) does not make the columns a third wider.
+            "default_format_properties": {"font_name": _BASE["font_name"], "font_size": _BASE["font_size"]},
         },
     )
     formats = _Formats(workbook, plan.number_formats)
@@ -159,8 +196,12 @@ def render(plan: WorkbookPlan, path: str | Path, notes: Notes | None = None) -> 
     for name, value in plan.properties.items():
         workbook.set_custom_property(name, value)
     sheets = {}
-    for sheet in plan.sheets:
+    for sheet in sorted(plan.sheets, key=lambda sheet: not sheet.first):  # Start here first
+        if not sheet.hidden:
+            fit.fit_sheet(sheet, formats.font, _print_last_col(sheet), _smallest_font(sheet, formats))
         sheets[sheet.name] = _write_sheet(workbook, sheet, formats)
+        if not sheet.hidden:
+            _print_setup(sheets[sheet.name], sheet, formats, plan)
     for name, reference in plan.names.items():
         workbook.define_name(name, reference)
     for sheet in plan.sheets:
@@ -188,6 +229,11 @@ class _Formats:
             found = self.cache[style] = self.workbook.add_format(props)
         return found
 
+    def font(self, style: Style) -> fit.Font:
+        """The font of a style, for sizing rows and columns."""
+        props = dict(_BASE, **_ROLES[style[0]])
+        return fit.Font(props["font_size"], bool(props.get("bold")), bool(props.get("text_wrap")))
+
     def highlight(self, style: str):
         key = "highlight:" + style
         if key not in self.cache:
@@ -208,18 +254,6 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
         )
     if sheet.freeze:
         ws.freeze_panes(*sheet.freeze)
-    if not sheet.hidden:  # LibreOffice prints hidden sheets that have a print area
-        if sheet.landscape:
-            ws.set_landscape()
-        ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        if sheet.repeat_rows:
-            ws.repeat_rows(*sheet.repeat_rows)
-        last_row = max(
-            max((row for row, _ in sheet.cells), default=0), sheet.print_rows - 1, *(s.last_row for s in sheet.stores)
-        )
-        ws.print_area(0, 0, last_row, max(sheet.last_col, 11 if sheet.charts else 0))
     if sheet.protect:
         ws.protect(
             "",
@@ -227,7 +261,123 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
         )
     if sheet.hidden:
         ws.hide()
+    if sheet.first:
+        ws.activate()
     return ws
+
+
+# --------------------------------------------------------------------------- printing
+
+BLANK_PRINT_ROWS = 30  # rows of an empty table of blank rows that print: a page to fill in by hand
+CHART_POINTS = 340 * 0.75  # a chart's height (set in _write_chart) in points
+
+
+def _print_setup(ws, sheet: SheetPlan, formats: _Formats, plan: WorkbookPlan) -> None:
+    """A4, the orientation and scale of :func:`fit.page_setup`, the header rows (and, where the
+    columns run over several pages, the label columns) on every page, page breaks that keep
+    charts whole, a print area without the empty rows of tables, and a footer."""
+    last_col = _print_last_col(sheet)
+    last_row = _print_last_row(sheet)
+    widths = [sheet.widths.get(col, fit.DEFAULT_WIDTH) for col in range(last_col + 1)]
+    setup = fit.page_setup(widths, _smallest_font(sheet, formats), sheet.landscape if sheet.print_fixed else None)
+    ws.set_paper(9)  # A4
+    if setup.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_print_scale(setup.scale)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if sheet.repeat_rows:
+        ws.repeat_rows(*sheet.repeat_rows)
+    if setup.across:
+        label_columns = max(sheet.freeze[1] if sheet.freeze else 0, 1)
+        ws.repeat_columns(0, label_columns - 1)
+        ws.print_across()  # a timeline's pages follow each other from left to right
+        ws.set_v_pagebreaks(_column_breaks(sheet, setup, label_columns, last_col))
+    ws.print_area(0, 0, last_row, last_col)
+    breaks = _chart_breaks(sheet, setup)
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+    title = plan.sheets[0].cells.placed[(0, 0)].value
+    ws.set_footer(fit.footer(str(title)[:80], str(plan.params.company)[:80], setup.scale), {"margin": 0.2})
+
+
+def _print_last_col(sheet: SheetPlan) -> int:
+    return max(sheet.last_col, 11 if sheet.charts else 0)
+
+
+def _smallest_font(sheet: SheetPlan, formats: _Formats) -> float:
+    """The smallest font size of the sheet's cells that show something."""
+    return min(
+        [formats.font(cell.style).size for cell in sheet.cells.placed.values() if cell.value not in (None, "")]
+        + [formats.font(store.style).size for store in sheet.stores],
+        default=10.0,
+    )
+
+
+def _print_last_row(sheet: SheetPlan) -> int:
+    """The last row to print: the last cell, but a table of blank rows only to its last filled
+    row, and at least :data:`BLANK_PRINT_ROWS` of it (when nothing is placed below it)."""
+    last = max(max((row for row, _ in sheet.cells.placed), default=0), sheet.print_rows - 1)
+    if not sheet.stores:
+        return last
+    if any(row > store.last_row for row, _ in sheet.cells.placed for store in sheet.stores):
+        return max(last, *(store.last_row for store in sheet.stores))
+    filled = -1
+    for store in sheet.stores:
+        if store.kind == "input":
+            filled = max(filled, max((i for i, v in enumerate(store.values) if v not in (None, "")), default=-1))
+    for store in sheet.stores:
+        rows = min(len(store.values), max(filled + 1, BLANK_PRINT_ROWS))
+        last = max(last, store.first_row + rows - 1)
+    return last
+
+
+def _column_breaks(sheet: SheetPlan, setup: fit.PageSetup, label_columns: int, last_col: int) -> list[int]:
+    """Columns to start a page at, across: as many columns as fit, a merged cell (a month of
+    the roadmap's band) never split between pages."""
+    room = (fit.PAGE_LONG if setup.landscape else fit.PAGE_SHORT) - 2 * fit.MARGIN_SIDE
+    room = room * 100 / setup.scale * 0.97
+    width = {col: fit.column_points(sheet.widths.get(col, fit.DEFAULT_WIDTH)) for col in range(last_col + 1)}
+    room -= sum(width[col] for col in range(label_columns))
+    merged = {c1: c2 for spans in sheet.merges.values() for _, c1, _, c2 in spans}
+    inside = {col for c1, c2 in merged.items() for col in range(c1 + 1, c2 + 1)}
+    breaks, used, col = [], 0.0, label_columns
+    while col <= last_col:
+        end = merged.get(col, col)
+        span = sum(width[c] for c in range(col, end + 1))
+        if used and used + span > room and col not in inside:
+            breaks.append(col)
+            used = 0.0
+        used += span
+        col = end + 1
+    return breaks
+
+
+def _chart_breaks(sheet: SheetPlan, setup: fit.PageSetup) -> list[int]:
+    """Rows to start a page at so that no chart is cut: walks the rows as the pages fill."""
+    if not sheet.charts:
+        return []
+    starts = {chart.row for chart in sheet.charts}
+    room = fit.page_rows(setup)
+    repeat = 0.0
+    if sheet.repeat_rows:
+        repeat = sum(
+            sheet.heights.get(r, fit.DEFAULT_HEIGHT) for r in range(sheet.repeat_rows[0], sheet.repeat_rows[1] + 1)
+        )
+    # The charts start a page (LibreOffice's page body is a little shorter than the estimate).
+    room *= 0.9
+    breaks, used = [], 0.0
+    for row in range(max(starts) + 1):
+        height = sheet.heights.get(row, fit.DEFAULT_HEIGHT)
+        if row in starts and (row == min(starts) or used + CHART_POINTS + 6 > room):
+            # A page starting on the chart's own row prints a sliver of it on the page before.
+            breaks.append(row - 1)
+            used = repeat
+        elif used + height > room:
+            used = repeat
+        used += height
+    return breaks
 
 
 def _write_rows(ws, sheet: SheetPlan, formats: _Formats) -> None:
@@ -240,25 +390,57 @@ def _write_rows(ws, sheet: SheetPlan, formats: _Formats) -> None:
     for store in stores:
         rows.update(range(store.first_row, store.last_row + 1))
     store_formats = [formats.get(store.style) for store in stores]
+    write_formula = formula_writer(ws)
     for row in sorted(rows):
         if row in sheet.heights:
             ws.set_row(row, sheet.heights[row])
         for col, cell in sorted(by_row.get(row, ())):
-            _write_cell(ws, row, col, cell, formats.get(cell.style))
+            _write_cell(ws, row, col, cell, formats.get(cell.style), write_formula)
+        _write_merges(ws, sheet, row, formats)
         for store, fmt in zip(stores, store_formats):
             index = row - store.first_row
             if 0 <= index < len(store.values):
                 value = store.values[index]
                 if store.texts is not None:
-                    ws.write_formula(
+                    write_formula(
                         row,
                         store.col,
-                        "=" + store.texts[index],
+                        store.texts[index],
                         fmt,
                         value.code if isinstance(value, fx.ExcelError) else value,
                     )
                 else:
                     _write_value(ws, row, store.col, value, fmt)
+
+
+def formula_writer(ws) -> Callable[[int, int, str, Any, Any], None]:
+    """``write(row, col, text, format, value)``: a formula (its text without "=") and its value.
+
+    On xlsxwriter's own worksheet, a formula that write_formula would not rewrite is stored
+    directly, as write_formula stores it (what makes most of the time of writing 100,000 posts);
+    anything else (a wrapped worksheet, another xlsxwriter) calls write_formula.
+    """
+    if type(ws) is not Worksheet or CellFormulaTuple is None:
+        return lambda row, col, text, fmt, value: ws.write_formula(row, col, "=" + text, fmt, value)
+    needs_xlsxwriter = _REWRITTEN_BY_XLSXWRITER.search
+    check = ws._check_dimensions
+
+    def write(row: int, col: int, text: str, fmt: Any, value: Any) -> None:
+        if not text or needs_xlsxwriter(text):
+            ws.write_formula(row, col, "=" + text, fmt, value)
+        elif not check(row, col):
+            if ws.constant_memory and row > ws.previous_row:
+                ws._write_single_row(row)
+            ws.table[row][col] = CellFormulaTuple(text, fmt, value)
+
+    return write
+
+
+def _write_merges(ws, sheet: SheetPlan, row: int, formats: _Formats) -> None:
+    """The merged ranges starting on ``row`` (written with their row: constant_memory mode)."""
+    for r1, c1, r2, c2 in sheet.merges.get(row, ()):
+        cell = sheet.cells.placed[(r1, c1)]
+        ws.merge_range(r1, c1, r2, c2, cell.value, formats.get(cell.style))
 
 
 def _write_value(ws, row: int, col: int, value: Any, fmt) -> None:
@@ -274,12 +456,12 @@ def _write_value(ws, row: int, col: int, value: Any, fmt) -> None:
         ws.write_string(row, col, str(value), fmt)
 
 
-def _write_cell(ws, row: int, col: int, cell: Cell, fmt) -> None:
+def _write_cell(ws, row: int, col: int, cell: Cell, fmt, write_formula) -> None:
     value = cell.value
     if cell.kind == "formula":
         if isinstance(value, fx.ExcelError):
             value = value.code
-        ws.write_formula(row, col, "=" + cell.formula, fmt, value)
+        write_formula(row, col, cell.formula, fmt, value)
     else:
         _write_value(ws, row, col, value, fmt)
 

@@ -5,7 +5,9 @@ This is the one place that decides where blueprint items go. The generator rende
 placement. Pipeline: :func:`expand` (blueprint + parameters -> the concrete rows, lists and
 texts, :mod:`.expand`), placement (:mod:`.place`, references resolved by :mod:`.resolve`),
 formula text and values (:mod:`.compute`), the metadata sheet (:mod:`.meta`); :func:`build`
-runs them all. The plan itself is plain data (:mod:`.cells`).
+runs them all. The plan itself is plain data (:mod:`.cells`). The analyser places a blueprint
+once, formula text only, and :func:`evaluate` computes the values of that placement from a
+filled-in workbook's inputs.
 
 References in formula templates resolve by *context*: a cell sits at coordinates such as
 ``{line, category, month}``, and ``{planned}`` there means the cells of ``planned`` that
@@ -17,6 +19,8 @@ rectangle, which becomes a plain A1 range.
 
 from __future__ import annotations
 
+import dataclasses
+
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
 from smm_sheets.plan import meta
@@ -25,6 +29,7 @@ from smm_sheets.plan.cells import (
     LIST_PREFIX,
     META_SHEET,
     NAME_PREFIX,
+    TODO,
     Cell,
     ChartPlan,
     ColumnStore,
@@ -60,6 +65,7 @@ __all__ = [
     "Style",
     "WorkbookPlan",
     "build",
+    "evaluate",
     "expand",
     "meta_parameters",
 ]
@@ -73,8 +79,10 @@ def build(
     Args:
         source: inputs (and replaced formulas) read from a filled-in workbook; without it the
             inputs are blank, or the samples with ``params.sample``. With it, formulas get their
-            values only (:attr:`Mode.VALUES`): their text comes from the analyser's first plan.
-        values: False makes the formulas' text only, not their values (:attr:`Mode.TEXT`).
+            values only (:attr:`Mode.VALUES`). (The analyser places once, ``values=False``, and
+            calls :func:`evaluate` on that plan instead.)
+        values: False makes the formulas' text only, not their values (:attr:`Mode.TEXT`); the
+            plan keeps what :func:`evaluate` needs.
         text: with a source, make the formulas' text too (a workbook written from a file's
             inputs: ``smm-sheets fix``).
 
@@ -110,6 +118,81 @@ def build(
     placer.finish_highlights()
     placer.place_validations_and_names()
     meta.place_meta(plan, x)
+    if source is None and values:  # a workbook to write (the analyser's plans have no use for it)
+        placer.place_start()
     if mode.values:
         plan.evaluator = Evaluator(computation)
+    else:
+        plan.expanded = x
     return plan
+
+
+def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
+    """The values of a plan of formula text (``build(..., values=False)``) from a filled-in
+    workbook's inputs, without placing the blueprint again: what ``build(blueprint, params,
+    source)`` gives, made from the same placement.
+
+    Args:
+        placed: a plan built with ``values=False``; it is not changed.
+        source: the inputs (and replaced formulas) of the filled-in workbook, by planned cell.
+
+    Returns:
+        A plan with the same cells, the inputs the file's, every formula's value computed
+        (:attr:`Mode.VALUES`: no formula text) and an ``evaluator``.
+
+    Raises:
+        InputError: as :func:`build` (a circular reference through a replaced formula's cells).
+    """
+    x = placed.expanded
+    if x is None:
+        raise ValueError("evaluate() needs a plan built with values=False")
+    stores: dict[int, ColumnStore] = {}
+    sheets = []
+    for s, sheet in enumerate(placed.sheets):
+        copies = [_store_values(store, source) for store in sheet.stores]
+        stores.update((id(store), copy) for store, copy in zip(sheet.stores, copies))
+        values = dataclasses.replace(sheet, stores=copies)
+        cells = values.cells.placed
+        for (row, col), cell in sheet.cells.placed.items():
+            kind = cell.kind
+            if kind == "input":
+                cell = Cell("input", cell.style, source.input(s, row, col))
+            elif kind == "formula":
+                found = source.override(s, row, col)
+                made = Cell("formula", cell.style, found if found is not COMPUTE else None)
+                if found is COMPUTE:
+                    made.tree, made.coords = cell.tree, cell.coords
+                made.owner = cell.owner
+                cell = made
+            cells[(row, col)] = cell  # text cells are shared: nothing changes them
+        sheets.append(values)
+    items = {
+        name: dataclasses.replace(item, column=stores[id(item.column)]) if item.column is not None else item
+        for name, item in placed.items.items()
+    }
+    plan = dataclasses.replace(placed, sheets=sheets, items=items, evaluator=None, expanded=None)
+    computation = Computation(plan, x, Resolver(plan, x), Mode.VALUES)
+    computation.finish()
+    plan.evaluator = Evaluator(computation)
+    return plan
+
+
+def _store_values(store: ColumnStore, source: CellSource) -> ColumnStore:
+    """A column store of a plan of formula text, with the file's inputs (or formulas still to compute)."""
+    count, sheet, first, col = len(store.values), store.sheet, store.first_row, store.col
+    if store.kind == "input":
+        values = [source.input(sheet, first + r, col) for r in range(count)]
+    elif store.kind == "formula":
+        values = [TODO] * count
+        override = source.override
+        for r in range(count):
+            found = override(sheet, first + r, col)
+            if found is not COMPUTE:
+                values[r] = found
+    else:
+        values = list(store.values)
+    copy = ColumnStore(sheet, col, first, store.block_id, store.field, store.kind, store.style, values)
+    copy.tree = store.tree
+    if store.kind == "formula":
+        copy.texts = None
+    return copy

@@ -177,9 +177,16 @@ class SheetPlan:
     charts: list[ChartPlan] = field(default_factory=list)
     freeze: tuple[int, int] | None = None
     repeat_rows: tuple[int, int] | None = None
+    repeat_size: int = 0  # rows of the table whose header repeat_rows is
     hidden: bool = False
     protect: bool = True
     landscape: bool = True
+    # The blueprint fixes the orientation (``landscape:`` on the sheet); else the generator picks it.
+    print_fixed: bool = False
+    # The sheet the workbook opens on and prints first, wherever it stands in the plan (Start here).
+    first: bool = False
+    # Merged cells by first row: (r1, c1, r2, c2), the value and style those of the cell at (r1, c1).
+    merges: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=dict)
     next_row: int = 0
     last_col: int = 0
     print_rows: int = 0
@@ -243,3 +250,6 @@ class WorkbookPlan:
     # The plan's values, for templates that stand in no cell (the analyser's totals and checks):
     # a separate object, made by build() when it computes values; the plan itself holds no planner.
     evaluator: Evaluator | None = None
+    # The blueprint filled with the parameters, kept by a plan of formula text only
+    # (``build(values=False)``): :func:`~smm_sheets.plan.evaluate` computes its values from it.
+    expanded: Any = field(default=None, repr=False)

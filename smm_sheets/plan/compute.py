@@ -95,6 +95,11 @@ class Computation:
             return cell.value
         if cell.coords is None:
             raise InputError(f"{self.x.blueprint.source}: circular reference through {cell.owner}")
+        if not self.with_values:
+            # The text only: the template and coordinates stay, for :func:`smm_sheets.plan.evaluate`.
+            if cell.formula is None:
+                cell.formula = self.compute(sheet, cell.tree, cell.coords, cell.owner)[0]
+            return None
         coords, cell.coords = cell.coords, None  # marks the cell as being computed
         cell.formula, cell.value = self.compute(sheet, cell.tree, coords, cell.owner)
         cell.tree = None

@@ -129,7 +129,7 @@ def number_formats(params: Parameters) -> dict[str, str]:
         "yesno": "@",
         # Month and week headers are dates: the tag shows their names in the language.
         "header_month": tag + "mmm yyyy",
-        "header_week": tag + "d mmm",
+        "header_week": tag + "d",
     }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from smm_sheets import formula as fx
 from smm_sheets.blueprint.model import NUMERIC_TYPES, Field, Form, Grid, Table
 from smm_sheets.errors import InputError
-from smm_sheets.locale_data import locale_tag
+from smm_sheets.locale_data import locale_tag, month_names
 from smm_sheets.plan.cells import (
     GRID_LABEL_COLUMNS,
     LIST_PREFIX,
@@ -66,7 +66,9 @@ class Placer:
 
     def place_sheet(self, sheet) -> None:
         """Append a sheet: title, subtitle, its blocks one below the other, then its charts."""
-        plan = SheetPlan(self.x.text(sheet.title), landscape=sheet.landscape)
+        plan = SheetPlan(
+            self.x.text(sheet.title), landscape=sheet.landscape is not False, print_fixed=sheet.landscape is not None
+        )
         self.plan.sheets.append(plan)
         plan.put(0, 0, Cell("text", style("title"), self.x.text(self.x.blueprint.title)))
         plan.put(1, 0, Cell("text", style("subtitle"), self.x.text(sheet.subtitle) if sheet.subtitle else ""))
@@ -103,9 +105,9 @@ class Placer:
             if starts.sheet == len(self.plan.sheets) - 1:
                 starts._cells.append(({"month": month}, row, GRID_LABEL_COLUMNS + month))
         plan.widths.update({0: 24, 1: 26, 2: 14, GRID_LABEL_COLUMNS + 12: 14})
-        plan.widths.update({GRID_LABEL_COLUMNS + i: 12 for i in range(12)})
+        plan.widths.update({GRID_LABEL_COLUMNS + i: 11 for i in range(12)})
         plan.freeze = (row + 1, GRID_LABEL_COLUMNS)
-        plan.repeat_rows = (row, row)
+        plan.repeat_rows, plan.repeat_size = (row, row), 1 << 30  # the months head every printed page
         plan.next_row = row + 1
 
     def section_title(self, plan: SheetPlan, title: str | None) -> None:
@@ -148,11 +150,11 @@ class Placer:
                         self.input_cell(plan, row, col, measure, _sample_at(values, month), here)
                     if coords.get("channel") in measure.na_for:
                         cell = plan.cells[(row, col)]
-                        cell.style = style("na_formula" if cell.kind == "formula" else "na", measure.type)
+                        cell.style = style("na_formula" if cell.kind == "formula" else "na", measure.shown_as)
                 year = year_tree(measure)
                 year_cell = Cell("text", style("year"), "")
                 if year is not None:
-                    year_cell = Cell("formula", style("year", measure.type))
+                    year_cell = Cell("formula", style("year", measure.shown_as))
                     year_cell.tree, year_cell.coords, year_cell.owner = year, dict(coords), measure.id
                     self.take_override(year_cell, row, GRID_LABEL_COLUMNS + 12)
                 plan.put(row, GRID_LABEL_COLUMNS + 12, year_cell)
@@ -193,7 +195,11 @@ class Placer:
                 table.row_field, Field(table.row_field, table.row_header), sheet, role="label"
             )
         if plan.freeze is None:
-            plan.freeze, plan.repeat_rows = (header + 1, first), (header, header)
+            plan.freeze = (header + 1, first)
+        # The printed pages repeat the header of the sheet's longest table (the one that runs on).
+        size = table.rows.count if table.rows.source == "count" else len(self.x.lists.get(table.rows.list or "", ()))
+        if plan.repeat_rows is None or size > plan.repeat_size:
+            plan.repeat_rows, plan.repeat_size = (header - (table.timeline is not None), header), size
         plan.next_row = header + 1
         first_coords = None
         if table.rows.source == "count":
@@ -261,7 +267,7 @@ class Placer:
         for i, column in enumerate(table.columns):
             if column.formula is not None:
                 store = ColumnStore(
-                    sheet, i, first_row, table.id, column, "formula", style("formula", column.type), [TODO] * count
+                    sheet, i, first_row, table.id, column, "formula", style("formula", column.shown_as), [TODO] * count
                 )
                 store.tree = column.formula.tree(self.x.options)
                 if self.source is not None:
@@ -290,7 +296,9 @@ class Placer:
                     values = [
                         self.input_value(column, samples[r] if r < len(samples) else None, _ROW) for r in range(count)
                     ]
-                store = ColumnStore(sheet, i, first_row, table.id, column, "input", style("input", column.type), values)
+                store = ColumnStore(
+                    sheet, i, first_row, table.id, column, "input", style("input", column.shown_as), values
+                )
             plan.stores.append(store)
             plan.last_col = max(plan.last_col, i)
             self.plan.items[column.id].column = store
@@ -334,7 +342,7 @@ class Placer:
             value = self.input_value(item, sample, coords)
         else:
             value = self.source.input(len(self.plan.sheets) - 1, row, col)
-        plan.put(row, col, Cell("input", style("input", item.type), value))
+        plan.put(row, col, Cell("input", style("input", item.shown_as), value))
         self.plan.items[item.id]._cells.append((coords, row, col))
 
     def input_value(self, item: Field, sample: Any, coords: dict) -> Any:
@@ -373,7 +381,7 @@ class Placer:
         name: str | None = None,
     ) -> None:
         """A formula cell: its template and coordinates, computed later (or the file's override)."""
-        cell = plan.put(row, col, Cell("formula", style(role, item.type)))
+        cell = plan.put(row, col, Cell("formula", style(role, item.shown_as)))
         cell.tree, cell.coords, cell.owner = tree, coords, item.id
         self.take_override(cell, row, col)
         self.plan.items[name or item.id]._cells.append((coords, row, col))
@@ -436,13 +444,30 @@ class Placer:
         _, end_rects = self.resolver.resolve(table.timeline.end, None, coords, "timeline")
         first = a1_range(None, *start_rects[0], anchor_columns=True)
         last = a1_range(None, *end_rects[0], anchor_columns=True)
-        header_week, timeline = style("header_week"), style("timeline")  # once: 53 columns of every row
+        header_week, timeline, band = style("header_week"), style("timeline"), style("header_band")
+        months = month_names(self.x.params.language)
+        band_starts: list[int] = []
         for week in range(53):
             col = first_col + week
-            plan.put(header, col, Cell("text", header_week, start + dt.timedelta(weeks=week)))
+            monday = start + dt.timedelta(weeks=week)
+            plan.put(header, col, Cell("text", header_week, monday))
+            # The month band above: a month's name over the week its 1st falls in (the first week too).
+            sunday = monday + dt.timedelta(days=6)
+            first_of_month = sunday.replace(day=1) if week else max(monday, dt.date(year, month, 1))
+            if week == 0 or monday <= first_of_month <= sunday:
+                # Merged over the month's weeks: a page break between them cannot make it run over.
+                name = f"{months[first_of_month.month - 1]} {first_of_month.year}"
+                plan.put(header - 1, col, Cell("text", band, name))
+                band_starts.append(col)
             plan.widths[col] = 3.2
             for row in range(header + 1, last_row + 1):
                 plan.put(row, col, Cell("text", timeline, None))
+        for start_col, end_col in zip(band_starts, band_starts[1:] + [first_col + 53]):
+            if end_col - 1 > start_col:
+                plan.merges.setdefault(header - 1, []).append((header - 1, start_col, header - 1, end_col - 1))
+        title = plan.cells.placed.get((header - 1, 0))
+        if title is not None and title.style == style("section"):
+            title.style = style("section_wrap")  # the band stops it running on: it wraps instead
         week_start = f"{column_letter(first_col)}${header + 1}"
         # Filled from the start's week to the end's week (or only the start's, with no end yet).
         rule = f'AND({first}<>"",{first}<{week_start}+7,IF({last}="",{first},{last})>={week_start})'
@@ -506,10 +531,82 @@ class Placer:
             plan.widths[col] = 24
             for row, value in enumerate(values, start=1):
                 plan.put(row, col, Cell("text", style("text"), value))
-            # Goals are typed in later when the strategy is not generated with them: leave room.
-            size = max(len(values), 20 if sources[list_id] == "goals" else 1)
+            # Lists people extend (goals, the team): the name covers spare rows below the values, so
+            # what they type there reaches every dropdown. A fixed range, not a formula: Google
+            # Sheets keeps only plain ranges in names; the dropdowns ignore its blank cells.
+            size = len(values) + EXTENDABLE_ROWS if sources[list_id] in EXTENDABLE_LISTS else max(len(values), 1)
             self.plan.names[LIST_PREFIX + list_id] = "=" + a1_range(plan.name, 1, col, size, col, absolute=True)
         plan.freeze = (1, 0)
+
+    def place_start(self) -> None:
+        """The Start here sheet: what the workbook is for, the sheets to fill in (those with inputs
+        first, in order), the colours, how to add a row, the carry-over (budget) and how to get
+        it checked. Appended last (the other sheets keep their indexes), written first."""
+        x = self.x
+        sheets = [(i, s) for i, s in enumerate(self.plan.sheets) if not s.hidden]
+        with_inputs = {p.sheet for p in self.plan.items.values() if p.role == "input"}
+        lists_name = x.text("common.lists_sheet") if x.lists else None
+        plan = SheetPlan(x.text("start.sheet"), landscape=False, print_fixed=True, first=True)
+        plan.put(0, 0, Cell("text", style("title"), x.text(x.blueprint.title)))
+        plan.put(1, 0, Cell("text", style("subtitle"), x.text(x.blueprint.description)))
+        plan.widths.update({0: 30, 1: 80})
+        row = 3
+
+        def section(key: str) -> None:
+            nonlocal row
+            plan.put(row, 0, Cell("text", style("section"), x.text(key)))
+            row += 1
+
+        def line(label: Any, text: str, look: str = "label") -> None:
+            nonlocal row
+            plan.put(row, 0, Cell("text", style(look), label))
+            plan.put(row, 1, Cell("text", style("text"), text))
+            row += 1
+
+        section("start.order")
+        ordered = sorted(self._input_order(sheets), key=lambda p: p[0] not in with_inputs and p[1].name != lists_name)
+        for number, (index, sheet) in enumerate(ordered, start=1):
+            if sheet.name == lists_name:
+                what = x.text("start.lists")
+            else:
+                what = x.text("start.fill" if index in with_inputs else "start.read")
+            line(f"{number}. {sheet.name}", what)
+        row += 1
+        section("start.colours")
+        for look, key in (("input", "input"), ("formula", "formula"), ("total", "total"), ("na_formula", "na")):
+            line("", x.text(f"start.colour.{key}"), look)
+        line("", x.text("start.colour.status"))
+        row += 1
+        section("start.add")
+        line("", x.text("start.add.text"))
+        if "carry_over" in x.options:
+            row += 1
+            section("start.carry")
+            line("", x.text("start.carry.text"))
+        row += 1
+        section("start.check")
+        line("", x.text("start.check.text"))
+        self.plan.sheets.append(plan)
+
+    def _input_order(self, sheets: list[tuple[int, SheetPlan]]) -> list[tuple[int, SheetPlan]]:
+        """The sheets in their order, but each after the sheets its formulas read (a KPI sheet after
+        the month's figures it computes from)."""
+        reads: dict[int, set[int]] = {index: set() for index, _ in sheets}
+        for placement in self.plan.items.values():
+            formula = placement.field.formula if placement.role == "formula" else None
+            if formula is None or placement.sheet not in reads:
+                continue
+            for name, _ in fx.compiled(formula.tree(self.x.options)).refs:
+                found = self.plan.items.get(name)
+                if found is not None and found.sheet != placement.sheet and found.sheet in reads:
+                    reads[placement.sheet].add(found.sheet)
+        ordered: list[tuple[int, SheetPlan]] = []
+        waiting = list(sheets)
+        while waiting:  # the first sheet whose sources are all placed (a cycle: the first one left)
+            ready = next((p for p in waiting if reads[p[0]] <= {i for i, _ in ordered}), waiting[0])
+            ordered.append(ready)
+            waiting.remove(ready)
+        return ordered
 
     # -- validations, names, metadata
 
@@ -542,6 +639,9 @@ class Placer:
             field_list = next((l.field for l in x.blueprint.lists if l.id == item.list and l.field), None)
             source = f"={NAME_PREFIX}{field_list}" if field_list else f"={LIST_PREFIX}{item.list}"
             options: dict[str, Any] = {"validate": "list", "source": source}
+            if not field_list and not x.lists.get(item.list):
+                # Nothing in the list yet (a blank workbook's goals): warn, do not block the cell.
+                options["error_type"] = "warning"
         elif kind in ("number", "money", "percent", "integer"):
             low = item.min if item.min is not None else -1e15
             high = item.max if item.max is not None else 1e15
@@ -601,6 +701,9 @@ def year_tree(measure: Field) -> tuple | None:
 
 
 _ROW = {"row": None}  # the coordinates of any row of a table of blank rows
+# Lists (by source) that people extend on the Lists sheet, and the spare rows their names cover.
+EXTENDABLE_LISTS = ("goals", "team")
+EXTENDABLE_ROWS = 30
 
 _WIDTHS = {
     "text": 30,

@@ -380,7 +380,7 @@ def test_xlsx_keeps_the_hidden_sheet_and_the_properties(edited):
 def test_ods_output_opens_with_the_edit_and_the_names(plan, edited):
     path = edited["ods"]
     book = CalamineWorkbook.from_path(str(path))
-    assert book.sheet_names == [s.name for s in plan.sheets]
+    assert book.sheet_names == [s.name for s in sorted(plan.sheets, key=lambda s: not s.first)]  # Start here first
     hidden = {meta.name for meta in book.sheets_metadata if str(meta.visible).endswith("Hidden")}
     assert hidden == {"_smm"}
     sheet, row, col = position(plan, "planned", **LINE_IG, month=MARCH)

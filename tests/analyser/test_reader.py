@@ -151,7 +151,7 @@ def test_workbook_saved_as_ods(saved_as_ods, generated, name):
 
 def test_read_table(generated, saved_as_ods, tmp_path):
     rows = reader.read_table(generated["budget"])
-    assert rows == reader.read(generated["budget"]).sheets["Budget"].rows
+    assert rows == reader.read(generated["budget"]).sheets["Start here"].rows  # the first sheet
     assert reader.read_table(saved_as_ods["budget"])[0][0] == rows[0][0]
     libreoffice.convert(generated["budget"], tmp_path, "xls")
     with pytest.raises(FileError, match=r"budget\.xls: an \.xls workbook; expected \.xlsx or \.ods"):

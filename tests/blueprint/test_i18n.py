@@ -380,7 +380,7 @@ def test_hostile_company_names_stay_text(language, tmp_path):
     hostile = '=HYPERLINK("http://x","y")'
     plan = build(loader.load("budget"), make_parameters(language=language, company=hostile))
     path = xlsx.write(plan, tmp_path / "b.xlsx")
-    sheet = openpyxl.load_workbook(path).worksheets[0]
+    sheet = openpyxl.load_workbook(path)[plan.sheets[0].name]  # the first after Start here
     assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith(hostile)
 
 
@@ -392,7 +392,8 @@ def test_generate_takes_lang(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     book = openpyxl.load_workbook(tmp_path / "budget.xlsx")
-    assert book.sheetnames[:2] == _names("budget", "mk")[:2]
+    # The Start here sheet first, in the language, then the blueprint's sheets.
+    assert book.sheetnames[:3] == ["Почнете тука"] + _names("budget", "mk")[:2]
     meta = {row[0].value: row[1].value for row in book["_smm"].iter_rows(max_col=2) if row[0].value}
     assert meta["language"] == "mk"
     bad = subprocess.run(

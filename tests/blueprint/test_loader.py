@@ -40,8 +40,8 @@ def error_of(text: str) -> BlueprintError:
 @pytest.mark.parametrize(
     "old, new, path, message",
     [
-        ("    landscape: false", "    landscap: false", "sheets[1].landscap", "unknown key"),
-        ('version: "1.0"', "version: [1]", "version", "must be a version"),
+        ("    landscape: true", "    landscap: true", "sheets[1].landscap", "unknown key"),
+        ('version: "1.1"', "version: [1]", "version", "must be a version"),
         (
             'formula: "SUM({planned})"}',
             'formula: "SUM({planed})"}',
@@ -57,6 +57,7 @@ def error_of(text: str) -> BlueprintError:
         ),
         ("label: line.hosting", "label: line.hostin", "categories[3].lines[2].label", "no label 'line.hostin'"),
         ("type: percent", "type: procent", "sheets[1].blocks[0].columns[3].type", "must be one of"),
+        ("type: percent", "type: percent, whole: true", "sheets[1].blocks[0].columns[3].whole", "only a number field"),
         (
             '"{category_planned}-{category_actual}"',
             '"{category_variance}-{category_actual}"',
@@ -112,7 +113,7 @@ def test_each_mistake_names_file_line_and_key_path(old, new, path, message):
 
 
 def test_line_numbers_point_at_the_mistake():
-    text, line = broken("    landscape: false", "    landscap: false")
+    text, line = broken("    landscape: true", "    landscap: true")
     assert error_of(text).line == line
     text, line = broken("id: design_tool, label: line.design_tool", "id: scheduling, label: line.design_tool")
     assert error_of(text).line == line
@@ -148,9 +149,11 @@ def test_duplicate_yaml_keys_are_refused():
 
 def test_a_users_own_blueprint_file_loads(tmp_path):
     own = tmp_path / "mine.yaml"
-    own.write_text(BUDGET.replace("landscape: false", "landscape: true", 1), encoding="utf-8")
+    own.write_text(BUDGET.replace("landscape: true", "landscape: false", 1), encoding="utf-8")
     blueprint = loader.load(str(own))
     assert blueprint.id == "budget" and blueprint.source == str(own)
+    # A sheet's orientation is the blueprint's where it says one, the generator's choice where not.
+    assert [sheet.landscape for sheet in blueprint.sheets] == [None, False]
     assert set(blueprint.labels) == set(loader.catalogs())  # the catalogs' texts, by blueprint id
 
 

@@ -74,16 +74,6 @@ def filled(tmp_path_factory):
     return edit_many(jobs)
 
 
-def known_ods_false_errors(path):
-    """Until issue 11a lands, the analyser reads the computed numbers of a LibreOffice .ods
-    table (formulas are not read from .ods) as rows inserted next to a total: false
-    ``total-misses-rows`` errors that reject those posts. The export is right to leave out
-    what the analyser rejects; this test is about the export, so it waits for the analyser."""
-    report = smm_sheets.analyse(path).reports[0]
-    if path.suffix == ".ods" and any(f.code == "total-misses-rows" for f in report.findings):
-        pytest.xfail("the analyser's false total-misses-rows errors in .ods tables (issue 11a)")
-
-
 def ics_events(path, out):
     result = smm_sheets.export(path, out)
     assert result.exported == len(POSTS) and result.exit_code() == 0, result.findings
@@ -109,14 +99,12 @@ def _export_text(path, out, fmt):
 
 def test_xlsx_and_ods_export_the_same_posts(filled, tmp_path):
     xlsx, ods = filled
-    known_ods_false_errors(ods)
     assert ics_events(xlsx, tmp_path / "xlsx.ics") == ics_events(ods, tmp_path / "ods.ics")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "hootsuite", "sprout", "publer"])
 def test_xlsx_and_ods_give_the_same_bulk_files(filled, tmp_path, fmt):
     xlsx, ods = filled
-    known_ods_false_errors(ods)
     now = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
     written = {}
     for path in (xlsx, ods):

@@ -75,7 +75,28 @@ def test_status_uses_the_seeds_workflow_and_dropdowns_agree(roadmap):
 
 def test_a_blank_roadmap_leaves_room_for_goals_typed_later(roadmap):
     plan = build(roadmap, params())
-    assert plan.names["list_goals"].endswith("$A$2:$A$21")
+    # Goals and team: a fixed range over the values and 30 spare rows, for what people type there.
+    assert plan.names["list_goals"].endswith("$A$2:$A$31")
+    assert plan.names["list_team"].endswith("$B$2:$B$32")  # the one default member and 30 spare
+    lists = next(sheet for sheet in plan.sheets if sheet.name == "Lists")
+    assert [cell.value for (row, col), cell in lists.cells.items() if col == 1 and row > 0] == ["Owner"]
+    # The goal dropdown is empty until goals are typed: it warns rather than refuse a value.
+    goal = next(v for v in plan.sheets[0].validations if v[4].get("source") == "=list_goals")
+    assert goal[4]["error_type"] == "warning"
+    team = [v for sheet in plan.sheets for v in sheet.validations if v[4].get("source") == "=list_team"]
+    assert team and all("error_type" not in v[4] for v in team)  # "Owner" is in it: strict
+
+
+def test_month_band_names_each_month_over_its_weeks(roadmap):
+    plan = build(roadmap, params(year=2027, start_month=1, language="fi"))
+    sheet = plan.sheets[0]
+    band = sorted(
+        (col, cell.value) for (row, col), cell in sheet.cells.placed.items() if cell.style.role == "header_band"
+    )
+    assert band[0][1] == "tammi 2027" and band[1][1] == "helmi 2027" and len(band) == 13
+    merged = [span for spans in sheet.merges.values() for span in spans]
+    assert [span[1] for span in merged] == [col for col, _ in band][: len(merged)]
+    assert sheet.repeat_rows[1] - sheet.repeat_rows[0] == 1  # the band and the week headers repeat
 
 
 def test_timeline_has_a_column_per_week_drawn_from_start_and_end(roadmap):

@@ -229,7 +229,7 @@ def texts(plan, sheet_name: str) -> list[str]:
 
 def test_one_sheet_per_section_of_the_seeds(sample_plan):
     names = [sheet.name for sheet in sample_plan.sheets]
-    assert names == SHEETS + ["Lists", "_smm"]
+    assert names == SHEETS + ["Lists", "_smm", "Start here"]  # Start here is written first
     assert all(len(name) <= 31 for name in names)
 
 
@@ -608,3 +608,17 @@ def test_libreoffice_reads_the_completeness_back(recalculated):
         _, row, col = plan.items["done_all"].cells[0]
         shown = openpyxl.load_workbook(result, data_only=True)["Overview"].cell(row + 1, col + 1).value
         assert shown == pytest.approx(expected), case
+
+
+def test_counts_show_as_whole_numbers(sample_plan):
+    """``whole: true`` numbers (followers, likes) take the integer format: 5,000, not 5,000.00."""
+
+    def style_of(name):
+        placement = sample_plan.items[name]
+        _, row, col = placement.cells[0]
+        return placement.field.type, sample_plan.sheets[placement.sheet].cells[(row, col)].style.field_type
+
+    assert style_of("goal_baseline") == ("number", "integer")
+    assert style_of("stat_likes") == ("number", "integer")
+    assert sample_plan.number_formats["integer"].endswith("#,##0")
+    assert style_of("role_hours") == ("number", "number")  # hours may be 2.5: decimals kept

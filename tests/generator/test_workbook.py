@@ -57,7 +57,10 @@ def test_formula_cells_are_protected_and_inputs_are_not(sample_file):
     _, row, col = plan.items["surplus"].cells[0]
     assert ws.cell(row + 1, col + 1).protection.locked is True
     assert ws.freeze_panes == "D5"
-    assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+    # A fixed scale at which 10 pt text prints at 6.1 pt or more, not "fit to page" at any size.
+    assert ws.page_setup.orientation == "landscape" and 61 <= int(ws.page_setup.scale) <= 100
+    assert ws.print_title_rows == "$4:$4"
+    assert "&P / &N" in ws.oddFooter.right.text and ws.oddFooter.center.text == plan.params.company
 
 
 def test_inputs_are_validated_as_non_negative_money(sample_file):
@@ -77,7 +80,7 @@ def test_blueprint_and_generator_are_recorded(sample_file):
     book = openpyxl.load_workbook(path)
     props = {p.name: p.value for p in book.custom_doc_props}
     assert props["smm_blueprint_id"] == "budget"
-    assert props["smm_blueprint_version"] == "1.0"
+    assert props["smm_blueprint_version"] == "1.1"
     assert props["smm_generator_version"] == __version__
     meta = book[META_SHEET]
     assert meta.sheet_state == "hidden"

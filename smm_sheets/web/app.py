@@ -1,0 +1,542 @@
+"""The web application (FastAPI): the Make and Check pages, the API, the limits and the headers.
+
+Pages are rendered on the server (:mod:`smm_sheets.web.pages`) and work without JavaScript.
+Nothing is stored: each request's uploads and generated files live in a temporary folder that
+is deleted when the request ends, whatever happens.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from smm_sheets import __version__
+from smm_sheets.blueprint import loader
+from smm_sheets.errors import SmmSheetsError
+from smm_sheets.web import i18n, isolation, pages, report_view, uploads
+
+STATIC = Path(__file__).parent / "static"
+# The README's pictures of the workbooks: docs/ of a checkout, or the copy a wheel carries.
+PICTURES = next(
+    (p for p in (Path(__file__).parents[2] / "docs", Path(__file__).parent / "pictures") if p.is_dir()),
+    Path(__file__).parent / "pictures",
+)
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The limits of one server process. ``analysis`` also sets how many analyses run at once."""
+
+    max_file_bytes: int = 20 * uploads.MB
+    max_files: int = 10
+    analysis: isolation.Limits = field(default_factory=isolation.Limits)
+
+    @property
+    def max_body_bytes(self) -> int:
+        """A whole request: every file at its limit, and room for the form's fields."""
+        return self.max_files * self.max_file_bytes + uploads.MB
+
+
+class Refused(Exception):
+    """A request we answer with an error page (or JSON under /api/): status, text key, values."""
+
+    def __init__(
+        self, status: int, key: str, headers: dict[str, str] | None = None, language: str | None = None, **values: Any
+    ):
+        super().__init__(key)
+        self.status, self.key, self.values, self.headers = status, key, values, headers or {}
+        self.language = language
+
+
+@cache
+def builtin_ids() -> list[str]:
+    return [path.stem for path in loader.builtin_blueprints()]
+
+
+def create_app(settings: Settings | None = None, runner: isolation.Runner | None = None) -> FastAPI:
+    """The application; ``uvicorn smm_sheets.web.server:app`` serves it with the default settings."""
+    settings = settings or Settings()
+    runner = runner or isolation.Runner(settings.analysis)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # The analyses' forkserver warms up (a few seconds) while the pages are already served.
+        threading.Thread(target=runner.warm, name="smm-warm", daemon=True).start()
+        yield
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="smm-sheets",
+        version=__version__,
+        description="Make social media marketing workbooks and check filled-in ones. Nothing is stored.",
+        docs_url=None,  # our own /docs page: Swagger UI needs a CDN and inline script
+        redoc_url=None,
+    )
+    app.state.settings, app.state.runner = settings, runner
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _routes(app, settings, runner)
+    _errors(app)
+    app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(_SecurityHeaders)
+    return app
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _language(request: Request, requested: str | None = None) -> str:
+    return i18n.choose(requested or request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def _page(
+    request: Request, template: str, status: int = 200, language: str | None = None, **context: Any
+) -> HTMLResponse:
+    language = language or _language(request)
+    html = pages.render(template, language, path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status, headers={"content-language": language})
+
+
+def _workbooks(language: str) -> list[dict[str, str]]:
+    titles = report_view.blueprint_titles()
+    return [
+        {"id": bp_id, "title": titles[bp_id][language][0], "description": titles[bp_id][language][1]}
+        for bp_id in builtin_ids()
+    ]
+
+
+def _make_form(request: Request, language: str, values: dict[str, Any], error: str | None, status: int = 200):
+    return _page(
+        request,
+        "make.html",
+        status,
+        language,
+        workbooks=_workbooks(language),
+        values=values,
+        error=error,
+        months=_month_names(language),
+    )
+
+
+@cache
+def _month_names(language: str) -> tuple[str, ...]:
+    from smm_sheets.locale_data import month_names
+
+    return month_names(language)
+
+
+DEFAULT_FORM = {
+    "workbook": "all",
+    "company": "",
+    "year": "",
+    "start_month": "1",
+    "currency": "EUR",
+    "channels": "instagram,facebook",
+    "team": "",
+    "goals": "",
+    "language": "",
+    "sample": False,
+}
+
+
+def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
+    @app.get("/", response_class=HTMLResponse, summary="The Make page: choose and download workbooks")
+    def make_page(request: Request):
+        language = _language(request)
+        return _make_form(request, language, DEFAULT_FORM | {"language": language}, None)
+
+    @app.post("/make", summary="Make the workbook or set chosen on the Make page (a form)")
+    async def make_submit(
+        request: Request,
+        workbook: Annotated[str, Form()] = "all",
+        company: Annotated[str, Form(max_length=20_000)] = "",
+        year: Annotated[str, Form(max_length=100)] = "",
+        start_month: Annotated[str, Form(max_length=100)] = "1",
+        currency: Annotated[str, Form(max_length=100)] = "EUR",
+        channels: Annotated[str, Form(max_length=20_000)] = "",
+        team: Annotated[str, Form(max_length=20_000)] = "",
+        goals: Annotated[str, Form(max_length=20_000)] = "",
+        language: Annotated[str, Form(max_length=100)] = "en",
+        sample: Annotated[str | None, Form(max_length=10)] = None,
+        lang: Annotated[str | None, Form(max_length=10)] = None,
+    ):
+        page_language = _language(request, lang)
+        values = {
+            "workbook": workbook,
+            "company": company,
+            "year": year,
+            "start_month": start_month,
+            "currency": currency,
+            "channels": channels,
+            "team": team,
+            "goals": goals,
+            "language": language,
+            "sample": bool(sample),
+        }
+        try:
+            parameters = _parameters(values)
+            return await _generate(workbook, parameters)
+        except SmmSheetsError as error:
+            return _make_form(request, page_language, values, _one_line(error), 422)
+
+    @app.get("/check", response_class=HTMLResponse, summary="The Check page: upload filled-in workbooks")
+    def check_page(request: Request):
+        return _page(request, "check.html", settings=settings)
+
+    @app.post("/check", response_class=HTMLResponse, summary="Check uploaded workbooks and show the report (a form)")
+    async def check_submit(
+        request: Request,
+        files: Annotated[list[UploadFile] | None, File()] = None,
+        lang: Annotated[str | None, Form(max_length=10)] = None,
+    ):
+        language = _language(request, lang)
+        report = await _analyse(files or [], settings, runner, language)
+        status = 422 if report["failures"] and not report["reports"] else 200
+        views = [report_view.file_view(r, i18n.Texts(language)) for r in report["reports"]]
+        for view in views:
+            view.charts = [pages.svg(c) for c in view.charts]
+        data = base64.b64encode(json.dumps(report, ensure_ascii=False, indent=2).encode()).decode()
+        return _page(
+            request,
+            "report.html",
+            status,
+            language,
+            report=report,
+            views=views,
+            json_href=f"data:application/json;base64,{data}",
+        )
+
+    @app.get("/pictures/{blueprint_id}.png", summary="The picture of a built-in workbook")
+    def picture(blueprint_id: str):
+        if blueprint_id not in builtin_ids() or not (PICTURES / f"{blueprint_id}.png").is_file():
+            raise StarletteHTTPException(404)
+        return Response((PICTURES / f"{blueprint_id}.png").read_bytes(), media_type="image/png")
+
+    @app.get("/docs", response_class=HTMLResponse, summary="The API, described (from /openapi.json)")
+    def api_docs(request: Request):
+        schema = app.openapi()
+        return _page(request, "api.html", schema=schema, settings=settings)
+
+    @app.get("/healthz", summary="For load balancers: 200 while the server answers")
+    def health():
+        return {"status": "ok", "version": __version__}
+
+    @app.post(
+        "/api/v1/generate",
+        summary="Make a workbook (.xlsx) or the set of five (.zip)",
+        responses={200: {"content": {XLSX: {}, "application/zip": {}}}, 422: {"description": "bad parameters"}},
+    )
+    async def api_generate(body: GenerateRequest):
+        values = body.model_dump()
+        try:
+            return await _generate(body.workbook, _parameters(values))
+        except SmmSheetsError as error:
+            raise Refused(422, "error.parameters", message=_one_line(error)) from None
+
+    @app.post(
+        "/api/v1/analyse",
+        summary="Analyse uploaded workbooks (or a .zip of one client's set): the JSON of analyse --format json",
+        responses={413: {"description": "a file or the request too large"}, 503: {"description": "busy"}},
+    )
+    async def api_analyse(
+        files: Annotated[list[UploadFile], File(description="workbooks, or a .zip of one client's set")],
+        lang: Annotated[str | None, Form(max_length=10)] = None,
+    ):
+        language = lang.strip().lower() if lang and lang.strip().lower() in i18n.NAMES else None
+        return await _analyse(files, settings, runner, language)
+
+
+class GenerateRequest(BaseModel):
+    """The parameters of ``smm-sheets generate``."""
+
+    workbook: str = Field("all", description="all, or a built-in id: budget, calendar, kpi-report, roadmap, strategy")
+    company: str = Field("", max_length=20_000)
+    year: int | None = None
+    start_month: int = 1
+    currency: str = Field("EUR", max_length=100)
+    channels: str | list[str] = "instagram,facebook"
+    team: str | list[str] = ""
+    goals: str | list[str] = ""
+    language: str = Field("en", max_length=100)
+    sample: bool = False
+
+
+def _parameters(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's or the API's values as :func:`smm_sheets.generator.pipeline.generate_files` takes them."""
+    from smm_sheets.errors import ParameterError
+
+    workbook = values["workbook"]
+    if workbook != "all" and workbook not in builtin_ids():  # never a path: only built-in blueprints
+        raise ParameterError(f"unknown workbook {workbook[:40]!r}: use all or one of {', '.join(builtin_ids())}")
+    parameters: dict[str, Any] = {"sample": bool(values.get("sample")), "language": values.get("language") or "en"}
+    for key in ("company", "currency", "channels", "team", "goals"):
+        value = values.get(key)
+        if value not in (None, "", []):
+            parameters[key] = value
+    for key in ("year", "start_month"):
+        value = values.get(key)
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                continue
+            if not value.isdigit() or len(value) > 6:
+                raise ParameterError(f"{key.replace('_', ' ')} must be a whole number, not {value[:20]!r}")
+            value = int(value)
+        if value is not None:
+            parameters[key] = value
+    return parameters
+
+
+async def _generate(workbook: str, parameters: dict[str, Any]) -> Response:
+    """Generate into a temporary folder and answer with the file's bytes; the folder is then gone."""
+    from smm_sheets.generator.pipeline import generate_files
+
+    def run() -> tuple[bytes, str, str]:
+        with tempfile.TemporaryDirectory(prefix="smm-web-") as folder:
+            paths = generate_files(workbook, folder, **parameters)
+            if workbook == "all":
+                return uploads.zip_files(paths), "application/zip", "smm-sheets.zip"
+            return paths[0].read_bytes(), XLSX, f"{workbook}.xlsx"
+
+    content, media_type, name = await anyio.to_thread.run_sync(run, limiter=_generate_limiter())
+    return Response(content, media_type=media_type, headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@cache
+def _generate_limiter() -> anyio.CapacityLimiter:
+    return anyio.CapacityLimiter(2)
+
+
+async def _analyse(
+    files: list[UploadFile], settings: Settings, runner: isolation.Runner, language: str | None
+) -> dict[str, Any]:
+    """Save the uploads in a temporary folder, analyse them in a child process, delete the folder."""
+    files = [f for f in files if f.filename or (f.size or 0) > 0]
+    if not files:
+        raise Refused(400, "error.no_files", language=language)
+    if len(files) > settings.max_files:
+        raise Refused(413, "error.too_many", language=language, limit=settings.max_files)
+    with tempfile.TemporaryDirectory(prefix="smm-web-") as folder:
+        try:
+            saved = await anyio.to_thread.run_sync(_save_all, files, Path(folder), settings)
+        except uploads.TooLarge as error:
+            raise Refused(
+                413,
+                "error.too_large",
+                language=language,
+                limit=settings.max_file_bytes // uploads.MB,
+                detail=str(error),
+            ) from None
+        except uploads.BadUpload as error:
+            raise Refused(422, "error.bad_zip", language=language, detail=str(error)) from None
+        try:
+            report = await runner.analyse([str(s.path) for s in saved], language)
+        except isolation.Busy as error:
+            raise Refused(
+                503, "error.busy", language=language, headers={"retry-after": str(error.retry_after)}
+            ) from None
+        except isolation.AnalysisFailed as error:
+            raise Refused(422, f"error.analysis_{error.reason}", language=language, detail=str(error)) from None
+    return _named(report, saved, folder)
+
+
+def _save_all(files: list[UploadFile], folder: Path, settings: Settings) -> list[uploads.Saved]:
+    saved: list[uploads.Saved] = []
+    for upload in files:
+        name = uploads.display_name(upload.filename, f"file {len(saved) + 1}")
+        path = uploads.save(upload.file, upload.filename, folder, len(saved) + 1, settings.max_file_bytes)
+        if path.suffix == ".zip":
+            unpacked = uploads.unpack_set(
+                path, name, folder, len(saved) + 2, settings.max_files - len(saved), settings.max_file_bytes
+            )
+            path.unlink()
+            saved.extend(unpacked)
+        else:
+            saved.append(uploads.Saved(path, name))
+        if len(saved) > settings.max_files:
+            raise uploads.TooLarge(f"more than {settings.max_files} workbooks")
+    return saved
+
+
+def _named(report: dict[str, Any], saved: list[uploads.Saved], folder: str) -> dict[str, Any]:
+    """The report with people's file names where the analyser saw our temporary paths."""
+    names = sorted(((str(s.path), s.name) for s in saved), key=lambda pair: -len(pair[0]))
+
+    def rename(text: str) -> str:
+        for path, name in names:
+            text = text.replace(path, name)
+        return text.replace(folder, "")
+
+    for item in report["reports"]:
+        item["file"] = rename(item["file"])
+        for found in item["findings"]:
+            found["message"] = rename(found["message"])
+    for failure in report["failures"]:
+        failure["file"], failure["error"] = rename(failure["file"]), rename(failure["error"])
+    return report
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:500]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _errors(app: FastAPI) -> None:
+    def answer(
+        request: Request,
+        status: int,
+        key: str,
+        headers: dict[str, str] | None = None,
+        language: str | None = None,
+        **values: Any,
+    ):
+        language = language or _language(request)
+        message = i18n.Texts(language)(key, **{k: v for k, v in values.items() if k != "detail"})
+        detail = values.get("detail") or values.get("message")
+        if request.url.path.startswith("/api/"):
+            body = {"error": {"status": status, "code": key.removeprefix("error."), "message": message}}
+            if detail:
+                body["error"]["detail"] = detail
+            return JSONResponse(body, status_code=status, headers=headers)
+        response = _page(request, "error.html", status, language, code=status, message=message, detail=detail)
+        response.headers.update(headers or {})
+        return response
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, error: Refused):
+        return answer(request, error.status, error.key, error.headers, error.language, **error.values)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        key = {404: "error.not_found", 405: "error.method", 413: "error.body_too_large"}.get(error.status_code)
+        if key is None:
+            key, detail = "error.request", str(error.detail)[:300]
+        else:
+            detail = None
+        return answer(request, error.status_code, key, detail=detail, limit=app.state.settings.max_files)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError):
+        if any("files" in e.get("loc", ()) for e in error.errors()):  # an empty file field
+            return answer(request, 400, "error.no_files")
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in error.errors()[:5]
+        )
+        return answer(request, 422, "error.request", detail=details[:500])
+
+
+# --------------------------------------------------------------------------- middleware (plain ASGI)
+
+
+class _SecurityHeaders:
+    """CSP without inline script, no framing, no sniffing, no referrer, no caching: on every answer."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []), *(h for h in SECURITY_HEADERS if h[0] not in names)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _BodyLimit:
+    """Refuse a request body over the limit: at once by its Content-Length, else as it streams in."""
+
+    def __init__(self, app: Any, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            return await self.refuse(scope, send)
+        seen = 0
+        started = over = False
+
+        async def counting() -> dict:
+            nonlocal seen, over
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    over = True
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking(message: dict) -> None:
+            # Past the limit, whatever the app makes of the broken body is replaced by the 413.
+            nonlocal started
+            if message["type"] == "http.response.start":
+                if started:
+                    return
+                started = True
+                if over:
+                    return await self.refuse(scope, send)
+            elif over:
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, counting, tracking)
+        except _BodyTooLarge:
+            if not started:
+                await self.refuse(scope, send)
+
+    async def refuse(self, scope: dict, send: Any) -> None:
+        request = Request(scope)
+        language = _language(request)
+        message = i18n.Texts(language)("error.body_too_large")
+        if scope["path"].startswith("/api/"):
+            response: Response = JSONResponse(
+                {"error": {"status": 413, "code": "body_too_large", "message": message}}, status_code=413
+            )
+        else:
+            response = _page(request, "error.html", 413, language, code=413, message=message, detail=None)
+        response.headers["connection"] = "close"
+        await response({"type": "http", **scope}, _nothing, send)
+
+
+async def _nothing() -> dict:
+    return {"type": "http.disconnect"}

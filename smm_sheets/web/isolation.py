@@ -1,0 +1,192 @@
+"""Analyses in worker processes, with a time limit, a memory limit and a bounded queue.
+
+One bad file (a bomb the reader's guards miss, a pathological sheet) may then cost a worker
+process, never the server: workers are forked from a forkserver that has the analyser imported
+and warm (:mod:`smm_sheets.web.warm`), limited with ``RLIMIT_AS``, killed at the deadline, and
+replaced after a failure or a hundred analyses, which keeps the server's memory flat however
+many files it sees. (A fresh process per analysis cost 100-150 ms more a request.)
+
+This is the one module the web layer calls to analyse (:meth:`Runner.analyse`), so that the
+analyser's own isolation function can take its place when it exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import queue
+import resource
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+# Imported by the forkserver once, so that every analysis starts with the analyser loaded.
+PRELOAD = ["smm_sheets.web.warm"]
+
+
+class Busy(Exception):
+    """Every analysis slot and queue place is taken: try again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"the server is busy; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class AnalysisFailed(Exception):
+    """The analysis ran out of time or memory, or its process died. ``reason``: time, memory, crash."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Args: slots: analyses at once (per server worker); queue: analyses waiting for a slot;
+    seconds: wall-clock time of one analysis; memory: a worker's address space in bytes;
+    tasks: analyses a worker does before it is replaced."""
+
+    slots: int = 1
+    queue: int = 8
+    seconds: float = 30.0
+    memory: int = 1 << 30
+    tasks: int = 100
+
+
+def analyse_to_dict(paths: list[str], language: str | None) -> dict[str, Any]:
+    """The report of ``paths`` as ``analyse --format json`` prints it, its findings in ``language``
+    (None: each workbook's own, as the command line's default)."""
+    from smm_sheets.analyser.pipeline import analyse
+
+    return analyse(paths, language).to_dict()
+
+
+class Runner:
+    """Runs analyses in worker processes, at most ``limits.slots`` at once and ``limits.queue`` waiting.
+
+    A worker is forked from the warm forkserver, analyses up to ``limits.tasks`` requests one
+    after the other and is then replaced (its memory goes with it); one that runs out of time is
+    killed, one that runs out of memory or fails ends itself, and the next analysis gets a new one.
+    """
+
+    def __init__(self, limits: Limits = Limits(), target: Callable[[list[str], str], Any] = analyse_to_dict):
+        self.limits = limits
+        self.target = target
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(PRELOAD)
+        # Threads wait for a worker (not the event loop), so the runner serves any loop it is called from.
+        self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
+        for _ in range(limits.slots):
+            self._idle.put(None)  # a slot whose worker is started on first use
+        self._lock = threading.Lock()
+        self._admitted = 0
+
+    def warm(self) -> None:
+        """Start the forkserver (which imports :data:`PRELOAD`) and the workers now, not on the first analysis."""
+        workers = [self._idle.get() for _ in range(self.limits.slots)]
+        for worker in workers:
+            self._idle.put(worker or self._start())
+
+    async def analyse(self, paths: list[str], language: str = "en") -> Any:
+        """The target's result for ``paths``, computed in a worker process.
+
+        Raises:
+            Busy: every slot and queue place is taken.
+            AnalysisFailed: the worker ran out of time or memory, or died.
+        """
+        with self._lock:
+            if self._admitted >= self.limits.slots + self.limits.queue:
+                raise Busy(max(1, round(self.limits.seconds / 4)))
+            self._admitted += 1
+        try:
+            return await asyncio.to_thread(self.run, paths, language)
+        finally:
+            with self._lock:
+                self._admitted -= 1
+
+    def run(self, paths: list[str], language: str) -> Any:
+        """Wait for a worker, have it run the target, wait for the answer (blocking)."""
+        worker = self._idle.get()
+        try:
+            # An idle worker sends nothing: anything to read is the end of one that died while idle.
+            if worker is not None and worker.connection.poll(0):
+                worker = worker.stop(kill=True)
+            if worker is None:
+                worker = self._start()
+            worker.connection.send((paths, language))
+            worker.tasks += 1
+            if not worker.connection.poll(self.limits.seconds):
+                worker = worker.stop(kill=True)
+                raise AnalysisFailed("time", f"the analysis took longer than {self.limits.seconds:g} s and was stopped")
+            try:
+                status, value = worker.connection.recv()
+            except (EOFError, OSError):
+                worker = worker.stop(kill=True)
+                raise AnalysisFailed("crash", "the analysis stopped unexpectedly") from None
+            if status != "ok" or worker.tasks >= self.limits.tasks:
+                worker = worker.stop(kill=False)
+        finally:
+            self._idle.put(worker)
+        if status == "memory":
+            raise AnalysisFailed(
+                "memory", f"the analysis needed more than {self.limits.memory >> 20} MB and was stopped"
+            )
+        if status == "error":
+            raise AnalysisFailed("crash", value)
+        return value
+
+    def _start(self) -> _Worker:
+        mine, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_work, args=(theirs, self.target, self.limits.memory, self.limits.seconds), daemon=True
+        )
+        process.start()
+        theirs.close()
+        return _Worker(process, mine)
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    connection: Connection
+    tasks: int = 0
+
+    def stop(self, kill: bool) -> None:  # returns None: the slot's worker is gone
+        """End the worker (it ends itself after a failure or its last task); its slot gets a new one."""
+        if kill:
+            self.process.kill()
+        self.connection.close()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        return None
+
+
+def _work(connection: Connection, target: Callable, memory: int, seconds: float) -> None:
+    """A worker: limit its memory, then analyse what it is sent until told to stop or a task fails."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    while True:
+        try:
+            paths, language = connection.recv()
+        except (EOFError, OSError):
+            os._exit(0)
+        # CPU time, should the server be gone and nobody kill the worker at its deadline.
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = int(used.ru_utime + used.ru_stime + seconds) + 2
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, resource.RLIM_INFINITY))
+        try:
+            result = ("ok", target(paths, language))
+        except MemoryError:
+            result = ("memory", None)
+        except Exception as error:  # a bug in the analysis: one line, the server goes on
+            result = ("error", f"the analysis failed ({type(error).__name__})")
+        try:
+            connection.send(result)
+        except MemoryError:
+            connection.send(("memory", None))
+        if result[0] != "ok":
+            os._exit(0)  # after a failure, start afresh
