@@ -20,6 +20,7 @@ LAYERS = {
     "errors": 0,
     "sheetref": 0,
     "atomic": 1,
+    "processes": 1,
     "locale_data": 1,
     "formula": 2,
     "blueprint": 3,

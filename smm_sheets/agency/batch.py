@@ -26,12 +26,15 @@ The stages are functions you can call alone:
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smm_sheets import __version__
 from smm_sheets.agency.clients import (
@@ -167,6 +170,14 @@ class WorkerMismatch(Exception):
     Not an SmmSheetsError: it stops the whole batch, not one client."""
 
 
+class OutOfRoom(Exception):
+    """The batch folder's disk is full or read-only: every other client would fail the same way,
+    so the batch stops with this one line. Not an SmmSheetsError, as :class:`WorkerMismatch`."""
+
+
+_OUT_OF_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
 def generate_client(job: Job) -> Result:
     """Write one client's workbooks into ``OUT_DIR/<slug>/`` (in a worker process).
 
@@ -224,7 +235,7 @@ def generate_client(job: Job) -> Result:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise FileError(f"cannot create {folder}: {error.strerror}") from None
+            raise FileError(f"cannot create {folder}: {error.strerror}", error.errno) from None
         # Someone's workbooks are left as they are, or copied before --force replaces them.
         kept: dict[Path, Path] = {}
         left: set[Path] = set()
@@ -254,6 +265,8 @@ def generate_client(job: Job) -> Result:
         ordered = tuple(files[blueprint.id] for blueprint in blueprints)
         return Result(job.row, job.company, job.slug, "generated" if written else "unchanged", job.fingerprint, ordered)
     except SmmSheetsError as error:
+        if getattr(error, "errno", None) in _OUT_OF_ROOM:
+            raise OutOfRoom(str(error)) from None
         return Result(job.row, job.company, job.slug, "failed", job.fingerprint, error=str(error))
 
 
@@ -352,6 +365,20 @@ def plan_jobs(
         )
 
 
+def _state_errors(function: Callable[..., Summary]) -> Callable[..., Summary]:
+    """The batch state's SQLite errors (a full disk, a read-only folder) as one-line FileErrors."""
+
+    @functools.wraps(function)
+    def wrapped(*args: Any, **kwargs: Any) -> Summary:
+        try:
+            return function(*args, **kwargs)
+        except sqlite3.Error as error:
+            raise FileError(f"cannot write the batch state: {error}") from None
+
+    return wrapped
+
+
+@_state_errors
 def run_batch(
     clients: str | Path,
     out_dir: str | Path,
@@ -418,7 +445,7 @@ def run_batch(
         complete = False
         try:
             for job, outcome in Runner(jobs, scheduler).map_unordered(generate_client, planned):
-                if isinstance(outcome, WorkerMismatch):
+                if isinstance(outcome, (WorkerMismatch, OutOfRoom)):
                     raise FileError(str(outcome))
                 if isinstance(outcome, BaseException):
                     outcome = Result(

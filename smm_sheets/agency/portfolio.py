@@ -105,10 +105,11 @@ def analyse_client(folder: str) -> ClientSummary:
     counts in ``workbooks``, ``errors`` and ``warnings``.
     """
     from smm_sheets.analyser.pipeline import analyse
+    from smm_sheets.processes import DEFAULT_ISOLATION
 
     name = os.path.basename(folder)
     try:
-        report = analyse(folder)
+        report = analyse(folder, isolation=DEFAULT_ISOLATION)  # each file in a child: an abort is one line
     except SmmSheetsError as error:
         return ClientSummary(name, problem=str(error))
     first: dict[str, Any] = {}
@@ -180,6 +181,8 @@ def run_portfolio(
     xlsx_path, json_path = stem.with_suffix(".xlsx"), stem.with_suffix(".json")
     if not xlsx_path.parent.is_dir():
         raise InputError(f"{xlsx_path.parent} is not a folder")
+    atomic.refuse_overwriting_inputs(xlsx_path, [batch_dir])
+    atomic.refuse_overwriting_inputs(json_path, [batch_dir])
     rows = sqlite3.connect("")  # a private temporary file: the rows stay out of memory
     try:
         rows.execute("CREATE TABLE client (folder TEXT PRIMARY KEY, data TEXT)")

@@ -299,9 +299,10 @@ def _align_rows(
         return tuple(_label(found.value(row, c)) for c in range(C1) if _label(found.value(row, c)))
 
     all_keys = [planned_key(row) for row in range(r1, r2 + 1)]
-    file_rows = list(range(R1, R2 + 1))
+    last_row = min(R2, len(found.rows) - 1)  # a name pointing far: the rows beyond the file's cells are blank
+    file_rows = list(range(R1, last_row + 1))
     file_keys = {row: file_key(row) for row in file_rows}
-    if same and all(key is None or file_keys[R1 + i] == key for i, key in enumerate(all_keys)):
+    if same and all(key is None or file_keys.get(R1 + i) == key for i, key in enumerate(all_keys)):
         return None  # every row where it was
     # Spare lines (labels typed by people) are left out: their own names place them.
     planned_rows = [row for row, key in zip(range(r1, r2 + 1), all_keys) if key is not None]
@@ -329,7 +330,7 @@ def _align_rows(
         while j < len(keys) and matched[j] is None:
             j += 1
         low = matched[i - 1] if i > 0 else R1 - 1
-        high = matched[j] if j < len(keys) else R2 + 1
+        high = matched[j] if j < len(keys) else last_row + 1
         free = [row for row in range(low + 1, high) if row not in used] if low < high else []
         if len(free) == j - i:
             matched[i:j] = free

@@ -56,6 +56,7 @@ from smm_sheets.locale_data import LANGUAGES
 
 MAX_TIMELINE_ROWS = 2_000
 MAX_SPARE_LINES = 20
+MAX_COUNT_ROWS = 200_000  # blank rows of a table: a 100,000-post calendar takes a minute to write
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -454,8 +455,8 @@ class _Reader(_Shapes):
             if not count.is_integer():
                 self.fail(path + ("count",), f"must be a whole number, not {spec['count']!r}")
             count = int(count)
-            if not 1 <= count <= 1_048_000:
-                self.fail(path + ("count",), "must be between 1 and 1048000")
+            if not 1 <= count <= MAX_COUNT_ROWS:
+                self.fail(path + ("count",), f"must be between 1 and {MAX_COUNT_ROWS:,}")
         elif "count" in spec:
             self.fail(path + ("count",), "only rows of source count have a count")
         picked = ()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.exceptions
 from xlsxwriter.worksheet import Worksheet
 
 try:
@@ -182,8 +183,12 @@ def write_all(
             try:
                 render(plan, temporary)
                 os.chmod(temporary, atomic.file_mode(target))
-            except OSError as error:
-                raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+            except (OSError, xlsxwriter.exceptions.XlsxFileError) as error:  # FileCreateError: a full disk
+                cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else error
+                raise FileError(
+                    f"cannot write {target}: {getattr(cause, 'strerror', None) or cause}", getattr(cause, "errno", None)
+                ) from None
+        atomic.check_still_wanted(jobs[0][1].parent)  # a worker whose run died writes nothing more
         for temporary, (_, target) in zip(temporaries, jobs):
             if (
                 target.exists()
