@@ -301,6 +301,8 @@ def fix_command(
         )
         for line in result.not_carried:
             click.echo(f"  not carried: {' '.join(line.split())}")
+        if result.kept:
+            click.echo(f"  the file it replaced was kept as {result.kept}")
         if result.surplus:
             click.echo(f"  surplus carried out of the old year: {result.surplus:,.2f} (not in the new workbook)")
     return 1 if errors else 0

@@ -52,6 +52,8 @@ class FixResult:
         findings: what is still wrong in the new workbook (each a comment on its cell).
         surplus: with another year, the old workbook's ``remaining`` total (the budget's
             advertising surplus carried out of its last month), to take into the new year by hand.
+        kept: where a replaced ``target`` that was not this same workbook (someone may have
+            worked on it) was copied first, ``<name>.kept-YYYYMMDD-HHMMSS.xlsx``; else None.
     """
 
     source: Path
@@ -62,6 +64,7 @@ class FixResult:
     not_carried: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     surplus: float | None = None
+    kept: Path | None = None
 
 
 def fix_paths(
@@ -149,7 +152,9 @@ def fix_file(
         f for f in _remaining(plan, target, language) if not (f.code == "type-error" and (f.sheet, f.cell) in marked)
     ]
     result.findings = sorted(remaining + carried.ambiguous, key=Finding.sort_key)
-    xlsx.write_annotated(plan, target, _notes(result.findings, language))
+    kept: dict[Path, Path] = {}
+    xlsx.write_annotated(plan, target, _notes(result.findings, language), kept)
+    result.kept = kept.get(target)
     return result
 
 

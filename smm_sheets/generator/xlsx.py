@@ -140,6 +140,7 @@ def write_all(
     ours: frozenset[Path] = frozenset(),
     left: set[Path] | None = None,
     changed: frozenset[Path] = frozenset(),
+    notes: Notes | None = None,
 ) -> list[Path]:
     """Write several plans, all or none: each to a temporary file, then all renamed into place.
 
@@ -156,6 +157,7 @@ def write_all(
         left: given, such a target is not replaced at all but added here (nor copied).
         changed: targets known to differ from what this tool wrote there: someone's, even when
             they hold the same workbook.
+        notes: comments and highlights for every plan (see :func:`write_annotated`).
 
     Returns:
         The targets written.
@@ -181,7 +183,7 @@ def write_all(
                 raise FileError(f"cannot write to {target.parent}: {error.strerror}") from None
             temporaries.append(temporary)
             try:
-                render(plan, temporary)
+                render(plan, temporary, notes)
                 os.chmod(temporary, atomic.file_mode(target))
             except (OSError, xlsxwriter.exceptions.XlsxFileError) as error:  # FileCreateError: a full disk
                 cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else error
@@ -596,13 +598,22 @@ def annotate(workbook: xlsxwriter.Workbook, sheets: dict[str, Any], notes: Notes
     ws.freeze_panes(1, 0)
 
 
-def write_annotated(plan: WorkbookPlan, target: Path, notes: Notes | None) -> Path:
-    """Write the plan with ``notes`` to ``target`` atomically (replacing it if it exists).
+def write_annotated(
+    plan: WorkbookPlan, target: Path, notes: Notes | None, kept: dict[Path, Path] | None = None
+) -> Path:
+    """Write the plan with ``notes`` to ``target`` atomically, replacing it if it exists; a
+    target that is not this same workbook may hold someone's work and is kept as a copy first.
+
+    Args:
+        plan: the plan to write.
+        target: the .xlsx path.
+        notes: comments and highlights.
+        kept: filled with target -> its kept copy.
 
     Raises:
-        FileError: the target cannot be written.
+        FileError: the target or a kept copy cannot be written.
     """
-    return atomic.write_file(target, lambda path: render(plan, path, notes))
+    return write_all([(plan, target)], force=True, kept=kept, notes=notes)[0]
 
 
 # --------------------------------------------------------------------------- a plain table workbook

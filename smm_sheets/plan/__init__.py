@@ -118,7 +118,7 @@ def build(
     placer.finish_highlights()
     placer.place_validations_and_names()
     meta.place_meta(plan, x)
-    if source is None and values:  # a workbook to write (the analyser's plans have no use for it)
+    if values and (source is None or text):  # a workbook to write (the analyser's plans have no use for it)
         placer.place_start()
     if mode.values:
         plan.evaluator = Evaluator(computation)

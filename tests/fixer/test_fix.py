@@ -167,6 +167,19 @@ def test_the_output_never_replaces_an_input(finnish_budget, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file is left"
 
 
+def test_force_keeps_a_copy_of_a_replaced_file_someone_worked_on(finnish_budget, tmp_path):
+    source, _ = finnish_budget
+    [first] = fix_paths(source, tmp_path)
+    [again] = fix_paths(source, tmp_path, force=True)
+    assert first.kept is None and again.kept is None, "the same workbook again: nothing to keep"
+    first.target.write_bytes(source.read_bytes())  # someone's own workbook saved under that name
+    before = digest(first.target)
+    [replaced] = fix_paths(source, tmp_path, force=True)
+    assert replaced.kept is not None and replaced.kept.parent == tmp_path
+    assert ".kept-" in replaced.kept.name and digest(replaced.kept) == before
+    assert digest(replaced.target) != before
+
+
 def test_what_could_not_be_carried_is_said(tmp_path):
     """A row typed next to the lines (no line of the plan) and a sheet of one's own are not carried."""
     (tmp_path / "in").mkdir()
