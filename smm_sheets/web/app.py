@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -323,7 +323,7 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
     )
     async def api_export(
         files: Annotated[list[UploadFile], File(description="one calendar workbook")],
-        format: str = "ics",
+        format: Annotated[str, Query(max_length=20, description="ics, hootsuite, sprout, publer or csv")] = "ics",
         lang: Annotated[str | None, Form(max_length=10)] = None,
     ):
         return await _export(files, format, settings, runner, _api_language(lang))
