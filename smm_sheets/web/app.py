@@ -293,7 +293,7 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
         format: Annotated[str, Form(max_length=20)] = "ics",
         lang: Annotated[str | None, Form(max_length=10)] = None,
     ):
-        return await _export(files or [], format, settings, runner, _language(request, lang))
+        return await _export(files or [], format, settings, runner, _language(request, lang), page=True)
 
     @app.post(
         "/api/v1/fix",
@@ -489,9 +489,18 @@ async def _fix(files: list[UploadFile], settings: Settings, runner: isolation.Ru
 
 
 async def _export(
-    files: list[UploadFile], format: str, settings: Settings, runner: isolation.Runner, language: str | None
+    files: list[UploadFile],
+    format: str,
+    settings: Settings,
+    runner: isolation.Runner,
+    language: str | None,
+    page: bool = False,
 ) -> Response:
-    """One uploaded calendar's posts in ``format`` (``smm-sheets export``): the file, or a .zip of several."""
+    """One uploaded calendar's posts in ``format`` (``smm-sheets export``): the file, or a .zip of several.
+
+    A zip also holds ``findings.txt``; so does the page's answer when a post was left out (then
+    always a zip: a browser shows no header, and a post left out silently would be missed).
+    """
     from smm_sheets.export.pipeline import FORMATS
 
     format = format.strip().lower()
@@ -522,14 +531,24 @@ async def _export(
         stem = uploads.download_name(saved[0].name, "")
         headers = {"x-smm-exported": str(result["exported"]), "x-smm-findings": _header_json(findings)}
         paths = [Path(p) for p in result["paths"]]
-        if len(paths) == 1:
+        left_out = any(f["severity"] == "error" for f in findings)
+        if len(paths) == 1 and not (page and left_out):
             media = "text/calendar; charset=utf-8" if format == "ics" else "text/csv; charset=utf-8"
             return _download(paths[0].read_bytes(), media, f"{stem}-{format}{suffix}", headers)
         # A scheduler's file per channel (or per so many posts): posts-<key>.csv -> <stem>-<format>-<key>.csv
         named = [(p, f"{stem}-{format}{p.name.removeprefix('posts')}") for p in paths]
+        if findings:
+            note = folder / "findings.txt"
+            note.write_text("".join(_finding_line(f) + "\n" for f in findings), encoding="utf-8")
+            named.append((note, "findings.txt"))
         return _download(uploads.zip_named(named), "application/zip", f"{stem}-{format}.zip", headers)
 
     return await _in_worker(files, settings, runner, language, task, collect)
+
+
+def _finding_line(finding: dict[str, Any]) -> str:
+    where = "!".join(p for p in (finding.get("sheet"), finding.get("cell")) if p)
+    return f"{finding['severity']}\t{where}\t{finding['message']}"
 
 
 def _about(name: str, error: str) -> str:

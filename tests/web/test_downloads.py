@@ -154,8 +154,9 @@ def test_api_export_in_every_format(client, sample_set, format, no_leftovers):
     if response.headers["content-type"] == "application/zip":  # a scheduler's file per channel
         assert name == f"Kalenteri ä-{format}.zip"
         archive = zipfile.ZipFile(io.BytesIO(response.content))
-        assert len(archive.namelist()) > 1
-        assert all(n.startswith(f"Kalenteri ä-{format}-") and n.endswith(".csv") for n in archive.namelist())
+        files = [n for n in archive.namelist() if n != "findings.txt"]
+        assert len(files) > 1 and ("findings.txt" in archive.namelist()) == bool(findings)
+        assert all(n.startswith(f"Kalenteri ä-{format}-") and n.endswith(".csv") for n in files)
     elif format == "ics":
         assert name == "Kalenteri ä-ics.ics" and response.headers["content-type"].startswith("text/calendar")
         assert response.text.startswith("BEGIN:VCALENDAR") and response.text.count("BEGIN:VEVENT") == exported
@@ -168,6 +169,25 @@ def test_export_from_the_form_takes_the_format_chosen(client, sample_set, tmp_pa
     assert response.status_code == 200 and response.text.startswith("BEGIN:VCALENDAR")
     expected = smm_sheets.export(sample_set["calendar"], tmp_path / "posts.ics", format="ics")
     assert response.headers["x-smm-exported"] == str(expected.exported)
+
+
+def test_a_post_left_out_is_said_in_the_download(client, tmp_path):
+    (calendar,) = smm_sheets.generate("calendar", tmp_path, year=2031, sample=True, channels="instagram")
+    expected = smm_sheets.export(calendar, tmp_path / "posts.csv", format="sprout")
+    assert expected.left_out and len(expected.paths) == 1
+    # The API answers with the one file and says it in the header...
+    response = client.post("/api/v1/export?format=sprout", files=upload(calendar))
+    assert response.headers["content-type"].startswith("text/csv")
+    header = json.loads(response.headers["x-smm-findings"])
+    assert sum(f["severity"] == "error" for f in header) == expected.left_out
+    # ...the page, where nobody sees headers, with a zip that holds the file and findings.txt.
+    page = client.post("/export", files=upload(calendar), data={"format": "sprout"})
+    assert page.status_code == 200 and disposition_name(page) == "calendar-sprout.zip"
+    archive = zipfile.ZipFile(io.BytesIO(page.content))
+    assert sorted(archive.namelist()) == ["calendar-sprout.csv", "findings.txt"]
+    lines = archive.read("findings.txt").decode().splitlines()
+    assert [line.split("\t")[2] for line in lines] == [f["message"] for f in header]
+    assert sum(line.startswith("error\t") for line in lines) == expected.left_out
 
 
 def test_export_errors(client, sample_set, empty_calendar, no_leftovers):
