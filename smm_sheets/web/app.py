@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -68,11 +68,17 @@ class Refused(Exception):
     """A request we answer with an error page (or JSON under /api/): status, text key, values."""
 
     def __init__(
-        self, status: int, key: str, headers: dict[str, str] | None = None, language: str | None = None, **values: Any
+        self,
+        status: int,
+        key: str,
+        headers: dict[str, str] | None = None,
+        language: str | None = None,
+        extra: dict[str, Any] | None = None,
+        **values: Any,
     ):
         super().__init__(key)
         self.status, self.key, self.values, self.headers = status, key, values, headers or {}
-        self.language = language
+        self.language, self.extra = language, extra or {}
 
 
 @cache
@@ -207,7 +213,9 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
 
     @app.get("/check", response_class=HTMLResponse, summary="The Check page: upload filled-in workbooks")
     def check_page(request: Request):
-        return _page(request, "check.html", settings=settings)
+        from smm_sheets.export.pipeline import FORMATS
+
+        return _page(request, "check.html", settings=settings, formats=FORMATS)
 
     @app.post("/check", response_class=HTMLResponse, summary="Check uploaded workbooks and show the report (a form)")
     async def check_submit(
@@ -268,8 +276,61 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
         files: Annotated[list[UploadFile], File(description="workbooks, or a .zip of one client's set")],
         lang: Annotated[str | None, Form(max_length=10)] = None,
     ):
-        language = lang.strip().lower() if lang and lang.strip().lower() in i18n.NAMES else None
-        return await _analyse(files, settings, runner, language)
+        return await _analyse(files, settings, runner, _api_language(lang))
+
+    @app.post("/fix", summary="Download the corrected workbooks of the uploads (a form: .xlsx, or .zip for several)")
+    async def fix_submit(
+        request: Request,
+        files: Annotated[list[UploadFile] | None, File()] = None,
+        lang: Annotated[str | None, Form(max_length=10)] = None,
+    ):
+        return await _fix(files or [], settings, runner, _language(request, lang))
+
+    @app.post("/export", summary="Download a calendar's posts in a scheduler's format (a form)")
+    async def export_submit(
+        request: Request,
+        files: Annotated[list[UploadFile] | None, File()] = None,
+        format: Annotated[str, Form(max_length=20)] = "ics",
+        lang: Annotated[str | None, Form(max_length=10)] = None,
+    ):
+        return await _export(files or [], format, settings, runner, _language(request, lang), page=True)
+
+    @app.post(
+        "/api/v1/fix",
+        summary="Fix uploaded workbooks: the corrected .xlsx, or a .zip of them for several (smm-sheets fix)",
+        responses={
+            200: {"content": {XLSX: {}, "application/zip": {}}},
+            413: {"description": "a file or the request too large"},
+            422: {"description": "no upload could be fixed (JSON error with failures)"},
+            503: {"description": "busy"},
+        },
+    )
+    async def api_fix(
+        files: Annotated[list[UploadFile], File(description="workbooks, or a .zip of one client's set")],
+        lang: Annotated[str | None, Form(max_length=10)] = None,
+    ):
+        return await _fix(files, settings, runner, _api_language(lang))
+
+    @app.post(
+        "/api/v1/export",
+        summary="Export an uploaded calendar's posts (smm-sheets export): the file, or a .zip when the format writes several",
+        responses={
+            200: {"content": {"text/calendar": {}, "text/csv": {}, "application/zip": {}}},
+            413: {"description": "a file or the request too large"},
+            422: {"description": "not a calendar, a bad format, or no post exported (JSON error with findings)"},
+            503: {"description": "busy"},
+        },
+    )
+    async def api_export(
+        files: Annotated[list[UploadFile], File(description="one calendar workbook")],
+        format: Annotated[str, Query(max_length=20, description="ics, hootsuite, sprout, publer or csv")] = "ics",
+        lang: Annotated[str | None, Form(max_length=10)] = None,
+    ):
+        return await _export(files, format, settings, runner, _api_language(lang))
+
+
+def _api_language(lang: str | None) -> str | None:
+    return lang.strip().lower() if lang and lang.strip().lower() in i18n.NAMES else None
 
 
 class GenerateRequest(BaseModel):
@@ -337,14 +398,32 @@ async def _analyse(
     files: list[UploadFile], settings: Settings, runner: isolation.Runner, language: str | None
 ) -> dict[str, Any]:
     """Save the uploads in a temporary folder, analyse them in a child process, delete the folder."""
+
+    def named(report: dict[str, Any], saved: list[uploads.Saved], folder: Path) -> dict[str, Any]:
+        return _named(report, saved, str(folder))
+
+    return await _in_worker(files, settings, runner, language, lambda saved, _: [str(s.path) for s in saved], named)
+
+
+async def _in_worker(
+    files: list[UploadFile],
+    settings: Settings,
+    runner: isolation.Runner,
+    language: str | None,
+    task: Any,
+    collect: Any,
+) -> Any:
+    """Save the uploads in a temporary folder, run ``task(saved, folder)`` in a worker process,
+    and ``collect(result, saved, folder)`` (which reads what the task wrote) before the folder is deleted."""
     files = [f for f in files if f.filename or (f.size or 0) > 0]
     if not files:
         raise Refused(400, "error.no_files", language=language)
     if len(files) > settings.max_files:
         raise Refused(413, "error.too_many", language=language, limit=settings.max_files)
-    with tempfile.TemporaryDirectory(prefix="smm-web-") as folder:
+    with tempfile.TemporaryDirectory(prefix="smm-web-") as name:
+        folder = Path(name)
         try:
-            saved = await anyio.to_thread.run_sync(_save_all, files, Path(folder), settings)
+            saved = await anyio.to_thread.run_sync(_save_all, files, folder, settings)
         except uploads.TooLarge as error:
             raise Refused(
                 413,
@@ -356,14 +435,155 @@ async def _analyse(
         except uploads.BadUpload as error:
             raise Refused(422, "error.bad_zip", language=language, detail=str(error)) from None
         try:
-            report = await runner.analyse([str(s.path) for s in saved], language)
+            result = await runner.analyse(task(saved, folder), language)
         except isolation.Busy as error:
             raise Refused(
                 503, "error.busy", language=language, headers={"retry-after": str(error.retry_after)}
             ) from None
         except isolation.AnalysisFailed as error:
             raise Refused(422, f"error.analysis_{error.reason}", language=language, detail=str(error)) from None
-    return _named(report, saved, folder)
+        return await anyio.to_thread.run_sync(collect, result, saved, folder)
+
+
+async def _fix(files: list[UploadFile], settings: Settings, runner: isolation.Runner, language: str | None) -> Response:
+    """The corrected workbook of each upload (``smm-sheets fix``): one .xlsx, or a .zip of several."""
+
+    def task(saved: list[uploads.Saved], folder: Path) -> tuple:
+        (folder / "fixed").mkdir()  # the fixer names its output after the input: never the input's folder
+        return isolation.fix_task([str(s.path) for s in saved], str(folder / "fixed"))
+
+    def collect(result: dict[str, Any], saved: list[uploads.Saved], folder: Path) -> Response:
+        names = {str(s.path): s.name for s in saved}
+        rename = _renamer(saved, folder)
+        failures = [_about(names.get(f["source"], "?"), rename(f["error"])) for f in result["failures"]]
+        if not result["fixed"]:
+            raise Refused(
+                422,
+                "error.fix_failed",
+                language=language,
+                detail="; ".join(failures)[:2000],
+                extra={"failures": failures},
+            )
+        files = [(Path(f["target"]), uploads.download_name(names[f["source"]], ".xlsx")) for f in result["fixed"]]
+        headers = {
+            "x-smm-fixed": str(len(files)),
+            "x-smm-findings": _header_json(
+                [
+                    {"file": names[f["source"]], **{k: g[k] for k in ("severity", "sheet", "cell", "message")}}
+                    for f in result["fixed"]
+                    for g in f["findings"]
+                ]
+            ),
+            "x-smm-failures": _header_json(failures),
+        }
+        if len(files) == 1 and not failures:
+            return _download(files[0][0].read_bytes(), XLSX, files[0][1], headers)
+        content = uploads.zip_named(files)
+        if failures:  # the zip says itself which uploads it lacks and why
+            note = folder / "not-fixed.txt"
+            note.write_text("\n".join(failures) + "\n", encoding="utf-8")
+            content = uploads.zip_named([*files, (note, "not-fixed.txt")])
+        return _download(content, "application/zip", "smm-sheets-fixed.zip", headers)
+
+    return await _in_worker(files, settings, runner, language, task, collect)
+
+
+async def _export(
+    files: list[UploadFile],
+    format: str,
+    settings: Settings,
+    runner: isolation.Runner,
+    language: str | None,
+    page: bool = False,
+) -> Response:
+    """One uploaded calendar's posts in ``format`` (``smm-sheets export``): the file, or a .zip of several.
+
+    A zip also holds ``findings.txt``; so does the page's answer when a post was left out (then
+    always a zip: a browser shows no header, and a post left out silently would be missed).
+    """
+    from smm_sheets.export.pipeline import FORMATS
+
+    format = format.strip().lower()
+    if format not in FORMATS:
+        raise Refused(422, "error.export_format", language=language, formats=", ".join(FORMATS))
+    suffix = ".ics" if format == "ics" else ".csv"
+
+    def task(saved: list[uploads.Saved], folder: Path) -> tuple:
+        if len(saved) != 1:
+            raise Refused(422, "error.one_calendar", language=language)
+        (folder / "export").mkdir()
+        return isolation.export_task(str(saved[0].path), str(folder / "export" / f"posts{suffix}"), format)
+
+    def collect(result: dict[str, Any], saved: list[uploads.Saved], folder: Path) -> Response:
+        rename = _renamer(saved, folder)
+        if "error" in result:
+            raise Refused(422, "error.export_failed", language=language, detail=rename(result["error"]))
+        findings = [{**f, "message": rename(f["message"])} for f in result["findings"]]
+        if not result["exported"]:
+            lines = [f"{f['cell'] or ''} {f['message']}".strip() for f in findings]
+            raise Refused(
+                422,
+                "error.nothing_exported",
+                language=language,
+                detail="; ".join(lines[:20])[:2000] or None,
+                extra={"findings": findings},
+            )
+        stem = uploads.download_name(saved[0].name, "")
+        headers = {"x-smm-exported": str(result["exported"]), "x-smm-findings": _header_json(findings)}
+        paths = [Path(p) for p in result["paths"]]
+        left_out = any(f["severity"] == "error" for f in findings)
+        if len(paths) == 1 and not (page and left_out):
+            media = "text/calendar; charset=utf-8" if format == "ics" else "text/csv; charset=utf-8"
+            return _download(paths[0].read_bytes(), media, f"{stem}-{format}{suffix}", headers)
+        # A scheduler's file per channel (or per so many posts): posts-<key>.csv -> <stem>-<format>-<key>.csv
+        named = [(p, f"{stem}-{format}{p.name.removeprefix('posts')}") for p in paths]
+        if findings:
+            note = folder / "findings.txt"
+            note.write_text("".join(_finding_line(f) + "\n" for f in findings), encoding="utf-8")
+            named.append((note, "findings.txt"))
+        return _download(uploads.zip_named(named), "application/zip", f"{stem}-{format}.zip", headers)
+
+    return await _in_worker(files, settings, runner, language, task, collect)
+
+
+def _finding_line(finding: dict[str, Any]) -> str:
+    where = "!".join(p for p in (finding.get("sheet"), finding.get("cell")) if p)
+    return f"{finding['severity']}\t{where}\t{finding['message']}"
+
+
+def _about(name: str, error: str) -> str:
+    return error if error.startswith(name) else f"{name}: {error}"
+
+
+def _renamer(saved: list[uploads.Saved], folder: Path):
+    """Text with people's file names where the worker saw our temporary paths."""
+    names = sorted(((str(s.path), s.name) for s in saved), key=lambda pair: -len(pair[0]))
+
+    def rename(text: str) -> str:
+        for path, name in names:
+            text = text.replace(path, name)
+        return text.replace(str(folder), "")
+
+    return rename
+
+
+# A header carries findings while they are short; past this, only their number (the file is the answer).
+HEADER_JSON_LIMIT = 6000
+
+
+def _header_json(items: list[Any]) -> str:
+    """``items`` as ASCII JSON for a response header (no line breaks, nothing but ASCII), or ``{"count": n}``."""
+    text = json.dumps(items, ensure_ascii=True, separators=(",", ":"))
+    return text if len(text) <= HEADER_JSON_LIMIT else json.dumps({"count": len(items)})
+
+
+def _download(content: bytes, media_type: str, name: str, headers: dict[str, str]) -> Response:
+    """A file to save as ``name``: an ASCII name for old clients, the UTF-8 one (RFC 6266) for the others."""
+    from urllib.parse import quote
+
+    plain = "".join(ch if ch.isascii() and (ch.isalnum() or ch in " .-_()") else "_" for ch in name)
+    disposition = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(content, media_type=media_type, headers={**headers, "content-disposition": disposition})
 
 
 def _save_all(files: list[UploadFile], folder: Path, settings: Settings) -> list[uploads.Saved]:
@@ -416,6 +636,7 @@ def _errors(app: FastAPI) -> None:
         key: str,
         headers: dict[str, str] | None = None,
         language: str | None = None,
+        extra: dict[str, Any] | None = None,
         **values: Any,
     ):
         language = language or _language(request)
@@ -425,6 +646,7 @@ def _errors(app: FastAPI) -> None:
             body = {"error": {"status": status, "code": key.removeprefix("error."), "message": message}}
             if detail:
                 body["error"]["detail"] = detail
+            body["error"].update(extra or {})
             return JSONResponse(body, status_code=status, headers=headers)
         response = _page(request, "error.html", status, language, code=status, message=message, detail=detail)
         response.headers.update(headers or {})
@@ -432,7 +654,7 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused):
-        return answer(request, error.status, error.key, error.headers, error.language, **error.values)
+        return answer(request, error.status, error.key, error.headers, error.language, error.extra, **error.values)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):

@@ -6,8 +6,9 @@ and warm (:mod:`smm_sheets.web.warm`), limited with ``RLIMIT_AS``, killed at the
 replaced after a failure or a hundred analyses, which keeps the server's memory flat however
 many files it sees. (A fresh process per analysis cost 100-150 ms more a request.)
 
-This is the one module the web layer calls to analyse (:meth:`Runner.analyse`), so that the
-analyser's own isolation function can take its place when it exists.
+This is the one module the web layer calls to analyse, fix or export (:meth:`Runner.analyse`
+with a path list, or a :func:`fix_task` / :func:`export_task` tuple), so that the analyser's own
+isolation function can take its place when it exists.
 """
 
 from __future__ import annotations
@@ -64,6 +65,68 @@ def analyse_to_dict(paths: list[str], language: str | None) -> dict[str, Any]:
     return analyse(paths, language).to_dict()
 
 
+def fix_task(paths: list[str], out_dir: str) -> tuple:
+    """The task of fixing ``paths`` into ``out_dir``, for :meth:`Runner.analyse`."""
+    return ("fix", list(paths), out_dir)
+
+
+def export_task(path: str, output: str, format: str) -> tuple:
+    """The task of exporting the calendar ``path`` to ``output`` in ``format``, for :meth:`Runner.analyse`."""
+    return ("export", path, output, format)
+
+
+def run_task(task: list[str] | tuple, language: str | None) -> dict[str, Any]:
+    """The worker's target: analyse a path list, or run a fix or export task.
+
+    A fix or export answers a dict (never raises for a bad file, which would cost the worker):
+    fix ``{"fixed": [{"source", "target", "findings", "not_carried"}], "failures": [{"source", "error"}]}``,
+    export ``{"paths", "exported", "findings"}`` or ``{"error": one line}``.
+    """
+    if isinstance(task, list):
+        return analyse_to_dict(task, language)
+    if task[0] == "fix":
+        return _fix(task[1], task[2], language)
+    return _export(task[1], task[2], task[3], language)
+
+
+def _fix(paths: list[str], out_dir: str, language: str | None) -> dict[str, Any]:
+    import smm_sheets
+    from smm_sheets.errors import SmmSheetsError
+
+    fixed, failures = [], []
+    for path in paths:  # one at a time: one bad workbook does not cost the others theirs
+        try:
+            (result,) = smm_sheets.fix([path], out_dir, language=language)
+        except SmmSheetsError as error:
+            failures.append({"source": path, "error": " ".join(str(error).split())[:500]})
+            continue
+        fixed.append(
+            {
+                "source": path,
+                "target": str(result.target),
+                "findings": [f.to_dict() for f in result.findings],
+                "not_carried": list(result.not_carried),
+            }
+        )
+    return {"fixed": fixed, "failures": failures}
+
+
+def _export(path: str, output: str, format: str, language: str | None) -> dict[str, Any]:
+    import smm_sheets
+    from smm_sheets.errors import SmmSheetsError
+
+    try:
+        result = smm_sheets.export(path, output, format=format)
+    except SmmSheetsError as error:
+        return {"error": " ".join(str(error).split())[:500]}
+    findings = [f.in_language(language) if language else f for f in result.sorted_findings()]
+    return {
+        "paths": [str(p) for p in result.paths],
+        "exported": result.exported,
+        "findings": [f.to_dict() for f in findings],
+    }
+
+
 class Runner:
     """Runs analyses in worker processes, at most ``limits.slots`` at once and ``limits.queue`` waiting.
 
@@ -72,7 +135,7 @@ class Runner:
     killed, one that runs out of memory or fails ends itself, and the next analysis gets a new one.
     """
 
-    def __init__(self, limits: Limits = Limits(), target: Callable[[list[str], str], Any] = analyse_to_dict):
+    def __init__(self, limits: Limits = Limits(), target: Callable[[Any, str], Any] = run_task):
         self.limits = limits
         self.target = target
         self._context = multiprocessing.get_context("forkserver")
@@ -90,8 +153,8 @@ class Runner:
         for worker in workers:
             self._idle.put(worker or self._start())
 
-    async def analyse(self, paths: list[str], language: str = "en") -> Any:
-        """The target's result for ``paths``, computed in a worker process.
+    async def analyse(self, paths: list[str] | tuple, language: str | None = "en") -> Any:
+        """The target's result for ``paths`` (or a fix or export task), computed in a worker process.
 
         Raises:
             Busy: every slot and queue place is taken.

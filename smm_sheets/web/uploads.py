@@ -111,6 +111,37 @@ def unpack_set(archive: Path, name: str, folder: Path, first: int, max_files: in
     return saved
 
 
+def download_name(name: str, suffix: str) -> str:
+    """The name a download of ``name`` (an upload's shown name) gets: its stem and ``suffix``."""
+    stem = name.rsplit(".", 1)[0].strip() if "." in name.strip(".") else name.strip()
+    return (stem or "workbook")[:150] + suffix
+
+
+def unique_names(names: Iterable[str]) -> list[str]:
+    """The names, a number added to a repeated one (two uploads called budget.xlsx), for a zip."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        stem, dot, suffix = name.rpartition(".") if "." in name else (name, "", "")
+        candidate, number = name, 1
+        while candidate.lower() in seen:
+            number += 1
+            candidate = f"{stem}-{number}{dot}{suffix}"
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def zip_named(files: Iterable[tuple[Path, str]]) -> bytes:
+    """The files, zipped under the names given (the names people gave their uploads, made unique)."""
+    files = list(files)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for (path, _), name in zip(files, unique_names(n for _, n in files)):
+            archive.write(path, arcname=name.replace("/", "_").replace("\\", "_"))
+    return buffer.getvalue()
+
+
 def zip_files(paths: Iterable[Path]) -> bytes:
     """The files, zipped under their own names (the generated set)."""
     buffer = io.BytesIO()

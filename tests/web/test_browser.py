@@ -246,6 +246,30 @@ def test_the_pages_work_with_the_keyboard_alone(page, server, tmp_path):
     assert page.evaluate("() => location.hash") == "#main"
 
 
+def test_download_a_corrected_workbook_and_a_calendar_export(page, server, tmp_path):
+    made = tmp_path / "made"
+    smm_sheets.generate("all", made, company="Nordic Knitwear Oy", year=2031, sample=True)
+    page.goto(server + "/check")
+    page.set_input_files("#files", str(made / "budget.xlsx"))
+    with page.expect_download() as download:
+        page.click("#fix-submit")
+    assert download.value.suggested_filename == "budget.xlsx"
+    target = tmp_path / "fixed.xlsx"
+    download.value.save_as(target)
+    book = openpyxl.load_workbook(target)
+    assert "Budget" in book.sheetnames
+    assert smm_sheets.analyse(target).reports[0].totals == smm_sheets.analyse(made / "budget.xlsx").reports[0].totals
+    # The page stays, its button usable: export the calendar next, in the format chosen.
+    assert page.is_enabled("#fix-submit")
+    page.set_input_files("#files", str(made / "calendar.xlsx"))
+    page.select_option("#format", "ics")
+    with page.expect_download() as download:
+        page.click("#export-submit")
+    assert download.value.suggested_filename == "calendar-ics.ics"
+    download.value.save_as(tmp_path / "posts.ics")
+    assert (tmp_path / "posts.ics").read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+
+
 def test_nothing_is_left_in_the_servers_temporary_folder(server, server_tmp):
     # Runs last in this module: every upload and download above went through this folder.
     assert sorted(p.name for p in server_tmp.glob("smm-web-*")) == []

@@ -8,13 +8,14 @@ import re
 import pytest
 
 from smm_sheets.blueprint import loader
+from smm_sheets.export.pipeline import FORMATS
 from smm_sheets.locale_data import LANGUAGES
 from smm_sheets.web import i18n
 from smm_sheets.web.pages import TEMPLATES
 
 WEB = TEMPLATES.parent
 # Texts that are the same as English on purpose: the product's name, and the format's name.
-SAME = {"site.name"}
+SAME = {"site.name", "export.ics"}
 SAME_IN = {"nb": {"make.team", "total.target"}, "lv": set(), "fi": set(), "mk": set()}
 
 
@@ -33,6 +34,7 @@ def used_keys() -> set[str]:
     keys |= {f"severity.{s}" for s in ("error", "warning", "info")}
     keys |= {f"chart.posts.{table}" for table in ("by_month", "by_channel")}
     keys |= {"privacy.text", "footer.version"}
+    keys |= {f"export.{f}" for f in FORMATS}
     for path in loader.builtin_blueprints():
         report = loader.load(path).report
         keys |= {f"total.{m.id}" for m in report.totals}
