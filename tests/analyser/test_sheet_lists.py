@@ -57,6 +57,17 @@ def test_a_name_added_on_the_lists_sheet_is_on_the_team(roadmap):
     assert _edited(roadmap, ADDED, ADDED) == []
 
 
+def test_the_report_names_the_team_members_added_on_the_lists_sheet(roadmap):
+    data = reader.read(roadmap)
+    plan = build(*A.recognise(data)[:2], values=False)
+    sheet, (r1, col, r2, _) = parse_range(plan.names["list_team"])
+    spare = next(r for r in range(r1, r2 + 1) if data.sheets[sheet].value(r, col) in (None, ""))
+    _put(data, sheet, spare, col, ADDED)
+    facts = A.analyse_data(data).parameters["facts"]
+    assert facts["team_added"] == [ADDED]
+    assert "team_added" not in A.analyse_data(reader.read(roadmap)).parameters["facts"]
+
+
 def test_without_the_files_name_the_plans_cells_are_read(roadmap):
     assert _edited(roadmap, ADDED, ADDED, keep_name=False) == []
 
