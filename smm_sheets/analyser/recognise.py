@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 from smm_sheets.analyser import reader
 from smm_sheets.blueprint import loader
@@ -15,6 +16,10 @@ from smm_sheets.plan import META_SHEET, expand
 from smm_sheets.plan.meta import decode_parameters, read_meta_rows
 
 _BUILTIN: dict[str, Blueprint] = {}
+# Earlier versions of built-in blueprints whose layout changed: blueprints/previous/<id>-<version>.yaml,
+# so that a workbook made with one is read against the blueprint that made it.
+PREVIOUS_DIR = loader.BUILTIN_DIR / "previous"
+_PREVIOUS: dict[tuple[str, str], Blueprint] = {}
 
 
 def recognise(data: reader.WorkbookData) -> tuple[Blueprint, Parameters, str]:
@@ -24,8 +29,9 @@ def recognise(data: reader.WorkbookData) -> tuple[Blueprint, Parameters, str]:
         InputError: one line naming what was expected.
     """
     meta = meta_sheet(data)
+    made_with = data.properties.get("smm_blueprint_version") or (meta or {}).get("blueprint_version")
     if meta is not None and "blueprint_id" in meta:
-        blueprint = _builtin(meta["blueprint_id"], data)
+        blueprint = _builtin(meta["blueprint_id"], data, made_with)
         params, rows = _params_from_meta(meta, data)
         try:
             expand(blueprint, params)  # its options and language, checked here with the file named
@@ -33,7 +39,7 @@ def recognise(data: reader.WorkbookData) -> tuple[Blueprint, Parameters, str]:
             raise InputError(f"{data.path}: damaged {META_SHEET} sheet: {error}") from None
         return sized_blueprint(blueprint, rows), params, "metadata"
     blueprint_id = data.properties.get("smm_blueprint_id")
-    candidates = [_builtin(blueprint_id, data)] if blueprint_id else _all_builtin()
+    candidates = [_builtin(blueprint_id, data, made_with)] if blueprint_id else _all_builtin()
     for blueprint in candidates:
         params = _params_from_structure(blueprint, data)
         if params is not None:
@@ -44,13 +50,21 @@ def recognise(data: reader.WorkbookData) -> tuple[Blueprint, Parameters, str]:
     )
 
 
-def _builtin(blueprint_id: str, data: reader.WorkbookData) -> Blueprint:
+def _builtin(blueprint_id: str, data: reader.WorkbookData, version: str | None = None) -> Blueprint:
+    """The built-in blueprint ``blueprint_id``: the version that made the file where it is kept."""
     found = next((bp for bp in _all_builtin() if bp.id == blueprint_id), None)
     if found is None:
         known = ", ".join(bp.id for bp in _all_builtin())
         raise InputError(
             f"{data.path}: made from blueprint {blueprint_id!r}, which is not built in (built in: {known})"
         )
+    if version and version != found.version:
+        key = (blueprint_id, version)
+        if key not in _PREVIOUS:
+            path = PREVIOUS_DIR / f"{blueprint_id}-{version}.yaml"
+            # Not kept (an unknown version): the current one, and a blueprint-version finding.
+            _PREVIOUS[key] = loader.load(path) if re.fullmatch(r"[\w.-]+", version) and path.is_file() else found
+        return _PREVIOUS[key]
     return found
 
 
