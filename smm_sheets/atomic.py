@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
+import shutil
+import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from smm_sheets.errors import FileError
+from smm_sheets.errors import FileError, ParameterError
 
 
 def write_file(target: str | Path, write: Callable[[str], None]) -> Path:
@@ -25,20 +28,48 @@ def write_file(target: str | Path, write: Callable[[str], None]) -> Path:
     """
     target = Path(target)
     try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        # a rename would put a file in place of /dev/full, a FIFO or a folder
+        raise FileError(f"cannot write {target}: not a regular file")
+    try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(handle)
     except OSError as error:
-        raise FileError(f"cannot write to {target.parent}: {error.strerror}") from None
+        raise FileError(f"cannot write to {target.parent}: {error.strerror}", error.errno) from None
     try:
         write(temporary)
         os.chmod(temporary, file_mode(target))
+        check_still_wanted(target)
         os.replace(temporary, target)
     except OSError as error:
-        raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+        raise FileError(f"cannot write {target}: {error.strerror or error}", error.errno) from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return target
+
+
+_still_wanted: Callable[[], bool] | None = None
+
+
+def write_only_while(still_wanted: Callable[[], bool] | None) -> None:
+    """From now on, a file is renamed into place only while ``still_wanted()`` says so (a worker
+    process asks whether the run it works for is still alive); None: always."""
+    global _still_wanted
+    _still_wanted = still_wanted
+
+
+def check_still_wanted(target: str | Path) -> None:
+    """Raise before a file is renamed into place for a run that has ended (see :func:`write_only_while`).
+
+    Raises:
+        FileError: the run is gone; nothing is written.
+    """
+    if _still_wanted is not None and not _still_wanted():
+        raise FileError(f"not writing {target}: the run this process worked for has ended")
 
 
 def write_text(target: str | Path, content: str | Callable[[io.TextIOBase], None], encoding: str = "utf-8") -> Path:
@@ -66,3 +97,63 @@ def file_mode(target: Path) -> int:
         mask = os.umask(0)
         os.umask(mask)
         return 0o666 & ~mask
+
+
+def keep_copy(path: str | Path, folder: str | Path | None = None, when: dt.datetime | None = None) -> Path:
+    """Copy a file people may have worked on before it is replaced: ``name.kept-YYYYMMDD-HHMMSS.ext``.
+
+    Args:
+        path: the file about to be replaced.
+        folder: where the copy goes (created if missing); default: beside ``path``.
+        when: the time in the name (default: now, local time); ``-2``, ``-3``... if taken.
+
+    Returns:
+        The copy's path (written atomically, with the file's times and mode).
+
+    Raises:
+        FileError: the copy cannot be written (then the caller must not replace ``path``).
+    """
+    path = Path(path)
+    folder = Path(folder) if folder is not None else path.parent
+    stamp = (when or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FileError(f"cannot create {folder}: {error.strerror}") from None
+    number = 1
+    while True:
+        copy = folder / f"{path.stem}.kept-{stamp}{'' if number == 1 else f'-{number}'}{path.suffix}"
+        if not copy.exists():
+            break
+        number += 1
+    write_file(copy, lambda temporary: shutil.copy2(path, temporary))
+    return copy
+
+
+def refuse_overwriting_inputs(output: str | Path, inputs: Iterable[str | Path]) -> None:
+    """Refuse an output path that is one of the inputs, or lies inside a folder being read.
+
+    Raises:
+        ParameterError: one line naming both (exit 2).
+    """
+    output = Path(output)
+    target = _resolved(output)
+    for item in inputs:
+        item = Path(item)
+        source = _resolved(item)
+        same = target == source
+        try:
+            same = same or (output.exists() and item.exists() and os.path.samefile(output, item))
+        except OSError:
+            pass
+        if same:
+            raise ParameterError(f"{output} is the input {item}; write the output somewhere else")
+        if source.is_dir() and target.is_relative_to(source):
+            raise ParameterError(f"{output} is inside the folder being read, {item}; write the output somewhere else")
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()

@@ -7,6 +7,7 @@ cannot be written, 70 for a bug (set SMM_SHEETS_DEBUG=1 to see its traceback).
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ class _Cli(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        if not os.environ.get("SMM_SHEETS_DEBUG"):
+            quiet_unraisable()
         try:
             code = super().main(*args, **kwargs)
         except click.exceptions.Abort:
@@ -45,6 +48,12 @@ class _Cli(click.Group):
                 raise
             _fail(f"internal error: {type(error).__name__}: {error}", EXIT_BUG)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def quiet_unraisable() -> None:
+    """No "Exception ignored in ..." text on stderr: what raised it (a full disk under a zip file
+    that is closed again when freed) has already been said in one line."""
+    sys.unraisablehook = lambda unraisable: None
 
 
 def _fail(message: str, code: int) -> None:
@@ -104,7 +113,9 @@ def _out_dir_option(help_text: str):
     "--option", "options", multiple=True, metavar="KEY=VALUE", help="Set a blueprint option, e.g. carry_over=positive."
 )
 @click.option("--sample", is_flag=True, help="Fill in realistic example data.")
-@click.option("--force", is_flag=True, help="Replace an existing file.")
+@click.option(
+    "--force", is_flag=True, help="Replace an existing file (a changed one is kept as NAME.kept-DATE-TIME.xlsx)."
+)
 def generate_command(
     blueprint: str,
     out_dir: Path,
@@ -128,19 +139,44 @@ def generate_command(
         if not sep or not key.strip():
             raise ParameterError(f"--option wants KEY=VALUE, not {item!r}")
         values.setdefault("options", {})[key.strip()] = value.strip()
-    paths = generate_files(blueprint, out_dir, sample=sample, force=force, **values)
+    kept: dict[Path, Path] = {}
+    paths = generate_files(blueprint, out_dir, sample=sample, force=force, kept=kept, **values)
     for path in paths:
+        if path in kept:
+            click.echo(f"kept {kept[path]}: a copy of {path.name} as it was (it differed from the new workbook)")
         click.echo(f"wrote {path}")
+
+
+MAX_PARAMS_BYTES = 1_000_000  # a parameters file: a few lines; 50 MB of goals is refused unread
 
 
 def _read_params(path: Path) -> dict[str, Any]:
     import yaml
 
+    from smm_sheets.blueprint.source import yaml_shape_problem
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ParameterError(f"{path}: not a regular file (a FIFO, device or folder); not read")
+        if info.st_size > MAX_PARAMS_BYTES:
+            raise ParameterError(f"{path}: {info.st_size:,} bytes; a parameters file has at most {MAX_PARAMS_BYTES:,}")
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_PARAMS_BYTES + 1)
+        text = raw.decode("utf-8")
     except OSError as error:
         raise ParameterError(f"{path}: cannot read: {error.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:
+        raise ParameterError(f"{path}: not valid YAML: not UTF-8 text") from None
+    if len(raw) > MAX_PARAMS_BYTES:
+        raise ParameterError(f"{path}: a parameters file has at most {MAX_PARAMS_BYTES:,} bytes")
+    problem = yaml_shape_problem(text)
+    if problem is not None:
+        where = f"{path}:{problem[1]}" if problem[1] else str(path)
+        raise ParameterError(f"{where}: {problem[0]}")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
         raise ParameterError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: must be a mapping of {', '.join(PARAMS_KEYS)}")
@@ -205,10 +241,14 @@ def analyse_command(
     """
     if summary is not None:
         return _portfolio_command(paths, summary, jobs, scheduler, quiet, strict)
+    from smm_sheets import atomic
     from smm_sheets.analyser import report_text
     from smm_sheets.analyser.pipeline import analyse
+    from smm_sheets.processes import DEFAULT_ISOLATION
 
-    report = analyse(list(paths), language)
+    if output is not None:
+        atomic.refuse_overwriting_inputs(output, paths)
+    report = analyse(list(paths), language, isolation=DEFAULT_ISOLATION)
     if output_format == "json":
         text = report_text.to_json(report)
     else:
@@ -282,7 +322,11 @@ def fix_command(
 @click.option(
     "--scheduler", metavar="ADDRESS", help="Run on this Dask scheduler (tcp://host:8786) instead of local processes."
 )
-@click.option("--force", is_flag=True, help="Regenerate clients whose files are up to date.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Regenerate clients whose files are up to date; workbooks people changed are copied to DIR/_kept/ first.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def batch_command(
     clients: Path,
@@ -301,11 +345,19 @@ def batch_command(
     """
     from smm_sheets.agency import batch
 
+    _refuse_clients_in_batch_folder(clients, out_dir)
     with _Progress(quiet) as progress:
 
         def on_result(result: Any, total: int) -> None:
             if result.status == "failed":
                 progress.say(f"smm-sheets: row {result.row}: {' '.join(str(result.error).split())}")
+            for entry in result.files:
+                if entry.kept == batch.IN_PLACE:
+                    progress.say(f"smm-sheets: {entry.path}: changed since the batch wrote it; kept as it is")
+                elif entry.kept:
+                    progress.say(
+                        f"smm-sheets: {entry.path}: changed since the batch wrote it; kept a copy: {entry.kept}"
+                    )
             progress.advance(total)
 
         try:
@@ -324,8 +376,11 @@ def batch_command(
                 "smm-sheets: interrupted; the manifest lists the clients finished so far; run the same command again to resume"
             )
             raise
+    kept = ""
+    if summary.kept_in_place or summary.kept_copies:
+        kept = f"; workbooks people changed: {summary.kept_in_place} kept as they are, {summary.kept_copies} copied to {batch.KEPT_DIR}/ and replaced"
     click.echo(
-        f"{summary.clients} clients: {summary.generated} generated, {summary.unchanged} unchanged, {summary.failed} failed; manifest {summary.manifest_json}"
+        f"{summary.clients} clients: {summary.generated} generated, {summary.unchanged} unchanged, {summary.failed} failed{kept}; manifest {summary.manifest_json}"
     )
     return 1 if summary.failed else 0
 
@@ -388,8 +443,10 @@ def export_command(
     Only posts the analyser accepts are exported; each post left out is a line that says why.
     Exit code 0: every selected post exported; 1: a post left out for a problem; 2: bad input.
     """
+    from smm_sheets import atomic
     from smm_sheets.export.pipeline import export
 
+    atomic.refuse_overwriting_inputs(output, [calendar])
     result = export(
         calendar,
         output,
@@ -407,6 +464,19 @@ def export_command(
     files = ", ".join(str(p) for p in result.paths)
     click.echo(f"{result.exported} posts exported to {files}; {result.left_out} left out for a problem")
     return result.exit_code()
+
+
+def _refuse_clients_in_batch_folder(clients: Path, out_dir: Path) -> None:
+    """The clients file may lie in the batch folder itself, but not where the batch writes: in a
+    client's folder, or as its manifest or state."""
+    from smm_sheets.agency.state import MANIFEST_CSV, MANIFEST_JSON, STATE_FILE
+
+    source, folder = clients.resolve(), out_dir.resolve()
+    if source == folder or (
+        source.is_relative_to(folder)
+        and (source.parent != folder or source.name in (MANIFEST_JSON, MANIFEST_CSV, STATE_FILE))
+    ):
+        raise ParameterError(f"{clients} is where the batch writes into {out_dir}; keep the clients file elsewhere")
 
 
 def _portfolio_command(

@@ -26,4 +26,15 @@ class ParameterError(InputError):
 
 
 class FileError(SmmSheetsError):
-    """A file cannot be read or written."""
+    """A file cannot be read or written.
+
+    ``errno`` is the operating system's error number where there is one (``ENOSPC``: the disk is
+    full), so that a batch stops at a full disk instead of failing every client on it.
+    """
+
+    def __init__(self, message: str, errno: int | None = None):
+        super().__init__(message)
+        self.errno = errno
+
+    def __reduce__(self):  # picklable with its errno, from a worker process
+        return (type(self), (str(self), self.errno))

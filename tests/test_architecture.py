@@ -20,6 +20,7 @@ LAYERS = {
     "errors": 0,
     "sheetref": 0,
     "atomic": 1,
+    "processes": 1,
     "locale_data": 1,
     "formula": 2,
     "blueprint": 3,
@@ -46,7 +47,10 @@ ADAPTERS = {
     "distributed": {"agency/runner"},
     "dask": {"agency/runner"},
     "openpyxl": set(),
-    "zipfile": {"analyser/reader/zipguard", "web/uploads"},  # web: only to zip the generated set for download
+    # zipguard reads people's files; the generator reads only the zip directory (names, sizes,
+    # CRC-32s) of a workbook it is about to replace, to tell its own output from edited work;
+    # web only zips the generated set for download.
+    "zipfile": {"analyser/reader/zipguard", "generator/xlsx", "web/uploads"},
     "fastapi": {"web/app"},
     "starlette": {"web/app"},
     "pydantic": {"web/app"},

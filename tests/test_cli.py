@@ -62,7 +62,7 @@ def test_generate_writes_the_budget_named_by_its_id(tmp_path):
     assert out.strip() == f"wrote {path}"
     book = openpyxl.load_workbook(path)
     assert book["Budget"]["D4"].value == datetime(2027, 4, 1) and book["Budget"]["D4"].number_format == "mmm yyyy"
-    assert "NOK" in book["Budget"]["D6"].number_format
+    assert "NOK" in book["Budget"]["D7"].number_format
     assert sorted(os.listdir(tmp_path / "new")) == ["budget.xlsx"]
 
 

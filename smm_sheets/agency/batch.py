@@ -26,12 +26,15 @@ The stages are functions you can call alone:
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smm_sheets import __version__
 from smm_sheets.agency.clients import (
@@ -44,7 +47,15 @@ from smm_sheets.agency.clients import (
 )
 from smm_sheets.agency.runner import Runner
 from smm_sheets.agency.slugs import client_slug
-from smm_sheets.agency.state import FileEntry, Result, State, remove_temporaries, write_manifest
+from smm_sheets.agency.state import (
+    IN_PLACE,
+    KEPT_DIR,
+    FileEntry,
+    Result,
+    State,
+    remove_temporaries,
+    write_manifest,
+)
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
@@ -148,11 +159,23 @@ class Job:
     # The files of the last run, when their fingerprint is this one's (and not --force).
     previous: tuple[FileEntry, ...] | None = None
     generator: str = __version__
+    # The files the last run recorded, whatever its fingerprint: what the batch itself wrote.
+    recorded: tuple[FileEntry, ...] = ()
+    # --force: replace workbooks people changed too, after copying them to DIR/_kept/<slug>/.
+    force: bool = False
 
 
 class WorkerMismatch(Exception):
     """A worker runs another smm-sheets version or has other blueprints than the parent.
     Not an SmmSheetsError: it stops the whole batch, not one client."""
+
+
+class OutOfRoom(Exception):
+    """The batch folder's disk is full or read-only: every other client would fail the same way,
+    so the batch stops with this one line. Not an SmmSheetsError, as :class:`WorkerMismatch`."""
+
+
+_OUT_OF_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
 def generate_client(job: Job) -> Result:
@@ -162,6 +185,10 @@ def generate_client(job: Job) -> Result:
     their sha256; otherwise writes every workbook to a temporary file, then renames them all
     into place (:func:`smm_sheets.generator.xlsx.write_all`). Leftover temporary files of a killed run
     are removed first.
+
+    A workbook whose bytes are not what the batch recorded for it (filled in and put back, or
+    there before the batch) is never replaced: it is left as it is, or, with ``job.force``,
+    copied to ``DIR/_kept/<slug>/<id>.kept-YYYYMMDD-HHMMSS.xlsx`` first. Its entry says so.
 
     Returns:
         The result; a client whose parameters a blueprint refuses, or whose folder cannot be
@@ -178,27 +205,68 @@ def generate_client(job: Job) -> Result:
     try:
         remove_temporaries(folder)
         if job.previous is not None and all(_matches(Path(job.out_dir), entry) for entry in job.previous):
-            return Result(job.row, job.company, job.slug, "unchanged", job.fingerprint, job.previous)
+            # A copy kept by an earlier run is that run's news; a workbook left in place still is.
+            files = tuple(e if e.kept in (None, IN_PLACE) else dataclasses.replace(e, kept=None) for e in job.previous)
+            return Result(job.row, job.company, job.slug, "unchanged", job.fingerprint, files)
         blueprints = _worker_blueprints(job.blueprints, job.digests, job.support)
         params = with_sample_goals(job.params, list(blueprints))
-        plans = []
+        out_dir = Path(job.out_dir)
+        recorded = {entry.path: entry for entry in job.recorded}
+        # The batch's own files, as it recorded them; recorded ones that changed since are someone's
+        # work (their bytes differ); unrecorded ones are the batch's own only if they are the very
+        # workbook being written (a run killed before recording its files wrote them).
+        ours, changed = set(), set()
         for blueprint in blueprints:
+            target = folder / f"{blueprint.id}.xlsx"
+            entry = recorded.get(f"{job.slug}/{target.name}")
+            if entry is not None and entry.kept != IN_PLACE and _matches(out_dir, entry):
+                ours.add(target)
+            elif entry is not None:
+                changed.add(target)
+        plans, files = [], {}
+        for blueprint in blueprints:
+            target = folder / f"{blueprint.id}.xlsx"
+            if target in ours and job.previous is not None:  # up to date: not written again
+                files[blueprint.id] = dataclasses.replace(recorded[f"{job.slug}/{target.name}"], kept=None)
+                continue
             own = {option.id for option in blueprint.options}
             mine = dataclasses.replace(params, options={k: v for k, v in params.options.items() if k in own})
-            plans.append((build(blueprint, mine), folder / f"{blueprint.id}.xlsx"))
+            plans.append((build(blueprint, mine), target))
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise FileError(f"cannot create {folder}: {error.strerror}") from None
-        xlsx.write_all(plans, force=True)
-        files = tuple(
-            FileEntry(
-                blueprint.id, blueprint.version, f"{job.slug}/{target.name}", _sha256(target), target.stat().st_size
-            )
-            for blueprint, (_, target) in zip(blueprints, plans)
+            raise FileError(f"cannot create {folder}: {error.strerror}", error.errno) from None
+        # Someone's workbooks are left as they are, or copied before --force replaces them.
+        kept: dict[Path, Path] = {}
+        left: set[Path] = set()
+        written = xlsx.write_all(
+            plans,
+            force=True,
+            kept=kept,
+            kept_dir=out_dir / KEPT_DIR / job.slug,
+            ours=frozenset(ours),
+            left=None if job.force else left,
+            changed=frozenset(changed),
         )
-        return Result(job.row, job.company, job.slug, "generated", job.fingerprint, files)
+        for blueprint in blueprints:
+            target = folder / f"{blueprint.id}.xlsx"
+            if blueprint.id in files:
+                continue
+            entry = recorded.get(f"{job.slug}/{target.name}")
+            copy = kept.get(target)
+            files[blueprint.id] = FileEntry(
+                blueprint.id,
+                entry.version if target in left and entry is not None else blueprint.version,
+                f"{job.slug}/{target.name}",
+                _sha256(target),
+                target.stat().st_size,
+                IN_PLACE if target in left else copy.relative_to(out_dir).as_posix() if copy is not None else None,
+            )
+        ordered = tuple(files[blueprint.id] for blueprint in blueprints)
+        return Result(job.row, job.company, job.slug, "generated" if written else "unchanged", job.fingerprint, ordered)
     except SmmSheetsError as error:
+        if getattr(error, "errno", None) in _OUT_OF_ROOM:
+            raise OutOfRoom(str(error)) from None
         return Result(job.row, job.company, job.slug, "failed", job.fingerprint, error=str(error))
 
 
@@ -251,6 +319,9 @@ class Summary:
     failed: int
     manifest_json: Path
     manifest_csv: Path
+    # Workbooks people changed: left as they are, and copied to DIR/_kept/ before --force replaced them.
+    kept_in_place: int = 0
+    kept_copies: int = 0
 
 
 def plan_jobs(
@@ -289,9 +360,25 @@ def plan_jobs(
             blueprints.digests,
             blueprints.support,
             None if force else state.previous(slug, digest),
+            recorded=state.recorded(slug),
+            force=force,
         )
 
 
+def _state_errors(function: Callable[..., Summary]) -> Callable[..., Summary]:
+    """The batch state's SQLite errors (a full disk, a read-only folder) as one-line FileErrors."""
+
+    @functools.wraps(function)
+    def wrapped(*args: Any, **kwargs: Any) -> Summary:
+        try:
+            return function(*args, **kwargs)
+        except sqlite3.Error as error:
+            raise FileError(f"cannot write the batch state: {error}") from None
+
+    return wrapped
+
+
+@_state_errors
 def run_batch(
     clients: str | Path,
     out_dir: str | Path,
@@ -311,7 +398,9 @@ def run_batch(
         sample: fill the workbooks with example data.
         jobs: local worker processes (default: the number of cores; 1: this process).
         scheduler: a Dask scheduler address, to run on a cluster instead.
-        force: regenerate clients whose files are up to date.
+        force: regenerate clients whose files are up to date, and replace workbooks people
+            changed too, each copied to ``DIR/_kept/<client>/`` first (without it they are
+            left as they are).
         on_result: called in this process with each client's result (bad rows included) and
             the number of rows, as they finish.
 
@@ -356,7 +445,7 @@ def run_batch(
         complete = False
         try:
             for job, outcome in Runner(jobs, scheduler).map_unordered(generate_client, planned):
-                if isinstance(outcome, WorkerMismatch):
+                if isinstance(outcome, (WorkerMismatch, OutOfRoom)):
                     raise FileError(str(outcome))
                 if isinstance(outcome, BaseException):
                     outcome = Result(
@@ -373,6 +462,7 @@ def run_batch(
             state.db.commit()
             json_path, csv_path = write_manifest(out_dir, state, {**header, "complete": complete})
         counts = state.counts()
+        kept = state.kept()
     finally:
         state.close()
     return Summary(
@@ -382,4 +472,6 @@ def run_batch(
         counts.get("failed", 0),
         json_path,
         csv_path,
+        kept[IN_PLACE],
+        kept["copied"],
     )

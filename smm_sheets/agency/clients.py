@@ -12,6 +12,7 @@ import codecs
 import csv
 import inspect
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from smm_sheets.analyser.reader import read_table
 from smm_sheets.blueprint.params import Parameters, make_parameters
 from smm_sheets.errors import FileError, InputError, ParameterError
 from smm_sheets.formula import ExcelError
+from smm_sheets.processes import run_isolated
 
 CLIENT_COLUMNS = ("company", "year", "start_month", "currency", "channels", "team", "goals", "language")
 OPTION_PREFIX = "option."
@@ -89,11 +91,14 @@ def open_clients(path: str | Path) -> ClientsTable:
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as error:
         raise FileError(f"{path}: cannot read: {error.strerror}") from None
+    size = info.st_size
     if path.is_dir():
         raise FileError(f"{path} is a folder")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path}: not a regular file (a FIFO, device or socket); not read")
     if size > MAX_CLIENTS_BYTES:
         raise InputError(f"{path}: larger than {MAX_CLIENTS_BYTES // 2**20} MB; split the clients into several files")
     suffix = path.suffix.lower()
@@ -166,7 +171,8 @@ def _not_utf8(path: Path, encoding: str) -> InputError:
 
 
 def _open_workbook(path: Path) -> ClientsTable:
-    table = read_table(path)
+    # In a child process: a hostile workbook must not take the batch down (see smm_sheets.processes).
+    table = run_isolated(read_table, path)
     header_row = next((i for i, cells in enumerate(table) if not all(is_blank(value) for value in cells)), None)
     if header_row is None:
         raise InputError(f"{path}: no header row naming the columns (company, year, ...) on the first sheet")
@@ -281,6 +287,6 @@ def _whole_number(value: Any) -> Any:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and _WHOLE_NUMBER.match(value.strip()):
-        return int(float(value.strip()))
+    if isinstance(value, str) and _WHOLE_NUMBER.match(value.strip()) and len(value.strip()) <= 18:
+        return int(value.strip().split(".")[0])  # longer: no year or month, refused as text
     return value if not isinstance(value, str) else value.strip()

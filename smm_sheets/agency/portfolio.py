@@ -22,7 +22,7 @@ from typing import Any
 
 from smm_sheets import __version__, atomic
 from smm_sheets.agency.runner import Runner
-from smm_sheets.agency.state import MANIFEST_CSV
+from smm_sheets.agency.state import KEPT_DIR, MANIFEST_CSV
 from smm_sheets.analyser.report import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE
 from smm_sheets.errors import InputError, SmmSheetsError
 from smm_sheets.generator import xlsx
@@ -105,10 +105,11 @@ def analyse_client(folder: str) -> ClientSummary:
     counts in ``workbooks``, ``errors`` and ``warnings``.
     """
     from smm_sheets.analyser.pipeline import analyse
+    from smm_sheets.processes import DEFAULT_ISOLATION
 
     name = os.path.basename(folder)
     try:
-        report = analyse(folder)
+        report = analyse(folder, isolation=DEFAULT_ISOLATION)  # each file in a child: an abort is one line
     except SmmSheetsError as error:
         return ClientSummary(name, problem=str(error))
     first: dict[str, Any] = {}
@@ -139,10 +140,11 @@ def _finite(value: Any) -> float | None:
 
 
 def client_folders(batch_dir: Path) -> Iterator[str]:
-    """The client folders of a batch: its sub-folders that are not hidden, as they are listed."""
+    """The client folders of a batch: its sub-folders that are not hidden, as they are listed
+    (not ``_kept``, where the batch keeps copies of workbooks it replaced)."""
     with os.scandir(batch_dir) as entries:
         for entry in entries:
-            if entry.is_dir() and not entry.name.startswith((".", "~$")):
+            if entry.is_dir() and not entry.name.startswith((".", "~$")) and entry.name != KEPT_DIR:
                 yield entry.path
 
 
@@ -179,6 +181,8 @@ def run_portfolio(
     xlsx_path, json_path = stem.with_suffix(".xlsx"), stem.with_suffix(".json")
     if not xlsx_path.parent.is_dir():
         raise InputError(f"{xlsx_path.parent} is not a folder")
+    atomic.refuse_overwriting_inputs(xlsx_path, [batch_dir])
+    atomic.refuse_overwriting_inputs(json_path, [batch_dir])
     rows = sqlite3.connect("")  # a private temporary file: the rows stay out of memory
     try:
         rows.execute("CREATE TABLE client (folder TEXT PRIMARY KEY, data TEXT)")

@@ -11,10 +11,16 @@ from __future__ import annotations
 import concurrent.futures as futures
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from smm_sheets import atomic
 from smm_sheets.errors import FileError
+from smm_sheets.processes import die_with_parent, parent_gone
 
 
 class Runner:
@@ -49,7 +55,9 @@ class Runner:
         # forkserver (spawn where there is none): the parent may run threads (a progress bar).
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        pool = futures.ProcessPoolExecutor(self.jobs, mp_context=context)
+        pool = futures.ProcessPoolExecutor(
+            self.jobs, mp_context=context, initializer=worker_start, initargs=(os.getpid(),)
+        )
         pending: dict[futures.Future, Any] = {}
         try:
             source = iter(items)
@@ -76,12 +84,12 @@ class Runner:
             import distributed
         except ImportError:
             raise FileError("--scheduler needs the distributed package: pip install 'smm-sheets[cluster]'") from None
+        _quiet_dask_logs()
+        _probe_scheduler(distributed, self.scheduler)
         try:
-            client = distributed.Client(
-                self.scheduler, set_as_default=False
-            )  # timeout: distributed.comm.timeouts.connect
-        except (OSError, TimeoutError, ValueError) as error:
-            raise FileError(f"cannot reach the Dask scheduler at {self.scheduler}: {error}") from None
+            client = distributed.Client(self.scheduler, set_as_default=False, timeout=CONNECT_SECONDS)
+        except Exception as error:
+            raise FileError(f"cannot reach the Dask scheduler at {self.scheduler}: {_one_line(error)}") from None
         pending: dict[Any, tuple[Any, Any]] = {}  # key -> (future, item)
         try:
             window = max(8, 3 * sum(client.nthreads().values()))
@@ -114,6 +122,91 @@ class Runner:
 
 
 _END = object()
+CONNECT_SECONDS = 5  # to reach the scheduler and hear it answer
+
+
+def _quiet_dask_logs() -> None:
+    """Dask's own log lines stay off stderr: what goes wrong is said in one line."""
+    import logging
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _probe_scheduler(distributed: Any, address: str) -> None:
+    """Ask the scheduler who it is, within :data:`CONNECT_SECONDS`, before a Client is made (a
+    Client that failed to connect can hang the process's exit while it closes).
+
+    Raises:
+        FileError: a malformed address, nothing listening, no answer in time, or garbage.
+    """
+    import asyncio
+    import socket
+
+    try:
+        host, port = distributed.comm.get_address_host_port(address)
+    except Exception:
+        host = port = None
+    if host is not None:
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise FileError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+
+    async def identity() -> Any:
+        comm = await distributed.comm.connect(address, timeout=CONNECT_SECONDS)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await asyncio.wait_for(comm.read(), CONNECT_SECONDS)
+        finally:
+            comm.abort()
+
+    try:
+        answer = asyncio.run(asyncio.wait_for(identity(), CONNECT_SECONDS))
+    except BaseException as error:
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        reason = "no answer in time" if isinstance(error, (TimeoutError, asyncio.TimeoutError)) else _one_line(error)
+        raise FileError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+    if not isinstance(answer, dict) or "type" not in answer:
+        raise FileError(f"cannot reach the Dask scheduler at {address}: it does not answer as a Dask scheduler")
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:200]
+
+
+def worker_start(main: int) -> None:
+    """A local worker dies with its run, however the main process ``main`` died (``kill -9``
+    included): a watchdog thread ends the worker (and the forkserver it was forked from) within
+    a quarter of a second, the kernel kills it when its parent dies (``prctl``), and no file is
+    renamed into place once the main process is gone."""
+    die_with_parent()
+    parent = os.getppid()
+
+    def run_alive() -> bool:
+        if parent_gone(parent):
+            return False
+        try:
+            os.kill(main, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+
+    def watch() -> None:
+        while run_alive():
+            time.sleep(0.25)
+        if parent not in (main, 1) and not parent_gone(parent):
+            os.kill(parent, signal.SIGKILL)  # the forkserver of a dead run
+        os._exit(1)
+
+    atomic.write_only_while(run_alive)
+    sys.unraisablehook = lambda unraisable: None  # a full disk is said once, in the client's result
+    threading.Thread(target=watch, name="smm-sheets-watchdog", daemon=True).start()
 
 
 def available_cores() -> int:

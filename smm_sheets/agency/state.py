@@ -26,6 +26,11 @@ from smm_sheets.agency.slugs import numbered_slug
 from smm_sheets.errors import FileError
 
 STATE_FILE = ".smm-batch.sqlite"
+# Where copies of people's workbooks go before --force replaces them: DIR/_kept/<client folder>/.
+# Client folder names never hold "_", so no client's folder can be this one.
+KEPT_DIR = "_kept"
+# FileEntry.kept of a workbook people changed, left as it is (not replaced).
+IN_PLACE = "in place"
 MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
 # What a spreadsheet reads as the start of a formula when it opens a CSV file.
@@ -37,13 +42,20 @@ _TEMPORARY = re.compile(r"^\..+\.tmp$")  # render.write_all's and write_manifest
 
 @dataclass(frozen=True)
 class FileEntry:
-    """One workbook of a client, as the manifest lists it; ``path`` is relative to the batch folder."""
+    """One workbook of a client, as the manifest lists it; ``path`` is relative to the batch folder.
+
+    ``kept`` is None for a workbook this run wrote or found as the batch wrote it. A workbook
+    whose bytes are not what the batch recorded (someone filled it in) is never replaced:
+    ``kept`` is ``"in place"`` when it was left as it is (then ``sha256`` and ``bytes`` are the
+    file's as found), or the path of its copy (under ``_kept/``) when ``--force`` replaced it.
+    """
 
     blueprint: str
     version: str
     path: str
     sha256: str
     bytes: int
+    kept: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,20 @@ class State:
         ).fetchone()
         return tuple(FileEntry(**entry) for entry in json.loads(found[0])) if found else None
 
+    def recorded(self, slug: str) -> tuple[FileEntry, ...]:
+        """The files of ``slug`` as the last run that finished it recorded them (any fingerprint)."""
+        found = self.db.execute("SELECT files FROM done WHERE slug = ?", (slug,)).fetchone()
+        return tuple(FileEntry(**entry) for entry in json.loads(found[0])) if found else ()
+
+    def kept(self) -> dict[str, int]:
+        """This run's workbooks kept, by how: ``in place`` and ``copied``."""
+        counts = {IN_PLACE: 0, "copied": 0}
+        for (files,) in self.db.execute("SELECT files FROM run WHERE status != 'failed'"):
+            for entry in json.loads(files or "[]"):
+                if entry.get("kept"):
+                    counts[IN_PLACE if entry["kept"] == IN_PLACE else "copied"] += 1
+        return counts
+
     def record(self, result: Result) -> None:
         """Note one client's result, committed at once (a run killed later resumes after it)."""
         files = json.dumps([dataclasses.asdict(entry) for entry in result.files], ensure_ascii=False)
@@ -194,11 +220,14 @@ def write_manifest(out_dir: Path, state: State, header: dict[str, Any]) -> tuple
     """
     remove_temporaries(out_dir)
     counts = state.counts()
+    kept = state.kept()
     head = {
         **header,
         "counts": {
             "clients": sum(counts.values()),
             **{k: counts.get(k, 0) for k in ("generated", "unchanged", "failed")},
+            "kept_in_place": kept[IN_PLACE],
+            "kept_copies": kept["copied"],
         },
     }
     json_path, csv_path = out_dir / MANIFEST_JSON, out_dir / MANIFEST_CSV
@@ -225,12 +254,13 @@ def write_manifest(out_dir: Path, state: State, header: dict[str, Any]) -> tuple
                 "bytes",
                 "generator_version",
                 "error",
+                "kept",
             ]
         )
         for entry in state.clients():
             base = [entry["row"], _csv_text(entry["company"]), entry["folder"] or "", entry["status"]]
             if entry["status"] == "failed":
-                writer.writerow([*base, "", "", "", "", "", __version__, _csv_text(entry["error"])])
+                writer.writerow([*base, "", "", "", "", "", __version__, _csv_text(entry["error"]), ""])
             for item in entry.get("files", ()):
                 writer.writerow(
                     [
@@ -242,6 +272,7 @@ def write_manifest(out_dir: Path, state: State, header: dict[str, Any]) -> tuple
                         item["bytes"],
                         __version__,
                         "",
+                        item.get("kept") or "",
                     ]
                 )
 

@@ -287,8 +287,10 @@ def _align_rows(
     if not any(cell is not None and cell.kind == "text" for cell in first):
         return None  # no labels (a table of blank rows): nothing to pair by
 
-    def planned_key(row: int) -> tuple:
+    def planned_key(row: int) -> tuple | None:
         cells = [plan.cells.placed.get((row, c)) for c in range(c1)]
+        if any(cell is not None and cell.kind != "text" for cell in cells):
+            return None  # a spare line, labelled by people: placed by its label cell's own name
         return tuple(
             _label(cell.value) for cell in cells if cell is not None and cell.kind == "text" and _label(cell.value)
         )
@@ -296,13 +298,17 @@ def _align_rows(
     def file_key(row: int) -> tuple:
         return tuple(_label(found.value(row, c)) for c in range(C1) if _label(found.value(row, c)))
 
-    keys = [planned_key(row) for row in range(r1, r2 + 1)]
-    if len(set(keys)) != len(keys) or not all(keys):
-        return None
-    file_rows = list(range(R1, R2 + 1))
+    all_keys = [planned_key(row) for row in range(r1, r2 + 1)]
+    last_row = min(R2, len(found.rows) - 1)  # a name pointing far: the rows beyond the file's cells are blank
+    file_rows = list(range(R1, last_row + 1))
     file_keys = {row: file_key(row) for row in file_rows}
-    if same and all(file_keys[R1 + i] == key for i, key in enumerate(keys)):
+    if same and all(key is None or file_keys.get(R1 + i) == key for i, key in enumerate(all_keys)):
         return None  # every row where it was
+    # Spare lines (labels typed by people) are left out: their own names place them.
+    planned_rows = [row for row, key in zip(range(r1, r2 + 1), all_keys) if key is not None]
+    keys = [key for key in all_keys if key is not None]
+    if len(set(keys)) != len(keys) or not keys or not all(keys):
+        return None
     where: dict[tuple, list[int]] = {}
     for row in file_rows:
         where.setdefault(file_keys[row], []).append(row)
@@ -324,15 +330,13 @@ def _align_rows(
         while j < len(keys) and matched[j] is None:
             j += 1
         low = matched[i - 1] if i > 0 else R1 - 1
-        high = matched[j] if j < len(keys) else R2 + 1
+        high = matched[j] if j < len(keys) else last_row + 1
         free = [row for row in range(low + 1, high) if row not in used] if low < high else []
         if len(free) == j - i:
             matched[i:j] = free
             used.update(free)
         i = j
-    return [
-        (row, file_row, " · ".join(str(k) for k in key)) for row, file_row, key in zip(range(r1, r2 + 1), matched, keys)
-    ]
+    return [(row, file_row, " · ".join(str(k) for k in key)) for row, file_row, key in zip(planned_rows, matched, keys)]
 
 
 def _label(value) -> str:

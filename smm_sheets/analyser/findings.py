@@ -41,6 +41,8 @@ CODES: dict[str, tuple[str, str]] = {
     "names-missing": (INFO, "Defined names were dropped; cells located by the blueprint's layout"),
     "structure-only": (INFO, "Metadata was dropped; recognised by its sheets"),
     "formulas-not-read": (INFO, "Formulas are not read in this format; values checked only"),
+    "far-cell": (WARNING, "A stray cell far outside the sheet's others, not read"),
+    "bad-number": (WARNING, "A number cell holding inf or nan, which no spreadsheet stores; read as blank"),
     # Across one client's workbooks
     "set-mismatch": (ERROR, "Workbooks of one client disagree (channels, team, year...)"),
     "initiative-unknown": (WARNING, "An initiative that the roadmap does not have"),

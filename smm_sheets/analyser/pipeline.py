@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from smm_sheets.analyser import reader
+from smm_sheets.analyser import reader, walk
 from smm_sheets.analyser.cellmap import CellMap
 from smm_sheets.analyser.checks.blueprint import check_chains, check_report_rules
 from smm_sheets.analyser.checks.file import check_file
@@ -30,19 +30,23 @@ from smm_sheets.analyser.checks.structure import (
 from smm_sheets.analyser.checks.values import check_stale_values
 from smm_sheets.analyser.checks.workbook import CHANGED, COUNTS_INSERTED, Workbook, used_rows
 from smm_sheets.analyser.findings import Finding, say
+from smm_sheets.analyser.isolated import analyse_file_isolated
 from smm_sheets.analyser.recognise import meta_sheet, recognise, sized_blueprint
 from smm_sheets.analyser.report import FileFailure, FileReport, Report
 from smm_sheets.analyser.totals import compute_totals
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
-from smm_sheets.errors import InputError, SmmSheetsError
+from smm_sheets.errors import SmmSheetsError
 from smm_sheets.plan import COMPUTE, CellSource, WorkbookPlan, build, evaluate, meta_parameters
+from smm_sheets.processes import IsolationLimits
 from smm_sheets.sheetref import serial
 
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+SPREADSHEET_SUFFIXES = walk.SPREADSHEET_SUFFIXES
 
 
-def analyse(paths: str | Path | Iterable[str | Path], language: str | None = None) -> Report:
+def analyse(
+    paths: str | Path | Iterable[str | Path], language: str | None = None, isolation: IsolationLimits | None = None
+) -> Report:
     """Analyse workbooks: files, or folders searched for spreadsheets (sub-folders too).
 
     Workbooks found in one folder are taken as one client's set and also checked against each
@@ -51,6 +55,8 @@ def analyse(paths: str | Path | Iterable[str | Path], language: str | None = Non
     Args:
         paths: files and folders.
         language: the findings' language (en, fi, lv, mk, nb); default: each workbook's own.
+        isolation: read and analyse each file in a child process under these limits (see
+            :mod:`smm_sheets.analyser.isolated`); None: in this process.
 
     Returns:
         A :class:`~smm_sheets.report.Report`; a file that cannot be analysed at all is one of
@@ -62,9 +68,13 @@ def analyse(paths: str | Path | Iterable[str | Path], language: str | None = Non
     if isinstance(paths, (str, Path)):
         paths = [paths]
     report = Report(language=language)
-    for path in spreadsheet_files(paths):
+    files, report.skipped = walk.spreadsheet_files(paths)
+    for path in files:
         try:
-            report.reports.append(analyse_file(path, language))
+            if isolation is not None:
+                report.reports.append(analyse_file_isolated(path, isolation, language))
+            else:
+                report.reports.append(analyse_file(path, language))
         except SmmSheetsError as error:
             report.failures.append(FileFailure(str(path), str(error)))
     for group in client_sets(report.reports):
@@ -74,26 +84,8 @@ def analyse(paths: str | Path | Iterable[str | Path], language: str | None = Non
 
 
 def spreadsheet_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The files named, and the spreadsheets in the folders named (sorted, hidden ones skipped)."""
-    found: list[Path] = []
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            inside = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix.lower() in SPREADSHEET_SUFFIXES
-                and p.is_file()
-                and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)
-            )
-            if not inside:
-                raise InputError(f"{path}: no spreadsheets ({', '.join(SPREADSHEET_SUFFIXES)}) in this folder")
-            found.extend(inside)
-        elif path.exists():
-            found.append(path)
-        else:
-            raise InputError(f"{path}: no such file or folder")
-    return found
+    """The files named, and the spreadsheets in the folders named (see :mod:`.walk`)."""
+    return walk.spreadsheet_files(paths)[0]
 
 
 def analyse_file(path: str | Path, language: str | None = None) -> FileReport:

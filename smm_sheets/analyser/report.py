@@ -14,7 +14,7 @@ from typing import Any
 
 from smm_sheets.analyser.findings import ERROR, INFO, WARNING, Finding
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 
 
@@ -99,6 +99,7 @@ class Report:
 
     reports: list[FileReport] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # things a folder held that were not read (links out, FIFOs)
     # The language asked for (None: each workbook's own).
     language: str | None = None
 
@@ -145,6 +146,7 @@ class Report:
             "stats": self.stats,
             "reports": [r.to_dict() for r in self.reports],
             "failures": [f.to_dict() for f in self.failures],
+            "skipped": list(self.skipped),
         }
 
     def flatten(self) -> list[list[Any]]:

@@ -53,6 +53,8 @@ def to_text(report: Report, color: bool = False, width: int | None = None) -> st
         message = failure.message if failure.file in failure.message else f"{failure.file}: {failure.message}"
         console.print(f"[bold red]{escape(words('report.not_analysed', language))}[/] {escape(message)}", markup=True)
         console.print()
+    for note in report.skipped:
+        console.print(f"skipped: {note}", markup=False)
     console.print(summary_line(report))
     return buffer.getvalue()
 

@@ -90,6 +90,8 @@ def load(name_or_path: str | Path) -> Blueprint:
     path = resolve(str(name_or_path)) if not isinstance(name_or_path, Path) else name_or_path
     source = str(path)
     try:
+        if not path.is_file():  # a FIFO blocks, /dev/zero never ends
+            raise BlueprintError(source, "", "not a regular file; not read")
         if path.stat().st_size > MAX_BLUEPRINT_BYTES:
             raise BlueprintError(source, "", f"file is larger than {MAX_BLUEPRINT_BYTES} bytes")
         text = path.read_text(encoding="utf-8")

@@ -130,6 +130,8 @@ class Table:
     row_field: str | None = None
     highlights: tuple[Highlight, ...] = ()
     timeline: Timeline | None = None
+    # A label key: a line of help under the title (how to add a row...).
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ class Grid:
     rows: Rows
     measures: tuple[Field, ...]
     highlights: tuple[Highlight, ...] = ()
+    # A label key: a line of help under the title (how to add a line...).
+    note: str | None = None
 
 
 Block = Form | Table | Grid
@@ -166,6 +170,13 @@ class Sheet:
     subtitle: str | None = None
     # How it prints: True landscape, False portrait, None the generator's choice from its width.
     landscape: bool | None = None
+    # What people may do on the protected sheet besides typing in input cells (PROTECTION_ALLOWS),
+    # e.g. insert_rows where its tables are made to grow; formula cells stay locked.
+    allows: tuple[str, ...] = ()
+
+
+# Sheet protection options a blueprint may allow (XlsxWriter's names; Excel and LibreOffice know them).
+PROTECTION_ALLOWS = ("insert_rows", "delete_rows", "sort", "autofilter", "format_cells")
 
 
 @dataclass(frozen=True)
@@ -186,6 +197,9 @@ class Category:
     # "channels": one line per chosen channel, each with ``sample``.
     lines_from: str | None = None
     sample: dict[str, Any] = field(default_factory=dict)
+    # Spare lines at the end of the category: blank, their label an input, inside its totals,
+    # so that people add a line without unprotecting the sheet.
+    spare: int = 0
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -82,11 +84,11 @@ def make_parameters(
     company = _text("company", company, 100)
     year = date.today().year if year is None else year
     if not _is_int(year):
-        raise ParameterError(f"year must be a whole number such as 2027, not {year!r}")
+        raise ParameterError(f"year must be a whole number such as 2027, not {_shown(year)}")
     if not 2000 <= year <= 2100:
-        raise ParameterError(f"year must be between 2000 and 2100, not {year!r}")
+        raise ParameterError(f"year must be between 2000 and 2100, not {_shown(year)}")
     if not _is_int(start_month) or not 1 <= start_month <= 12:
-        raise ParameterError(f"start month must be 1-12, not {start_month!r}")
+        raise ParameterError(f"start month must be 1-12, not {_shown(start_month)}")
     if not isinstance(currency, str):
         raise ParameterError(f"currency must be a code such as EUR, not {currency!r}")
     if options is not None and (
@@ -110,6 +112,12 @@ def make_parameters(
     )
 
 
+def _shown(value: object) -> str:
+    """A value as a message shows it: at most 40 characters (a year of 400 digits is cut)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}... ({len(text):,} characters)"
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -120,6 +128,10 @@ def _text(what: str, value: str, limit: int) -> str:
     value = value.strip()
     if not value:
         raise ParameterError(f"{what} must not be empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: from a broken command line or file name
+        raise ParameterError(f"{what} holds a character that is not text (a lone surrogate)") from None
     if len(value) > limit or _CONTROL.search(value):
         raise ParameterError(f"{what} must be at most {limit} printable characters")
     return value
@@ -143,8 +155,20 @@ def _names(what: str, values: list[str] | tuple[str, ...] | str) -> list[str]:
 
 
 def slug(name: str) -> str:
-    """A lower-case identifier made of a display name: ``"X (Twitter)"`` -> ``"x_twitter"``."""
-    return re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_")
+    """A lower-case ASCII identifier made of a display name: ``"X (Twitter)"`` -> ``"x_twitter"``,
+    ``"Kylä-lehti"`` -> ``"kyla_lehti"`` (accents dropped).
+
+    A name with letters or digits that have no ASCII form (``Мастодон``, ``微博``, ``Ελληνικά``)
+    gets a short digest of itself added, so that two different names never give one id
+    (``c_1b2c3d4e``).
+    """
+    folded = unicodedata.normalize("NFKC", name.casefold()).strip()
+    plain = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    base = re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
+    if not any(c.isalnum() and not c.isascii() for c in plain):
+        return base
+    digest = hashlib.sha256(folded.encode("utf-8")).hexdigest()[:8]
+    return f"{base}_{digest}" if base else f"c_{digest}"
 
 
 def _channels(values: list[str] | tuple[str, ...] | str, known: dict[str, str]) -> tuple[Channel, ...]:

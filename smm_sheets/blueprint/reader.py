@@ -25,6 +25,7 @@ from smm_sheets.blueprint.model import (
     HIGHLIGHT_STYLES,
     LIST_SOURCES,
     NUMERIC_TYPES,
+    PROTECTION_ALLOWS,
     ROW_SOURCES,
     SEVERITIES,
     TOTALS_ROWS,
@@ -54,6 +55,8 @@ from smm_sheets.blueprint.source import KeyPath, SourceLines, Text, dotted, kind
 from smm_sheets.locale_data import LANGUAGES
 
 MAX_TIMELINE_ROWS = 2_000
+MAX_SPARE_LINES = 20
+MAX_COUNT_ROWS = 200_000  # blank rows of a table: a 100,000-post calendar takes a minute to write
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -271,7 +274,10 @@ class _Reader(_Shapes):
         line_ids: list[tuple[str, KeyPath]] = []
         for i, spec in enumerate(self.sequence(data, ("categories",), allow_empty=True)):
             path = ("categories", i)
-            spec = self.mapping(spec, path, ("id", "label"), ("lines", "lines_from", "sample"))
+            spec = self.mapping(spec, path, ("id", "label"), ("lines", "lines_from", "sample", "spare"))
+            spare = self.number(spec.get("spare", 0), path + ("spare",))
+            if not spare.is_integer() or not 0 <= spare <= MAX_SPARE_LINES:
+                self.fail(path + ("spare",), f"must be a whole number from 0 to {MAX_SPARE_LINES}")
             if ("lines" in spec) == ("lines_from" in spec):
                 self.fail(path, "give either lines or lines_from")
             lines = []
@@ -297,6 +303,7 @@ class _Reader(_Shapes):
                     if "lines_from" in spec
                     else None,
                     sample=self.samples(spec.get("sample", {}), path + ("sample",)),
+                    spare=int(spare),
                 )
             )
         self.unique([(c.id, ("categories", i, "id")) for i, c in enumerate(categories)], "category")
@@ -318,7 +325,11 @@ class _Reader(_Shapes):
     def read_sheet(
         self, data: Any, path: KeyPath, lists: tuple[ListDef, ...], categories: tuple[Category, ...]
     ) -> Sheet:
-        spec = self.mapping(data, path, ("id", "title", "blocks"), ("subtitle", "charts", "landscape"))
+        spec = self.mapping(data, path, ("id", "title", "blocks"), ("subtitle", "charts", "landscape", "allows"))
+        allows = tuple(
+            self.choice(item, path + ("allows", i), PROTECTION_ALLOWS)
+            for i, item in enumerate(self.sequence(spec.get("allows", []), path + ("allows",), allow_empty=True))
+        )
         blocks = tuple(
             self.read_block(block, path + ("blocks", i), lists, categories)
             for i, block in enumerate(self.sequence(spec["blocks"], path + ("blocks",)))
@@ -335,6 +346,7 @@ class _Reader(_Shapes):
             charts=charts,
             subtitle=self.label(spec["subtitle"], path + ("subtitle",)) if "subtitle" in spec else None,
             landscape=self.boolean(spec["landscape"], path + ("landscape",)) if "landscape" in spec else None,
+            allows=allows,
         )
 
     def read_block(
@@ -344,7 +356,7 @@ class _Reader(_Shapes):
         if not isinstance(data, dict) or len([k for k in kinds if k in data]) != 1:
             self.fail(path, "a block is a mapping with exactly one of form, table, grid (its id)")
         kind = next(k for k in kinds if k in data)
-        common = ("title", "highlights")
+        common = ("title", "highlights", "note")
         list_ids = {l.id for l in lists}
         if kind == "form":
             spec = self.mapping(data, path, ("form", "questions"), ("title",))
@@ -375,6 +387,7 @@ class _Reader(_Shapes):
                 timeline=self.read_timeline(spec["timeline"], path + ("timeline",), fields)
                 if "timeline" in spec
                 else None,
+                note=self.label(spec["note"], path + ("note",)) if "note" in spec else None,
             )
         spec = self.mapping(data, path, ("grid", "rows", "measures"), common)
         rows = self.read_rows(spec["rows"], path + ("rows",), categories, list_ids)
@@ -387,6 +400,7 @@ class _Reader(_Shapes):
             rows,
             fields,
             self.read_highlights(spec.get("highlights", []), path + ("highlights",)),
+            note=self.label(spec["note"], path + ("note",)) if "note" in spec else None,
         )
 
     def read_row_field(self, spec: dict, rows: Rows, path: KeyPath) -> str | None:
@@ -441,8 +455,8 @@ class _Reader(_Shapes):
             if not count.is_integer():
                 self.fail(path + ("count",), f"must be a whole number, not {spec['count']!r}")
             count = int(count)
-            if not 1 <= count <= 1_048_000:
-                self.fail(path + ("count",), "must be between 1 and 1048000")
+            if not 1 <= count <= MAX_COUNT_ROWS:
+                self.fail(path + ("count",), f"must be between 1 and {MAX_COUNT_ROWS:,}")
         elif "count" in spec:
             self.fail(path + ("count",), "only rows of source count have a count")
         picked = ()

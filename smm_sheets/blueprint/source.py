@@ -90,6 +90,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
     import yaml  # here: a run whose blueprints come from the cache does not load it
 
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    problem = yaml_shape_problem(text, aliases_allowed=True)  # an alias is refused below, with its key path
+    if problem is not None:
+        raise BlueprintError(source, "", problem[0], problem[1])
     try:
         root = yaml.compose(text, Loader=loader_class)
     except yaml.YAMLError as error:
@@ -128,6 +131,47 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
         return constructor.construct_object(node)
 
     return convert(root, ()), lines
+
+
+MAX_YAML_DEPTH = 64  # mappings and lists inside each other
+MAX_YAML_NODES = 200_000  # scalars, mappings and lists in one file
+
+
+def yaml_shape_problem(text: str, aliases_allowed: bool = False) -> tuple[str, int | None] | None:
+    """What makes a YAML text too deep, too large or a bomb, before it is built into objects.
+
+    libyaml's event stream is read without recursion, so a file nested 3,000 deep is told
+    apart here, before anything recursive (composing, converting) meets it.
+
+    Returns:
+        None, or the problem and its line: an alias, more than :data:`MAX_YAML_DEPTH` levels,
+        more than :data:`MAX_YAML_NODES` nodes, or not YAML at all (a lone surrogate...).
+    """
+    import yaml  # here, as in parse_yaml: a run whose blueprints come from the cache does not load it
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth = nodes = 0
+    try:
+        for event in yaml.parse(text, Loader=loader_class):
+            if isinstance(event, yaml.AliasEvent) and not aliases_allowed:
+                return "YAML aliases are not allowed", event.start_mark.line + 1
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    return f"nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark.line + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                nodes += 1
+                if nodes > MAX_YAML_NODES:
+                    return f"more than {MAX_YAML_NODES:,} values", event.start_mark.line + 1
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        return f"not valid YAML: {problem}", mark.line + 1 if mark else None
+    except (UnicodeError, ValueError) as error:
+        return f"not valid YAML: {error}", None
+    return None
 
 
 def dotted(path: KeyPath) -> str:

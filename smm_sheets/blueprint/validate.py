@@ -363,7 +363,7 @@ def label_keys(blueprint: Blueprint) -> set[str]:
         for chart in sheet.charts:
             keys.update((chart.title, chart.y_axis))
         for block in sheet.blocks:
-            keys.add(block.title)
+            keys.update((block.title, getattr(block, "note", None)))
             if isinstance(block, Table):
                 keys.update((block.row_header, block.total))
             for item in block_fields(block):

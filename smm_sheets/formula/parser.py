@@ -43,6 +43,10 @@ _TOKEN = re.compile(
 )
 
 
+MAX_NESTING = 64  # parentheses, function calls and signs inside each other (as Excel's 64 levels of calls)
+MAX_LENGTH = 8_192  # characters: Excel's limit for a formula
+
+
 def parse(text: str) -> tuple:
     """Parse a formula template.
 
@@ -55,9 +59,14 @@ def parse(text: str) -> tuple:
     Raises:
         FormulaSyntaxError: the text is not an expression this module accepts.
     """
+    if len(text) > MAX_LENGTH:
+        raise FormulaSyntaxError(f"a formula of {len(text):,} characters; at most {MAX_LENGTH:,}")
     tokens = _tokenize(text)
     parser = _Parser(tokens, text)
-    tree = parser.comparison()
+    try:
+        tree = parser.comparison()
+    except RecursionError:  # called from deep inside something else: still one clear error
+        raise FormulaSyntaxError(f"nested too deeply in {text[:80]!r}...") from None
     if parser.pos != len(tokens):
         raise FormulaSyntaxError(f"unexpected {tokens[parser.pos][1]!r} in {text!r}")
     return tree
@@ -103,6 +112,12 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
 class _Parser:
     def __init__(self, tokens: list, text: str):
         self.tokens, self.text, self.pos = tokens, text, 0
+        self.depth = 0  # how deep in parentheses, calls and signs: bounded, so recursion never runs out
+
+    def _deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise FormulaSyntaxError(f"nested more than {MAX_NESTING} deep in {self.text[:80]!r}...")
 
     def _peek_op(self) -> str | None:
         if self.pos < len(self.tokens) and self.tokens[self.pos][0] == "op":
@@ -137,7 +152,10 @@ class _Parser:
         op = self._peek_op()
         if op in ("-", "+"):
             self.pos += 1
-            return ("neg" if op == "-" else "pos", self.unary())
+            self._deeper()
+            inner = self.unary()
+            self.depth -= 1
+            return ("neg" if op == "-" else "pos", inner)
         return self.primary()
 
     def primary(self) -> tuple:
@@ -152,6 +170,7 @@ class _Parser:
         if kind == "ref":
             return ("ref", value[0], value[1])
         if kind == "func":
+            self._deeper()
             args: list[tuple] = []
             if self._peek_op() != ")":
                 args.append(self.comparison())
@@ -159,13 +178,16 @@ class _Parser:
                     self.pos += 1
                     args.append(self.comparison())
             self._expect(")")
+            self.depth -= 1
             low, high = FUNCTIONS[value][1]
             if not low <= len(args) <= high:
                 raise FormulaSyntaxError(f"{value} takes {low}..{high} arguments in {self.text!r}")
             return ("call", value, tuple(args))
         if value == "(":
+            self._deeper()
             inner = self.comparison()
             self._expect(")")
+            self.depth -= 1
             return ("paren", inner)
         raise FormulaSyntaxError(f"unexpected {value!r} in {self.text!r}")
 

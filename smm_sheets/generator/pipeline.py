@@ -22,7 +22,13 @@ ALL = "all"
 
 
 def generate_files(
-    blueprint: str | Path, out_dir: str | Path, *, sample: bool = False, force: bool = False, **parameters: Any
+    blueprint: str | Path,
+    out_dir: str | Path,
+    *,
+    sample: bool = False,
+    force: bool = False,
+    kept: dict[Path, Path] | None = None,
+    **parameters: Any,
 ) -> list[Path]:
     """Make the parameters, then write one workbook or (``blueprint="all"``) the set.
 
@@ -30,7 +36,9 @@ def generate_files(
         blueprint: a built-in id, a blueprint file, or ``"all"``.
         out_dir: the folder to write into; created if missing.
         sample: fill in realistic example data.
-        force: replace existing files.
+        force: replace existing files; one that is not the workbook being written (someone may
+            have filled it in) is first copied beside it as ``<id>.kept-YYYYMMDD-HHMMSS.xlsx``.
+        kept: filled with replaced file -> its kept copy.
         **parameters: the keyword arguments of :func:`~smm_sheets.blueprint.params.make_parameters`.
 
     Returns:
@@ -48,18 +56,25 @@ def generate_files(
     except OSError as error:
         raise FileError(f"cannot create {out_dir}: {error.strerror}") from None
     if model is None:
-        return generate_all(params, out_dir, force)
-    return [generate(model, params, out_dir, force=force)]
+        return generate_all(params, out_dir, force, kept)
+    return [generate(model, params, out_dir, force=force, kept=kept)]
 
 
-def generate(blueprint: Blueprint | str | Path, params: Parameters, out_dir: str | Path, force: bool = False) -> Path:
+def generate(
+    blueprint: Blueprint | str | Path,
+    params: Parameters,
+    out_dir: str | Path,
+    force: bool = False,
+    kept: dict[Path, Path] | None = None,
+) -> Path:
     """Write ``OUT_DIR/<blueprint id>.xlsx``.
 
     Args:
         blueprint: a loaded blueprint, a built-in id such as ``budget``, or a file path.
         params: from :func:`smm_sheets.params.make_parameters`.
         out_dir: an existing folder.
-        force: replace an existing file.
+        force: replace an existing file (kept first as a copy unless it is this same workbook).
+        kept: filled with the replaced file -> its kept copy.
 
     Returns:
         The path of the workbook written.
@@ -71,10 +86,12 @@ def generate(blueprint: Blueprint | str | Path, params: Parameters, out_dir: str
     if not isinstance(blueprint, Blueprint):
         blueprint = loader.load(blueprint)
     plan = build(blueprint, with_sample_goals(params, [blueprint]))
-    return xlsx.write(plan, Path(out_dir) / f"{blueprint.id}.xlsx", force=force)
+    return xlsx.write_all([(plan, Path(out_dir) / f"{blueprint.id}.xlsx")], force, kept)[0]
 
 
-def generate_all(params: Parameters, out_dir: str | Path, force: bool = False) -> list[Path]:
+def generate_all(
+    params: Parameters, out_dir: str | Path, force: bool = False, kept: dict[Path, Path] | None = None
+) -> list[Path]:
     """Write every built-in workbook from one set of parameters, so that their lists agree.
 
     All or nothing: every workbook is built and written to a temporary file before any target
@@ -105,7 +122,7 @@ def generate_all(params: Parameters, out_dir: str | Path, force: bool = False) -
         own = {option.id for option in blueprint.options}
         mine = dataclasses.replace(params, options={k: v for k, v in params.options.items() if k in own})
         jobs.append((build(blueprint, mine), target))
-    return xlsx.write_all(jobs, force=force)
+    return xlsx.write_all(jobs, force=force, kept=kept)
 
 
 def with_sample_goals(params: Parameters, blueprints: list[Blueprint]) -> Parameters:

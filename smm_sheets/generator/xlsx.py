@@ -12,12 +12,14 @@ import datetime as dt
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.exceptions
 from xlsxwriter.worksheet import Worksheet
 
 try:
@@ -130,12 +132,37 @@ def write(plan: WorkbookPlan, target: Path, force: bool = False) -> Path:
     return write_all([(plan, Path(target))], force)[0]
 
 
-def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> list[Path]:
+def write_all(
+    jobs: list[tuple[WorkbookPlan, Path]],
+    force: bool = False,
+    kept: dict[Path, Path] | None = None,
+    kept_dir: Path | None = None,
+    ours: frozenset[Path] = frozenset(),
+    left: set[Path] | None = None,
+    changed: frozenset[Path] = frozenset(),
+) -> list[Path]:
     """Write several plans, all or none: each to a temporary file, then all renamed into place.
 
+    With ``force``, an existing target that is not the workbook being written (apart from its
+    creation time) and not in ``ours`` may hold someone's work: it is copied first
+    (:func:`smm_sheets.atomic.keep_copy`), and only then replaced.
+
+    Args:
+        jobs: (plan, target) pairs.
+        force: replace existing targets.
+        kept: filled with target -> its kept copy.
+        kept_dir: where kept copies go (default: beside their target).
+        ours: targets known to be this tool's own, unchanged output: replaced without a copy.
+        left: given, such a target is not replaced at all but added here (nor copied).
+        changed: targets known to differ from what this tool wrote there: someone's, even when
+            they hold the same workbook.
+
+    Returns:
+        The targets written.
+
     Raises:
-        FileError: a target exists (without ``force``), is a folder, or cannot be written;
-            then no target has been touched.
+        FileError: a target exists (without ``force``), is a folder, or cannot be written, or
+            a kept copy cannot be written; then no target has been touched.
     """
     for _, target in jobs:
         if target.is_dir():
@@ -156,9 +183,27 @@ def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> lis
             try:
                 render(plan, temporary)
                 os.chmod(temporary, atomic.file_mode(target))
-            except OSError as error:
-                raise FileError(f"cannot write {target}: {error.strerror or error}") from None
+            except (OSError, xlsxwriter.exceptions.XlsxFileError) as error:  # FileCreateError: a full disk
+                cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else error
+                raise FileError(
+                    f"cannot write {target}: {getattr(cause, 'strerror', None) or cause}", getattr(cause, "errno", None)
+                ) from None
+        atomic.check_still_wanted(jobs[0][1].parent)  # a worker whose run died writes nothing more
         for temporary, (_, target) in zip(temporaries, jobs):
+            if (
+                target.exists()
+                and target not in ours
+                and (target in changed or not same_workbook(target, Path(temporary)))
+            ):
+                if left is not None:
+                    left.add(target)
+                    continue
+                copy = atomic.keep_copy(target, kept_dir)
+                if kept is not None:
+                    kept[target] = copy
+        for temporary, (_, target) in zip(temporaries, jobs):
+            if left and target in left:
+                continue
             try:
                 os.replace(temporary, target)
             except OSError as error:
@@ -167,7 +212,23 @@ def write_all(jobs: list[tuple[WorkbookPlan, Path]], force: bool = False) -> lis
         for temporary in temporaries:
             if os.path.exists(temporary):
                 os.unlink(temporary)
-    return [target for _, target in jobs]
+    return [target for _, target in jobs if not left or target not in left]
+
+
+def same_workbook(a: Path, b: Path) -> bool:
+    """Do two .xlsx files hold the same parts, apart from the creation time (docProps/core.xml)?
+
+    Compares the zip directories (names, sizes and CRC-32s): nothing is decompressed.
+    """
+    try:
+        with zipfile.ZipFile(a) as first, zipfile.ZipFile(b) as second:
+            parts = [
+                {(i.filename, i.file_size, i.CRC) for i in archive.infolist() if i.filename != "docProps/core.xml"}
+                for archive in (first, second)
+            ]
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return parts[0] == parts[1]
 
 
 def render(plan: WorkbookPlan, path: str | Path, notes: Notes | None = None) -> None:
@@ -250,10 +311,13 @@ def _write_sheet(workbook: xlsxwriter.Workbook, sheet: SheetPlan, formats: _Form
     if sheet.freeze:
         ws.freeze_panes(*sheet.freeze)
     if sheet.protect:
-        ws.protect(
-            "",
-            {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True},
-        )
+        options = {
+            "format_columns": True,
+            "format_rows": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        }
+        ws.protect("", {**options, **dict.fromkeys(sheet.allows, True)})
     if sheet.hidden:
         ws.hide()
     if sheet.first:

@@ -23,6 +23,8 @@ NAME_PREFIX = "smm_"
 LIST_PREFIX = "list_"
 # Grid sheets: group, row label and measure label, then the months, then the year.
 GRID_LABEL_COLUMNS = 3
+# The items of a spare line's label: typed where the line first appears, copied into its other rows.
+LINE_LABEL, LINE_LABEL_COPY = "line_label", "line_label_copy"
 
 TODO = object()  # a formula row of a column store not computed yet
 
@@ -180,6 +182,8 @@ class SheetPlan:
     repeat_size: int = 0  # rows of the table whose header repeat_rows is
     hidden: bool = False
     protect: bool = True
+    # Protection options people keep (insert_rows, sort...): the blueprint sheet's allows.
+    allows: tuple[str, ...] = ()
     landscape: bool = True
     # The blueprint fixes the orientation (``landscape:`` on the sheet); else the generator picks it.
     print_fixed: bool = False

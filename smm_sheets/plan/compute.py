@@ -13,7 +13,7 @@ from typing import Any
 from smm_sheets import formula as fx
 from smm_sheets.blueprint.model import Rows
 from smm_sheets.errors import InputError
-from smm_sheets.plan.cells import TODO, Cell, ColumnStore, WorkbookPlan
+from smm_sheets.plan.cells import LINE_LABEL, TODO, Cell, ColumnStore, WorkbookPlan
 from smm_sheets.plan.expand import Expanded, block_rows
 from smm_sheets.plan.resolve import Resolver, a1_range
 from smm_sheets.sheetref import serial
@@ -299,5 +299,46 @@ class Evaluator:
         return self._computation.x.lists
 
     def rows(self, source: str) -> list[tuple[dict, str]]:
-        """(coordinates, label) of each row of ``source``: months, lines, categories or channels."""
-        return [(coords, label) for coords, label, _, _, _ in block_rows(self._computation.x, Rows(source), "report")]
+        """(coordinates, label) of each row of ``source``: months, lines, categories or channels.
+
+        A spare line is a line of the plan once people use it: named by the label they typed (or
+        "unnamed line N of <category>" when they typed amounts only); unused, it is no row.
+        """
+        x = self._computation.x
+        found = [(coords, label) for coords, label, _, _, _ in block_rows(x, Rows(source), "report")]
+        spare = {line.id for line in x.lines if line.spare}
+        if source != "lines" or not spare:
+            return found
+        typed, used = self._spare_lines(spare)
+        categories = dict(x.categories)
+        rows = []
+        for coords, label in found:
+            line = coords["line"]
+            if line not in spare:
+                rows.append((coords, label))
+            elif line in used:
+                number = line.rsplit("_", 1)[1]
+                rows.append((coords, typed.get(line) or f"unnamed line {number} of {categories[coords['category']]}"))
+        return rows
+
+    def _spare_lines(self, spare: set[str]) -> tuple[dict[str, str], set[str]]:
+        """The labels typed for spare lines, and the spare lines with a label or any input."""
+        plan = self._computation.plan
+        typed: dict[str, str] = {}
+        used: set[str] = set()
+        for name, placement in plan.items.items():
+            if placement.role != "input" or placement.column is not None:
+                continue
+            cells = plan.sheets[placement.sheet].cells.placed
+            for coords, row, col in placement.cells:
+                line = coords.get("line")
+                if line not in spare:
+                    continue
+                cell = cells.get((row, col))
+                value = cell.value if cell is not None else None
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    continue
+                used.add(line)
+                if name == LINE_LABEL:
+                    typed[line] = str(value).strip()
+        return typed, used

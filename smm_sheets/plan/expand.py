@@ -21,6 +21,8 @@ class ExpandedLine:
     label: str
     category: str
     sample: dict[str, Any]
+    # A spare line: blank, its label typed by people (the label here is empty).
+    spare: bool = False
 
 
 @dataclass
@@ -85,6 +87,10 @@ def expand(blueprint: Blueprint, params: Parameters) -> Expanded:
             )
         else:
             lines.extend(ExpandedLine(line.id, labels[line.label], category.id, line.sample) for line in category.lines)
+        lines.extend(
+            ExpandedLine(spare_line_id(category.id, n), "", category.id, {}, spare=True)
+            for n in range(1, category.spare + 1)
+        )
     sources = {
         "channels": [c.name for c in params.channels],
         "team": list(params.team),
@@ -105,6 +111,11 @@ def expand(blueprint: Blueprint, params: Parameters) -> Expanded:
         if item.field is not None and isinstance(fields[item.field].sample, list)
     }
     return Expanded(blueprint, params, options, labels, placeholders, months, lines, categories, lists, field_samples)
+
+
+def spare_line_id(category: str, number: int) -> str:
+    """The id of a category's spare line ``number`` (from 1): ``services_spare_1``."""
+    return f"{category}_spare_{number}"
 
 
 def block_rows(x: Expanded, rows: Rows, block_id: str) -> Iterator[tuple[dict, str | None, str | None, int, dict]]:

@@ -14,11 +14,13 @@ from functools import lru_cache
 from typing import Any
 
 from smm_sheets import formula as fx
-from smm_sheets.blueprint.model import NUMERIC_TYPES, Field, Form, Grid, Table
+from smm_sheets.blueprint.model import NUMERIC_TYPES, Field, Form, Formula, Grid, Table
 from smm_sheets.errors import InputError
 from smm_sheets.locale_data import locale_tag, month_names
 from smm_sheets.plan.cells import (
     GRID_LABEL_COLUMNS,
+    LINE_LABEL,
+    LINE_LABEL_COPY,
     LIST_PREFIX,
     NAME_PREFIX,
     TODO,
@@ -51,6 +53,12 @@ class CellSource:
 
 COMPUTE = object()  # CellSource.override: compute the blueprint's formula
 
+# The label of a spare line: typed where the line first appears, copied (as text) into its other rows.
+_LINE_LABEL_FIELD = Field(LINE_LABEL, "common.line", "text")
+_LINE_LABEL_COPY_FIELD = Field(
+    LINE_LABEL_COPY, "common.line", "text", formula=Formula({"": fx.parse("{" + LINE_LABEL + '}&""')})
+)
+
 
 class Placer:
     """Places a blueprint's items on the cells of ``plan`` (its sheets are appended in order)."""
@@ -67,7 +75,10 @@ class Placer:
     def place_sheet(self, sheet) -> None:
         """Append a sheet: title, subtitle, its blocks one below the other, then its charts."""
         plan = SheetPlan(
-            self.x.text(sheet.title), landscape=sheet.landscape is not False, print_fixed=sheet.landscape is not None
+            self.x.text(sheet.title),
+            landscape=sheet.landscape is not False,
+            print_fixed=sheet.landscape is not None,
+            allows=sheet.allows,
         )
         self.plan.sheets.append(plan)
         plan.put(0, 0, Cell("text", style("title"), self.x.text(self.x.blueprint.title)))
@@ -119,10 +130,32 @@ class Placer:
             plan.put(plan.next_row, 0, Cell("text", style("section"), self.x.text(title)))
             plan.next_row += 1
 
+    def note(self, plan: SheetPlan, note: str | None) -> None:
+        """A block's line of help under its title (how to add a line), if it has one."""
+        if note:
+            plan.put(plan.next_row, 0, Cell("text", style("subtitle"), self.x.text(note)))
+            plan.next_row += 1
+
+    def line_label(self, plan: SheetPlan, row: int, coords: dict) -> None:
+        """The label cell of a spare line: an input where the line first appears, then a copy of it."""
+        sheet = len(self.plan.sheets) - 1
+        line = coords["line"]
+        if LINE_LABEL not in self.plan.items:
+            self.plan.items[LINE_LABEL] = Placement(LINE_LABEL, _LINE_LABEL_FIELD, sheet)
+            self.plan.items[LINE_LABEL_COPY] = Placement(LINE_LABEL_COPY, _LINE_LABEL_COPY_FIELD, sheet, role="formula")
+        if not any(found["line"] == line for found, _, _ in self.plan.items[LINE_LABEL]._cells):
+            self.input_cell(plan, row, 1, _LINE_LABEL_FIELD, None, dict(coords))
+            return
+        tree = _LINE_LABEL_COPY_FIELD.formula.tree({})
+        self.formula_cell(plan, row, 1, _LINE_LABEL_COPY_FIELD, tree, dict(coords), "formula")
+        plan.cells[(row, 1)].style = style("label")
+
     def place_grid(self, plan: SheetPlan, grid: Grid) -> None:
         """A month grid: one row per (row of the block, measure), twelve months and the year."""
         self.section_title(plan, grid.title)
+        self.note(plan, grid.note)
         sheet = len(self.plan.sheets) - 1
+        spare = {line.id for line in self.x.lines if line.spare}
         for measure in grid.measures:
             self.plan.items[measure.id] = Placement(
                 measure.id, measure, sheet, role="formula" if measure.formula else "input"
@@ -133,9 +166,12 @@ class Placer:
             for measure in grid.measures:
                 row = plan.next_row
                 plan.put(row, 0, Cell("text", style("group"), group or ""))
-                plan.put(
-                    row, 1, Cell("text", style("label"), label or (self.x.text(measure.label) if total_row else ""))
-                )
+                if coords.get("line") in spare:
+                    self.line_label(plan, row, coords)
+                else:
+                    plan.put(
+                        row, 1, Cell("text", style("label"), label or (self.x.text(measure.label) if total_row else ""))
+                    )
                 plan.put(row, 2, Cell("text", style("label"), "" if total_row else self.x.text(measure.label)))
                 values = sample.get(measure.id)
                 if values is None and measure.sample is not None:
@@ -190,6 +226,7 @@ class Placer:
     def place_table(self, plan: SheetPlan, table: Table) -> None:
         """A table: header, one row per row of the block (or column stores), rules, timeline, total."""
         self.section_title(plan, table.title)
+        self.note(plan, table.note)
         sheet = len(self.plan.sheets) - 1
         first = 0 if table.rows.source == "count" else 1
         header = plan.next_row

@@ -19,12 +19,12 @@ import pytest
 from click.testing import CliRunner
 
 from smm_sheets import __version__
-from smm_sheets.agency import batch
+from smm_sheets.agency import batch, portfolio
 from smm_sheets.agency.state import State
 from smm_sheets.cli import main
 from smm_sheets.errors import FileError
 from tests.helpers import ROOT
-from tests.libreoffice import recalculate_many
+from tests.libreoffice import edit_many, recalculate_many, soffice_uno  # noqa: F401 - the fixture
 
 SAMPLE = ROOT / "samples" / "clients.csv"
 HOSTILE = '=HYPERLINK("http://example.com","Click me")'
@@ -109,7 +109,14 @@ def test_sample_batch_writes_every_client_and_a_manifest(sample_batch):
     )
     data = manifest(out)
     assert data["generator_version"] == __version__ and data["complete"] is True
-    assert data["counts"] == {"clients": 20, "generated": 20, "unchanged": 0, "failed": 0}
+    assert data["counts"] == {
+        "clients": 20,
+        "generated": 20,
+        "unchanged": 0,
+        "failed": 0,
+        "kept_in_place": 0,
+        "kept_copies": 0,
+    }
     assert [b["id"] for b in data["blueprints"]] == SAMPLE_BLUEPRINTS
     assert all(b["version"] and len(b["sha256"]) == 64 for b in data["blueprints"])
     with open(SAMPLE, encoding="utf-8") as handle:
@@ -271,7 +278,7 @@ def test_bad_rows_are_reported_skipped_and_exit_1(tmp_path):
     assert data["clients"][1]["error"] == "year must be between 2000 and 2100, not 1999"
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["good-one-oy", "good-two-oy"]
     budget = openpyxl.load_workbook(out / "good-two-oy" / "budget.xlsx")
-    assert "NOK" in budget["Budget"]["D6"].number_format
+    assert "NOK" in budget["Budget"]["D7"].number_format
     meta = dict(row[:2] for row in budget["_smm"].iter_rows(max_row=20, values_only=True))
     assert meta["option.carry_over"] == "positive" and meta["year"] == "2028"
 
@@ -374,17 +381,25 @@ def test_changed_row_regenerates_only_that_client_and_force_all(tmp_path):
     assert [c["status"] for c in second["clients"]] == ["unchanged", "generated", "unchanged"]
     assert second["clients"][0]["files"] == first["clients"][0]["files"]
     assert second["clients"][1]["fingerprint"] != first["clients"][1]["fingerprint"]
-    # A damaged file is noticed by its sha256 and written again.
-    with open(out / "gamma-sia" / "roadmap.xlsx", "ab") as handle:
-        handle.write(b"junk")
+    # A missing file is written again.
+    os.unlink(out / "gamma-sia" / "roadmap.xlsx")
     code, stdout, _ = run("batch", clients, "-o", out, "--jobs", "1", "--blueprints", "budget,roadmap")
     assert stdout.startswith("3 clients: 1 generated, 2 unchanged")
     assert sha256(out / "gamma-sia" / "roadmap.xlsx") == manifest(out)["clients"][2]["files"][1]["sha256"]
+    # A file whose bytes changed may be someone's work (or damaged: the batch cannot tell): kept.
+    with open(out / "gamma-sia" / "roadmap.xlsx", "ab") as handle:
+        handle.write(b"junk")
+    changed = (out / "gamma-sia" / "roadmap.xlsx").read_bytes()
+    code, stdout, _ = run("batch", clients, "-o", out, "--jobs", "1", "--blueprints", "budget,roadmap")
+    assert stdout.startswith("3 clients: 0 generated, 3 unchanged")
+    assert (out / "gamma-sia" / "roadmap.xlsx").read_bytes() == changed
+    assert manifest(out)["clients"][2]["files"][1]["kept"] == "in place"
     # Another selection of blueprints is another fingerprint; --force regenerates everything.
     code, stdout, _ = run("batch", clients, "-o", out, "--jobs", "1", "--blueprints", "budget")
     assert stdout.startswith("3 clients: 3 generated, 0 unchanged")
     code, stdout, _ = run("batch", clients, "-o", out, "--jobs", "1", "--blueprints", "budget", "--force")
     assert stdout.startswith("3 clients: 3 generated, 0 unchanged")
+    assert (out / "gamma-sia" / "roadmap.xlsx").read_bytes() == changed  # not in this selection
 
 
 def test_resume_after_a_crash_left_temporary_files_and_a_half_manifest(tmp_path):
@@ -513,6 +528,117 @@ def test_one_batch_folder_one_run_at_a_time(tmp_path):
             State(tmp_path)
     finally:
         state.close()
+
+
+# --------------------------------------------------------------------------- client work is never lost
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("soffice_uno")
+def test_a_rerun_over_returned_edited_workbooks_keeps_every_one_byte_for_byte(tmp_path):
+    """Workbooks filled in with LibreOffice and put back in their folders, as agencies do."""
+    rows = [
+        "Alpha Oy,2027,1,EUR,instagram,Aino,",
+        "Beta AS,2027,1,NOK,facebook,Ola,",
+        "Gamma SIA,2027,1,EUR,tiktok,Ilze,",
+    ]
+    clients = write_clients(tmp_path / "clients.csv", rows)
+    out = tmp_path / "out"
+    selection = ("--blueprints", "budget,roadmap", "--jobs", "1", "--quiet")
+    assert run("batch", clients, "-o", out, *selection)[0] == 0
+    returned = [out / "alpha-oy" / "budget.xlsx", out / "beta-as" / "budget.xlsx", out / "beta-as" / "roadmap.xlsx"]
+    jobs = [
+        {"src": path, "out": tmp_path / "edited" / path.parent.name / path.name, "actions": [action]}
+        for path, action in zip(
+            returned,
+            [
+                {"set": "Budget!D22", "value": 31},
+                {"set": "Budget!E22", "value": 12.5},
+                {"type": "Initiatives!A6", "text": "Launch the spring campaign"},
+            ],
+        )
+    ]
+    for job, path in zip(jobs, edit_many(jobs)):
+        shutil.copyfile(path, job["src"])  # put back in the client's folder
+    edited = {path: path.read_bytes() for path in returned}
+
+    # The same clients file, then a changed row (Beta's year): the edited files stay as they are.
+    code, stdout, stderr = run("batch", clients, "-o", out, *selection)
+    assert code == 0 and "3 kept as they are, 0 copied" in stdout
+    assert "alpha-oy/budget.xlsx: changed since the batch wrote it; kept as it is" in stderr
+    rows[1] = "Beta AS,2028,1,NOK,facebook,Ola,"
+    write_clients(clients, rows)
+    code, stdout, _ = run("batch", clients, "-o", out, *selection)
+    assert code == 0 and stdout.startswith("3 clients: 0 generated, 3 unchanged")
+    assert {path: path.read_bytes() for path in returned} == edited
+    entries = {f["path"]: f for c in manifest(out)["clients"] for f in c["files"]}
+    for path in returned:
+        entry = entries[path.relative_to(out).as_posix()]
+        assert entry["kept"] == "in place" and entry["sha256"] == sha256(path)
+    assert entries["alpha-oy/roadmap.xlsx"]["kept"] is None
+    with open(out / "manifest.csv", encoding="utf-8-sig") as handle:
+        kept_column = {row["file"]: row["kept"] for row in csv.DictReader(handle)}
+    assert kept_column["beta-as/roadmap.xlsx"] == "in place" and kept_column["gamma-sia/budget.xlsx"] == ""
+
+    # --force replaces them only after a copy of each, byte for byte, in _kept/<client>/.
+    code, stdout, stderr = run("batch", clients, "-o", out, *selection, "--force")
+    assert code == 0 and "0 kept as they are, 3 copied to _kept/ and replaced" in stdout
+    data = manifest(out)
+    assert data["counts"]["kept_copies"] == 3
+    entries = {f["path"]: f for c in data["clients"] for f in c["files"]}
+    for path, before in edited.items():
+        entry = entries[path.relative_to(out).as_posix()]
+        copy = out / entry["kept"]
+        assert copy.parent == out / "_kept" / path.parent.name and copy.name.startswith(path.stem + ".kept-")
+        assert copy.read_bytes() == before
+        assert path.read_bytes() != before and sha256(path) == entry["sha256"]
+        assert f"kept a copy: {entry['kept']}" in stderr
+    # The fresh files are the batch's own now: a run after that keeps no more copies.
+    code, stdout, _ = run("batch", clients, "-o", out, *selection, "--force")
+    assert code == 0 and "kept" not in stdout
+    assert len(list((out / "_kept").rglob("*.xlsx"))) == 3
+    # The portfolio does not take the copies for a client.
+    assert sorted(Path(f).name for f in portfolio.client_folders(out)) == ["alpha-oy", "beta-as", "gamma-sia"]
+
+
+def test_a_workbook_there_before_the_batch_is_never_replaced(tmp_path):
+    clients = write_clients(tmp_path / "clients.csv", ["Alpha Oy,2027,1,EUR,instagram,Aino,"])
+    out = tmp_path / "out"
+    (out / "alpha-oy").mkdir(parents=True)
+    theirs = out / "alpha-oy" / "budget.xlsx"
+    theirs.write_bytes(b"a budget someone made by hand")
+    code, stdout, stderr = run("batch", clients, "-o", out, "--blueprints", "budget,roadmap", "--jobs", "1")
+    assert code == 0 and "1 kept as they are" in stdout
+    assert theirs.read_bytes() == b"a budget someone made by hand"
+    assert (out / "alpha-oy" / "roadmap.xlsx").exists()
+    # Even with a lost state, --force copies it before it replaces it.
+    os.unlink(out / ".smm-batch.sqlite")
+    code, stdout, _ = run("batch", clients, "-o", out, "--blueprints", "budget,roadmap", "--jobs", "1", "--force")
+    assert code == 0 and "1 copied to _kept/" in stdout  # the roadmap is the batch's own: no copy
+    (copy,) = (out / "_kept" / "alpha-oy").iterdir()
+    assert copy.read_bytes() == b"a budget someone made by hand"
+    assert theirs.read_bytes()[:2] == b"PK"
+
+
+def test_generate_force_keeps_a_copy_of_an_edited_workbook(tmp_path):
+    out = tmp_path / "out"
+    assert run("generate", "all", "-o", out)[0] == 0
+    # The same workbook again (only its creation time differs): replaced without a copy.
+    code, stdout, _ = run("generate", "budget", "-o", out, "--force")
+    assert code == 0 and "kept" not in stdout and sorted(p.name for p in out.iterdir())[0] == "budget.xlsx"
+    book = openpyxl.load_workbook(out / "budget.xlsx")
+    book["Budget"]["D22"] = 31
+    book.save(out / "budget.xlsx")
+    edited = (out / "budget.xlsx").read_bytes()
+    code, stdout, _ = run("generate", "all", "-o", out, "--force")
+    assert code == 0
+    (copy,) = out.glob("budget.kept-*.xlsx")
+    assert copy.read_bytes() == edited
+    assert f"kept {copy}: a copy of budget.xlsx as it was" in stdout
+    assert len(list(out.glob("*.kept-*"))) == 1  # the other four were this generator's own
+    # Without --force nothing is touched at all.
+    code, _, stderr = run("generate", "budget", "-o", out)
+    assert code == 2 and "exists; use --force" in stderr
 
 
 # --------------------------------------------------------------------------- processes and Dask

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -287,7 +288,7 @@ def test_formulas_overwritten_changed_or_wrapped(sample_set):
             data,
             *variance,
             data.sheets[variance[0]].value(*variance[1:]),
-            formula=f'IFERROR(__xludf.DUMMYFUNCTION("{variance_text}"),0)',
+            formula='IFERROR(__xludf.DUMMYFUNCTION("{}"),0)'.format(variance_text.replace('"', '""')),
         )
 
     report = A.analyse_data(_edited(sample_set / "budget.xlsx", edit))
@@ -555,11 +556,17 @@ def test_a_deleted_line_is_reported_and_the_lines_below_stay_in_place(sample_set
     path = _save_edited(
         sample_set / "budget.xlsx", tmp_path / "budget.xlsx", lambda book: book[sheet_name].delete_rows(row + 1)
     )
-    # openpyxl moves no names and no formulas: shrink the name as an app would.
+    # openpyxl moves no names and no formulas: move the names of the sheet as an app would
+    # (those below the row up, those across it shorter).
     book = openpyxl.load_workbook(path)
-    name = book.defined_names["smm_planned"]
-    first, last = name.attr_text.split("!")[1].replace("$", "").split(":")
-    name.attr_text = f"'{sheet_name}'!$D${first[1:]}:$O${int(last[1:]) - 1}"
+    deleted = row + 1
+    for name in book.defined_names.values():
+        found = re.fullmatch(r"'(.+)'!\$([A-Z]+)\$(\d+)(?::\$([A-Z]+)\$(\d+))?", name.attr_text)
+        if found is None or found[1] != sheet_name:
+            continue
+        c1, r1, c2, r2 = found[2], int(found[3]), found[4] or found[2], int(found[5] or found[3])
+        r1, r2 = (r1 - 1 if r1 > deleted else r1), (r2 - 1 if r2 >= deleted else r2)
+        name.attr_text = f"'{sheet_name}'!${c1}${r1}:${c2}${r2}"
     book.save(path)
     report = A.analyse_file(path)
     codes = {f.code for f in report.findings}

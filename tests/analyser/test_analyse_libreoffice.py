@@ -500,8 +500,9 @@ def saved(book, where: Where) -> Any:
 
 
 def close(a: Any, b: Any) -> bool:
-    a = 0.0 if a in (None, "") else a
-    b = 0.0 if b in (None, "") else b
+    # Blank (not reported: None, "", or NaN in a report's table) counts as 0 here.
+    a = 0.0 if a in (None, "") or (isinstance(a, float) and math.isnan(a)) else a
+    b = 0.0 if b in (None, "") or (isinstance(b, float) and math.isnan(b)) else b
     return math.isclose(float(a), float(b), rel_tol=TOLERANCE, abs_tol=TOLERANCE)
 
 
@@ -542,7 +543,6 @@ def budget_totals_match(report, edited: Edited, book=None) -> None:
             ("planned", "total_planned"),
             ("actual", "total_actual"),
             ("variance", "total_variance"),
-            ("surplus", "carried"),
         ):
             where = at(plan, name, month=month).moved(inserts)
             assert close(by_month[column].iloc[month], saved(book, where)), (
@@ -551,6 +551,10 @@ def budget_totals_match(report, edited: Edited, book=None) -> None:
                 by_month[column].iloc[month],
                 saved(book, where),
             )
+        # The carry-over: a surplus when positive, a deficit when negative.
+        carried = saved(book, at(plan, "carried", month=month).moved(inserts)) or 0
+        assert close(by_month["surplus"].iloc[month], max(float(carried), 0.0)), ("surplus", month)
+        assert close(by_month["deficit"].iloc[month], max(-float(carried), 0.0)), ("deficit", month)
     by_category = report.totals["by_category"]
     for i, (coords, where) in enumerate(cells_of(plan, "year_planned")):
         for column, name in (("planned", "year_planned"), ("actual", "year_actual"), ("variance", "year_variance")):

@@ -157,6 +157,8 @@ FACTS = {
     "end": dt.date(2031, 3, 2),
     "start": dt.date(2031, 3, 9),
     "due": dt.date(2031, 3, 2),
+    "cell": "XFD10000",
+    "text": "-inf",
 }
 
 

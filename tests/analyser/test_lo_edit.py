@@ -178,7 +178,7 @@ def typing_actions(plan) -> list[dict]:
 def row_edits(plan) -> dict:
     """Insert a row inside the planned block and one right below the actual block; overwrite a total."""
     _, first_planned, _ = position(plan, "planned", **LINE_SCHEDULING, month=0)
-    _, last_actual, _ = position(plan, "actual", line="hosting", category="assets", month=0)
+    last_actual = plan.items["actual"].rects[0][2]  # the block's last row (a spare line)
     inside = first_planned + 3  # 1-based: before the third software line
     below = last_actual + 2 + 1  # 1-based, after the first insertion: the row under the block
     total = ref(plan, "total_planned", month=0)
@@ -355,14 +355,22 @@ def test_a_value_in_an_inserted_row_counts_and_an_overwritten_formula_is_a_const
     _, row, col = position(plan, "category_planned", category="software", month=1)
     moved = sum(count for before, count in edits["inserts"] if before <= row + 1)
     assert values[BUDGET].cell(row + 1 + moved, col + 1).value == software_feb + 100
-    # The overwritten total: a constant, in its moved place; the variance uses it.
+    # The overwritten total: a constant, in its moved place. The variance to date compares the
+    # categories' plans (the inserted row's amount included) with the spend, not that constant.
     _, row, col = position(plan, "total_planned", month=0)
     total = formulas[BUDGET].cell(row + 1 + moved, col + 1)
     assert total.value == 999 and total.data_type == "n"
-    _, row, col = position(plan, "total_variance", month=0)
-    _, actual_row, _ = position(plan, "total_actual", month=0)
-    variance = values[BUDGET].cell(row + 1 + moved, col + 1).value
-    assert math.isclose(variance, 999 - values[BUDGET].cell(actual_row + 1 + moved, col + 1).value)
+    at_moved = {
+        name: values[BUDGET].cell(position(plan, name, month=0)[1] + 1 + moved, col + 1).value
+        for name in ("total_variance", "total_actual", "total_planned_to_date")
+    }
+    assert math.isclose(at_moved["total_variance"], at_moved["total_planned_to_date"] - at_moved["total_actual"])
+    categories = [
+        values[BUDGET].cell(r + 1 + moved, col + 1).value
+        for coords, r, c in plan.items["category_planned"].cells
+        if coords["month"] == 0
+    ]
+    assert math.isclose(at_moved["total_planned_to_date"], sum(categories)) and sum(categories) != 999
     assert formulas[BUDGET].protection.sheet  # protected again, as the last action asked
 
 

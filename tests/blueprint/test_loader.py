@@ -52,15 +52,15 @@ def error_of(text: str) -> BlueprintError:
         (
             "id: total_actual,",
             "id: total_planned,",
-            "sheets[0].blocks[4].measures[1].id",
+            "sheets[0].blocks[4].measures[2].id",
             "duplicate field id 'total_planned'",
         ),
         ("label: line.hosting", "label: line.hostin", "categories[3].lines[2].label", "no label 'line.hostin'"),
         ("type: percent", "type: procent", "sheets[1].blocks[0].columns[3].type", "must be one of"),
         ("type: percent", "type: percent, whole: true", "sheets[1].blocks[0].columns[3].whole", "only a number field"),
         (
-            '"{category_planned}-{category_actual}"',
-            '"{category_variance}-{category_actual}"',
+            "{category_planned}-{category_actual})",
+            "{category_variance}-{category_actual})",
             "sheets[0].blocks[3].measures[2].formula",
             "circular reference",
         ),
@@ -73,7 +73,7 @@ def error_of(text: str) -> BlueprintError:
         (
             '"SUM({surplus})"',
             '"XLOOKUP({surplus})"',
-            "sheets[0].blocks[4].measures[3].formula",
+            "sheets[0].blocks[4].measures[4].formula",
             "XLOOKUP is not supported",
         ),
         (
@@ -97,7 +97,7 @@ def error_of(text: str) -> BlueprintError:
         (
             "year: last, formula",
             "year: last, sample: 3, formula",
-            "sheets[0].blocks[4].measures[3]",
+            "sheets[0].blocks[4].measures[4]",
             "a computed field has neither required nor sample",
         ),
     ],

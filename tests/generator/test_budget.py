@@ -117,7 +117,7 @@ def test_twelve_months_from_the_start_month(budget):
 def test_one_advertising_line_per_channel(budget):
     plan = build(budget, params(channels="tiktok,LinkedIn,Mastodon"))
     lines = {dict(coords)["line"] for coords in values(plan, "available")}
-    assert lines == {"advertising_tiktok", "advertising_linkedin", "advertising_mastodon"}
+    assert lines == {"advertising_tiktok", "advertising_linkedin", "advertising_mastodon", "advertising_spare_1"}
     labels = {cell.value for cell in plan.sheets[0].cells.values() if cell.kind == "text"}
     assert {"TikTok", "LinkedIn", "Mastodon"} <= labels
 
@@ -135,7 +135,10 @@ def test_sample_totals_add_up(budget):
     total_actual = sum(v or 0 for v in actual.values())
     assert math.isclose(values(plan, "year_planned.total")[()], total_planned)
     assert math.isclose(values(plan, "year_actual.total")[()], total_actual)
-    assert math.isclose(values(plan, "year_variance.total")[()], total_planned - total_actual)
+    # Variance to date: the plan of the reported line-months (actual filled in) minus what they spent.
+    planned_to_date = sum(v or 0 for k, v in planned.items() if actual.get(k) is not None)
+    assert 0 < planned_to_date < total_planned
+    assert math.isclose(values(plan, "year_variance.total")[()], planned_to_date - total_actual)
     shares = values(plan, "share_planned")
     assert math.isclose(sum(shares.values()), 1.0)
     assert math.isclose(
@@ -161,6 +164,27 @@ def test_a_blank_workbook_has_no_input_values_and_blank_shares(budget):
     assert set(values(plan, "share_planned").values()) == {""}
 
 
+def test_a_blank_actual_is_not_reported_and_a_negative_carry_over_is_a_deficit(budget):
+    plan = build(budget, params(sample=True, channels="instagram"))
+    actual = values(plan, "actual")
+    # The sample reports January to April: later months show no spend and no variance, not the plan.
+    reported = sorted({dict(k)["month"] for k, v in actual.items() if v is not None})
+    assert reported == [0, 1, 2, 3]
+    total_actual, total_variance = values(plan, "total_actual"), values(plan, "total_variance")
+    for month in range(4, 12):
+        assert total_actual[(("month", month),)] == "" and total_variance[(("month", month),)] == ""
+        assert values(plan, "total_planned_to_date")[(("month", month),)] == ""
+    for month in reported:
+        key = (("month", month),)
+        assert math.isclose(total_variance[key], values(plan, "total_planned_to_date")[key] - total_actual[key])
+    # April overspends the carry-over: a deficit, in a row whose label names it.
+    surplus = row_values(plan, "surplus", line="advertising_instagram", category="advertising")
+    assert surplus[3] < 0
+    labels = {cell.value for cell in plan.sheets[0].cells.values() if cell.kind == "text"}
+    assert "Surplus (+) / deficit (−)" in labels and "Ad carry-over: surplus (+) / deficit (−)" in labels
+    assert "Variance to date (planned − spent, reported months)" in labels
+
+
 def test_every_formula_has_a_cached_value_and_no_errors(budget):
     for sample in (False, True):
         plan = build(budget, params(sample=sample))
@@ -183,10 +207,8 @@ def test_a_reference_to_many_cells_where_one_is_expected_is_an_input_error(budge
 
     text = (loader.BUILTIN_DIR / "budget.yaml").read_text(encoding="utf-8")
     # {planned} in a table over categories means all of a category's lines and months.
-    broken = loader.loads(
-        text.replace('formula: "{year_planned}-{year_actual}"', 'formula: "{planned}-{year_actual}"', 1)
-    )
+    broken = loader.loads(text.replace('formula: "SUM({category_variance})"', 'formula: "{planned}-{year_actual}"', 1))
     with pytest.raises(
-        InputError, match=r"year_variance: \{planned\} means 48 cells here, where one value is expected"
+        InputError, match=r"year_variance: \{planned\} means 72 cells here, where one value is expected"
     ):
         build(broken, params())

@@ -286,7 +286,7 @@ def test_metrics_a_platform_does_not_report_are_greyed_not_dropped(blueprint):
     # A KPI that cannot be computed on a channel is greyed too.
     assert all(cell(plan, "er_reach", channel="x", month=m).style == ("na_formula", "percent") for m in range(12))
     assert all(cell(plan, "cpm", channel="mastodon", month=m).style.role.startswith("na") for m in range(12))
-    assert not any(cell(plan, k, channel="kyl_lehti", month=0).style.role.startswith("na") for k in KPIS + METRICS)
+    assert not any(cell(plan, k, channel="kyla_lehti", month=0).style.role.startswith("na") for k in KPIS + METRICS)
 
 
 # --------------------------------------------------------------------------- the arithmetic
@@ -334,7 +334,7 @@ def test_one_sample_month_by_hand(sample_plan):
     assert value(sample_plan, "follower_growth", channel="instagram", month=1) == pytest.approx(2565 / 2480 - 1)
 
 
-@pytest.mark.parametrize("channel", ["instagram", "x", "mastodon", "kyl_lehti"])
+@pytest.mark.parametrize("channel", ["instagram", "x", "mastodon", "kyla_lehti"])
 def test_awkward_figures_give_blanks_never_errors(edge_plan, channel):
     plan = edge_plan
     expected = expected_kpis(plan, channel)
@@ -360,7 +360,7 @@ def test_awkward_figures_spelled_out(edge_plan):
     assert kpi["cpc"][4] == 0 and kpi["cpm"][4] == 0 and kpi["roas"][4] == ""
     # Month 6 after 0 followers: growth blank. A whole blank channel: every KPI blank.
     assert kpi["follower_growth"][6] == ""
-    assert {v for k in KPIS for v in row(edge_plan, k, "kyl_lehti")} == {""}
+    assert {v for k in KPIS for v in row(edge_plan, k, "kyla_lehti")} == {""}
     # X reports no reach: engagement rate by reach stays blank while by impressions works.
     assert row(edge_plan, "er_reach", "x")[:3] == ["", "", ""] and row(edge_plan, "er_impressions", "x")[
         0

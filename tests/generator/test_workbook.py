@@ -96,7 +96,8 @@ def test_defined_names_cover_inputs_and_formulas(sample_file):
     assert {"smm_planned", "smm_actual", "smm_total_planned", "smm_year_planned_total"} <= names
     assert {f"smm_available_advertising_{c}" for c in ("instagram", "facebook", "tiktok")} <= names
     destinations = list(book.defined_names["smm_planned"].destinations)
-    assert destinations == [("Budget", "$D$6:$O$20")]  # 15 lines: 4 + 3 channels + 5 + 3
+    # 15 lines (4 + 3 channels + 5 + 3) and 7 spare ones (2 + 1 + 2 + 2), below the title and the note
+    assert destinations == [("Budget", "$D$7:$O$28")]
 
 
 def test_summary_has_a_chart_of_planned_vs_actual(sample_file):

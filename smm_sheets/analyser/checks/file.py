@@ -10,8 +10,14 @@ from smm_sheets.analyser.findings import Finding, say
 
 
 def check_file(book: Workbook) -> Iterator[Finding]:
-    """``macros``, ``external-links``, ``structure-only``, ``formulas-not-read``, ``no-cached-values``, ``names-missing``."""
+    """``macros``, ``external-links``, ``structure-only``, ``formulas-not-read``, ``no-cached-values``,
+    ``names-missing``, ``far-cell``, ``bad-number``."""
     data = book.data
+    for dropped in data.dropped_cells:
+        if dropped.reason == "far":
+            yield say("far-cell", {"cell": dropped.cell}, dropped.sheet, dropped.cell)
+        else:
+            yield say("bad-number", {"text": dropped.text}, dropped.sheet, dropped.cell)
     if data.has_macros:
         yield say("macros")
     for target in data.external_links:

@@ -34,15 +34,18 @@ from typing import Any, BinaryIO
 
 from smm_sheets.analyser.reader.calamine import read_values
 from smm_sheets.analyser.reader.data import DEFAULT_LIMITS, FORMATS, Limits, SheetData, WorkbookData
+from smm_sheets.analyser.reader.extent import DroppedCell, core, drop_cells, too_large
 from smm_sheets.analyser.reader.ods import OdsCells, read_ods
 from smm_sheets.analyser.reader.ooxml import office_document, read_ooxml
 from smm_sheets.analyser.reader.scan import ScanResults, scan_sheets
-from smm_sheets.analyser.reader.zipguard import Package, discard
+from smm_sheets.analyser.reader.zipguard import Package, discard, rewritten_package
 from smm_sheets.errors import FileError
 from smm_sheets.formula import ExcelError
+from smm_sheets.sheetref import a1
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DroppedCell",
     "FORMATS",
     "Limits",
     "SheetData",
@@ -102,6 +105,7 @@ class PackageContents:
     sheet_parts: dict[str, str] = field(default_factory=dict)  # xlsx/xlsm: sheet name -> worksheet part
     scans: dict[str, ScanResults] = field(default_factory=dict)  # sheet name -> its formula scan (xlsx/xlsm)
     ods: OdsCells | None = None  # ods: error cells and formulas
+    values_source: Any = None  # what calamine reads when far or bad cells were dropped (an in-memory copy)
 
 
 class _Reader:
@@ -128,20 +132,27 @@ class _Reader:
             fh = open(self.path, "rb")
         except OSError as error:
             raise self.fail(f"cannot read it ({error.strerror or error})") from None
+        contents = None
         with fh:
             magic = fh.read(8)
             if magic[:4] in _ZIP_MAGIC:
-                contents = self.read_package(Package(self.fail, fh, size, self.limits), with_formulas, formats)
+                package = Package(self.fail, fh, size, self.limits)
+                contents = self.read_package(package, with_formulas, formats)
                 workbook = contents.workbook
+                if workbook.format in ("xlsx", "xlsm"):
+                    contents.values_source = self.drop_far_cells(package, contents)
             elif magic == _CFB_MAGIC:
                 workbook = self.inspect_cfb(fh, size, formats)
             elif not magic:
                 raise self.fail("empty file, not a spreadsheet")
             else:
                 raise self.fail("not a spreadsheet (expected xlsx, xlsm, xlsb, xls or ods)")
-        read_values(self.path, workbook, self.fail)
+        read_values(self.path, workbook, self.fail, contents.values_source if contents else None)
         if workbook.format in ("xlsx", "xlsm"):
             _merge_scans(workbook, contents)
+            if not with_formulas:
+                for sheet in workbook.sheets.values():
+                    sheet.formulas = None
         elif workbook.format == "ods" and contents.ods is not None:
             _merge_ods(workbook, contents.ods, with_formulas)
         return workbook
@@ -179,7 +190,7 @@ class _Reader:
             contents.ods = read_ods(package, workbook)
         else:
             contents.sheet_parts = read_ooxml(package, workbook, workbook_part)
-            if with_formulas and fmt == "xlsx":  # xlsm too: told apart only by read_ooxml
+            if fmt == "xlsx":  # xlsm too: told apart only by read_ooxml; the scan also bounds the sheets
                 contents.scans = scan_sheets(package, contents.sheet_parts)
         if workbook.format not in formats:
             raise self.fail(f"an .{workbook.format} workbook; expected {' or '.join('.' + f for f in formats)}")
@@ -188,6 +199,44 @@ class _Reader:
             if name not in package.done:
                 package.stream(info, sink=discard)
         return contents
+
+    def drop_far_cells(self, package: Package, contents: PackageContents) -> Any:
+        """Far cells and non-finite numbers left out of what calamine reads (see :mod:`.extent`).
+
+        Returns:
+            None where every sheet is read as it is; else an in-memory copy of the package
+            without those cells (they are listed in ``workbook.dropped_cells``).
+
+        Raises:
+            FileError: a sheet over the limit even without its far cells, too many far cells,
+                or a far cell that has no address.
+        """
+        limit = self.limits.max_sheet_cells
+        parts: dict[str, bytes] = {}
+        dropped: list[DroppedCell] = []
+        for sheet, scan in contents.scans.items():
+            extent = scan.extent
+            last = core(extent, limit)
+            if last is None and not extent.bad:
+                continue
+            if last is not None and (last[0] + 1) * (last[1] + 1) > limit:
+                raise self.fail(too_large(sheet, extent, last, limit))
+            part = contents.sheet_parts[sheet]
+            xml, positions = drop_cells(package.stream(package.infos[part]), last, extent.bad)
+            if xml is None:
+                raise self.fail(f"sheet {sheet!r} has a cell far outside its other cells and without an address")
+            parts[part] = xml
+            for row, col in sorted(positions):
+                reason = "bad-number" if (row, col) in extent.bad else "far"
+                dropped.append(DroppedCell(sheet, a1(row, col), reason, extent.bad.get((row, col), "")))
+            if len(dropped) > self.limits.max_far_cells:
+                raise self.fail(
+                    f"sheet {sheet!r} has more than {self.limits.max_far_cells:,} cells far outside the others"
+                )
+        if not parts:
+            return None
+        contents.workbook.dropped_cells = dropped
+        return rewritten_package(package, parts)
 
 
 def _merge_scans(workbook: WorkbookData, contents: PackageContents) -> None:

@@ -6,8 +6,12 @@ whole file, and anything it raises becomes a :class:`~smm_sheets.errors.FileErro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import python_calamine
 
@@ -16,19 +20,33 @@ from smm_sheets.analyser.reader.zipguard import one_line
 from smm_sheets.errors import FileError
 
 
-def read_values(path: Path, workbook: WorkbookData, fail: Callable[[str], FileError]) -> None:
+def read_values(
+    path: Path, workbook: WorkbookData, fail: Callable[[str], FileError], source: BinaryIO | None = None
+) -> None:
     """Cell values of every worksheet from python-calamine, into ``workbook.sheets``.
+
+    Rust prints a panic's message and backtrace on the process's stderr before pyo3 raises it;
+    that text is kept off stderr (file descriptor 2 points elsewhere while calamine runs), and the
+    one line says what was wrong.
 
     Args:
         path: the file, already checked by the guards.
         workbook: its format told; sheets added here (formulas None).
         fail: makes the one-line error naming the file from a reason.
+        source: an in-memory copy of the package to read instead of the file (far cells dropped).
 
     Raises:
         FileError: whatever python-calamine raises (even a Rust panic or a MemoryError), as one line.
     """
+    with quiet_stderr():
+        _read_values(path, workbook, fail, source)
+
+
+def _read_values(path: Path, workbook: WorkbookData, fail: Callable[[str], FileError], source: BinaryIO | None) -> None:
     try:
-        if _suffix_matches(path, workbook.format):
+        if source is not None:
+            book = python_calamine.CalamineWorkbook.from_filelike(source)
+        elif _suffix_matches(path, workbook.format):
             book = python_calamine.CalamineWorkbook.from_path(str(path))
         else:  # calamine picks its parser by extension; from bytes it sniffs the format
             with open(path, "rb") as fh:
@@ -55,6 +73,25 @@ def read_values(path: Path, workbook: WorkbookData, fail: Callable[[str], FileEr
         raise
     except BaseException as error:  # noqa: B036 - a Rust panic arrives as pyo3's PanicException(BaseException)
         raise fail(f"cannot read it ({one_line(error)})") from None
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 to /dev/null meanwhile (Python's ``sys.stderr`` is left alone)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no stderr at all: nothing to keep quiet
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _suffix_matches(path: Path, fmt: str) -> bool:

@@ -20,6 +20,8 @@ class Limits:
     max_uncompressed: int = 1_000_000_000  # bytes, sum of all zip entries as declared (and then enforced)
     max_ratio: float = 200.0  # uncompressed / compressed, per entry of more than 1 MB uncompressed
     max_file_size: int = 200_000_000  # bytes on disk
+    max_sheet_cells: int = 5_000_000  # a sheet's used range (rows x columns from A1), without its far cells
+    max_far_cells: int = 1_000  # cells dropped as far (or not finite) before the file is refused
 
 
 @dataclass
@@ -53,6 +55,7 @@ class WorkbookData:
     has_macros: bool = False
     external_links: list[str] = field(default_factory=list)
     cached_values: bool = True
+    dropped_cells: list = field(default_factory=list)  # reader.DroppedCell: far cells and non-finite numbers not read
 
 
 DEFAULT_LIMITS = Limits()

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from smm_sheets.analyser.reader.data import WorkbookData
+from smm_sheets.analyser.reader.extent import SheetExtent, too_large
 from smm_sheets.analyser.reader.zipguard import Package, expat_parser, feed_parser, local_name
 from smm_sheets.sheetref import quote_sheet
 
@@ -62,7 +63,18 @@ def read_ods(package: Package, workbook: WorkbookData) -> OdsCells:
     scan.close()
     package.done.add("content.xml")
     workbook.defined_names.update(scan.named_ranges)
+    _check_extents(package, scan.extents)
     return scan.cells
+
+
+def _check_extents(package: Package, extents: dict[str, SheetExtent]) -> None:
+    """Refuse a sheet whose cells (repeated rows and columns counted out) reach farther than
+    ``Limits.max_sheet_cells`` allows: calamine would expand it densely."""
+    limit = package.limits.max_sheet_cells
+    for sheet, extent in extents.items():
+        if extent.area() > limit:
+            last = max(extent.rows), max(extent.cols)
+            raise package.fail(too_large(sheet, extent, last, limit))
 
 
 class OdsScan:
@@ -81,6 +93,8 @@ class OdsScan:
         self.depth_in_error = 0
         self.error_text: list[str] | None = None
         self.error_at: tuple[int, int] | None = None
+        self.extents: dict[str, SheetExtent] = {}  # sheet -> where its cells with content are
+        self.cell: tuple[int, int, int, bool] | None = None  # the open cell: row, col, columns repeated, has content
         self.parser = expat_parser(fail, "content.xml")
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
@@ -98,6 +112,7 @@ class OdsScan:
                 self.error_at = (self.row, self.col)
                 self.error_text = []
             repeat = int(attrs.get("table:number-columns-repeated", "1") or 1)
+            self.cell = (self.row, self.col, repeat, "office:value-type" in attrs or "table:formula" in attrs)
             formula = attrs.get("table:formula")
             if formula is not None and self.sheet is not None:
                 text = a1_formula(formula)
@@ -114,6 +129,8 @@ class OdsScan:
         elif name == "table:table":
             self.sheet = attrs.get("table:name")
             self.row = 0
+        elif name == "text:p" and self.cell is not None:
+            self.cell = self.cell[:3] + (True,)
         elif name in ("table:named-range", "table:named-expression"):
             target = attrs.get("table:cell-range-address") or attrs.get("table:expression")
             if attrs.get("table:name") and target:
@@ -123,7 +140,19 @@ class OdsScan:
         if self.error_text is not None:
             self.error_text.append(text)
 
+    def note_cell(self) -> None:
+        """A cell with content, its repeats counted out, into its sheet's extent."""
+        row, col, repeat, content = self.cell
+        self.cell = None
+        if content and self.sheet is not None:
+            extent = self.extents.setdefault(self.sheet, SheetExtent())
+            extent.cells += repeat * self.row_repeat
+            extent.rows.add(row + self.row_repeat - 1)
+            extent.cols.add(col + repeat - 1)
+
     def end(self, name: str) -> None:
+        if name in ("table:table-cell", "table:covered-table-cell") and self.cell is not None:
+            self.note_cell()
         if name == "table:table-cell" and self.error_text is not None:
             self.errors.setdefault(self.sheet, {})[self.error_at] = "".join(self.error_text).strip()
             self.error_text = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 
+from smm_sheets.analyser.reader.extent import SheetExtent
 from smm_sheets.analyser.reader.ooxml import SharedFormula
 from smm_sheets.analyser.reader.zipguard import Package, expat_parser, feed_parser
 from smm_sheets.sheetref import cell_position, column_number
@@ -70,6 +71,7 @@ class ScanResults:
         self.cached = 0  # formula cells with one
         self.shared: dict[str, SharedFormula] = {}
         self.pending_shared: list[tuple[str, int, int]] = []  # users of a shared formula seen before its master
+        self.extent = SheetExtent()  # where the cells are, for the far-cell guard (:mod:`.extent`)
 
     def formula(self, text: str, attrs: dict[str, str], position: tuple[int, int]) -> None:
         if attrs.get("t") == "shared" and attrs.get("si") is not None:
@@ -119,11 +121,19 @@ def _xml_unescape(text: str) -> str:
         if name[0] != "#":
             return _XML_NAMED[name]
         try:
-            return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
-        except (ValueError, OverflowError):
+            code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+        except ValueError:
             raise _NeedsFullParse from None
+        if not _xml_char(code):
+            raise _NeedsFullParse  # a surrogate or a control character: expat refuses the part
+        return chr(code)
 
     return _XML_ESCAPE.sub(one, text)
+
+
+def _xml_char(code: int) -> bool:
+    """Is ``code`` a character XML allows (no lone surrogates, no control characters but tab and line ends)?"""
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
 
 class FastSheetScan(ScanResults):
@@ -173,6 +183,7 @@ class FastSheetScan(ScanResults):
         self.finish()
 
     def scan(self, region: bytes) -> None:
+        self.note_extent(region)
         odd, f_start, cell, c_tag, e_attribute, error_tag, value, c_end = self.patterns
         if odd.search(region):
             raise _NeedsFullParse  # a comment, CDATA, declaration or processing instruction
@@ -201,6 +212,30 @@ class FastSheetScan(ScanResults):
             cached = value.search(region, tag.end(), close)
             if cached is not None:
                 self.errors[_r_position(tag.group(1))] = _text(cached.group(1)).strip()
+
+    def note_extent(self, region: bytes) -> None:
+        """The cells with a value in a block of rows, for :attr:`extent` (calamine keeps no empty
+        cell, however far its style reaches); a cell without ``r`` (placed by counting) or a
+        number that is not finite leaves the part to expat."""
+        unplaced, r_ref, not_finite = _extent_patterns(self.prefix)
+        if unplaced.search(region) or not_finite.search(region):
+            raise _NeedsFullParse
+        refs = r_ref.findall(region)
+        if refs:
+            self.extent.add_refs(refs)
+
+
+@functools.lru_cache(maxsize=8)
+def _extent_patterns(p: bytes) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """A <c> tag without r; the r of each <c> that holds something (not self-closing nor
+    ``<c ...></c>``); a <v> that is not a finite number."""
+    p_ = re.escape(p)
+    unplaced = re.compile(rb"<" + p_ + rb"c(?=[\s/>])(?![^>]*\sr\s*=)")
+    r_ref = re.compile(
+        rb"<" + p_ + rb"c\s[^>]*?(?<=\s)r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"'][^>]*(?<!/)>(?!\s*</" + p_ + rb"c>)"
+    )
+    not_finite = re.compile(rb"<" + p_ + rb"v>\s*[+-]?(?i:inf|nan)")
+    return unplaced, r_ref, not_finite
 
 
 def _r_position(attributes: bytes | None) -> tuple[int, int]:
@@ -277,7 +312,7 @@ class SheetScan(ScanResults):
         self.row, self.col = 0, -1
         self.inside = False  # within <sheetData>
         self.cell_type: str | None = None
-        self.has_formula = self.has_value = False
+        self.has_formula = self.has_value = self.has_content = False
         self.text: list[str] | None = None
         self.f_attrs: dict[str, str] = {}
         self.kinds: dict[str, str] = {}
@@ -308,18 +343,21 @@ class SheetScan(ScanResults):
             return  # formulas elsewhere (<xm:f> of data validations in extLst) are not cells'
         elif kind == "c":
             ref = attrs.get("r")
-            position = cell_position(ref) if ref else None
+            position = (cell_position(ref) or _any_position(ref)) if ref else None
             if position is None:
                 self.col += 1
             else:
                 self.row, self.col = position
             self.cell_type = attrs.get("t")
-            self.has_formula = self.has_value = False
+            self.has_formula = self.has_value = self.has_content = False
         elif kind == "f":
             self.has_formula = True
             self.f_attrs = attrs
             self.text = []
-        elif kind == "v":
+        elif kind == "v" or kind == "is":
+            self.has_content = True  # for the extent: calamine keeps this cell
+            if kind == "is":
+                return
             self.has_value = self.cell_type == "str"  # until it has text: <v></v> is no value
             self.text = []
         elif kind == "row":
@@ -345,9 +383,29 @@ class SheetScan(ScanResults):
             self.has_value = self.has_value or bool(text)
             if self.cell_type == "e":
                 self.errors[(self.row, self.col)] = text
+            elif self.cell_type in (None, "n") and _not_finite(text):
+                self.extent.bad[(self.row, self.col)] = text
             self.text = None
-        elif kind == "c" and self.has_formula:
+        elif kind == "c" and self.has_content:
+            self.extent.add(self.row, self.col)
+        if kind == "c" and self.inside and self.has_formula:
             if self.has_value:
                 self.cached += 1
             else:
                 self.uncached.append((self.row, self.col))
+
+
+def _any_position(ref: str) -> tuple[int, int] | None:
+    """(row, col) of a reference past the sheet's size (``A99999999999``, ``ABCD1``), as calamine reads it."""
+    match = _ANY_REF.fullmatch(ref.strip())
+    if match is None:
+        return None
+    return int(match.group(2)) - 1, column_number(match.group(1))
+
+
+_ANY_REF = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)")
+
+
+def _not_finite(text: str) -> bool:
+    """``inf``, ``-Infinity``, ``nan``: what Rust reads as a number that is not finite."""
+    return text.lstrip("+-")[:3].lower() in ("inf", "nan")

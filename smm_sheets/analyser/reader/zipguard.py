@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
@@ -258,6 +259,17 @@ class Package:
             raise self.fail(f"{name}: broken XML ({one_line(error)})") from None
 
 
+def rewritten_package(package: Package, parts: dict[str, bytes]) -> io.BytesIO:
+    """The package with the entries of ``parts`` replaced, as an in-memory zip (for calamine,
+    when far cells are left out: see :mod:`.extent`)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for name, info in package.infos.items():
+            target.writestr(info.filename, parts[name] if name in parts else package.zip.read(info))
+    out.seek(0)
+    return out
+
+
 def discard(data: bytes) -> None:
     """A sink for :meth:`Package.stream` that keeps nothing (the entry is only checked)."""
     pass
@@ -299,3 +311,5 @@ def feed_parser(parser, fail, part: str, data: bytes, final: bool = False) -> No
         raise fail(f"{part}: XML with a {refused} declaration is refused (entity expansion bomb?)") from None
     except expat.ExpatError as error:
         raise fail(f"{part}: broken XML ({error})") from None
+    except (LookupError, ValueError, UnicodeError) as error:  # an encoding Python has no codec for
+        raise fail(f"{part}: broken XML ({one_line(error)})") from None

@@ -1,0 +1,228 @@
+"""Work in a child process with a memory and a time limit, and workers that die with their run.
+
+An untrusted file can make a native library abort (a failed allocation in Rust cannot be
+caught) or run away. Where many files share a process (a folder, a batch, a portfolio, a Dask
+worker, the web server), each is read in a forked child: :func:`run_isolated` gives back what
+the child returned, or one line saying how it ended, and the run goes on.
+
+Linux only for the guards that need it (``prctl``, ``/proc``); elsewhere the same calls work
+without them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import faulthandler
+import math
+import os
+import pickle
+import resource
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from smm_sheets.errors import FileError, InputError, SmmSheetsError
+
+
+@dataclass(frozen=True)
+class IsolationLimits:
+    """What one isolated call may use."""
+
+    memory: int = 1 << 30  # bytes of address space the child may add to what it starts with
+    seconds: float = 120.0  # processor time before the child is stopped: 10x a 100,000-post calendar
+    wall_seconds: float = 600.0  # wall-clock time: more, since a busy machine shares its cores
+
+
+DEFAULT_ISOLATION = IsolationLimits()
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> bool:
+    """Have the kernel send ``sig`` to this process when its parent dies (Linux: ``prctl``).
+
+    Returns:
+        Whether the request was made (False off Linux).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def parent_gone(parent: int) -> bool:
+    """Has the process that was our parent (``parent``, its pid) died? We were re-parented then."""
+    return os.getppid() != parent
+
+
+def run_isolated(function: Callable[..., Any], *args: Any, limits: IsolationLimits = DEFAULT_ISOLATION) -> Any:
+    """``function(*args)`` in a forked child process under ``limits``.
+
+    The child's stderr goes to /dev/null (a native abort prints there), it dies with this
+    process, and its result comes back pickled through a pipe.
+
+    Returns:
+        What ``function`` returned.
+
+    Raises:
+        FileError / InputError: the one line of the error ``function`` raised (as its kind), or
+            one line saying the child ran out of memory or time, or crashed.
+    """
+    if not hasattr(os, "fork"):
+        return function(*args)
+    read_end, write_end = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        _child(function, args, limits, write_end, parent)
+    os.close(write_end)
+    try:
+        data, timed_out = _collect(read_end, limits.wall_seconds)
+    finally:
+        os.close(read_end)
+        if _still_running(pid):
+            os.kill(pid, signal.SIGKILL)
+    status = _wait(pid)
+    if timed_out:
+        raise FileError(f"took longer than {limits.wall_seconds:g} s; stopped")
+    try:
+        kind, value = pickle.loads(data)
+    except Exception:
+        raise FileError(_death(status, limits)) from None
+    if kind == "ok":
+        return value
+    raise (InputError if kind == "input" else FileError)(value)
+
+
+def _child(function: Callable[..., Any], args: tuple, limits: IsolationLimits, out: int, parent: int) -> None:
+    code = 0
+    try:
+        die_with_parent()
+        if parent_gone(parent):
+            os._exit(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+        faulthandler.disable()  # it may write to a copy of the parent's stderr
+        _limit_memory(limits.memory)
+        _limit_cpu(max(1, math.ceil(limits.seconds)))
+        try:
+            answer: tuple[str, Any] = ("ok", function(*args))
+        except InputError as error:
+            answer = ("input", str(error))
+        except SmmSheetsError as error:
+            answer = ("file", str(error))
+        except MemoryError:
+            answer = ("file", f"needs more than the memory limit of {limits.memory / 2**30:g} GiB")
+        except RecursionError:
+            answer = ("file", "nested too deeply to read")
+        try:
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            data = pickle.dumps(("file", f"needs more than the memory limit of {limits.memory / 2**30:g} GiB"))
+        with os.fdopen(out, "wb") as stream:
+            stream.write(data)
+    except BaseException as error:
+        try:
+            with os.fdopen(out, "wb", closefd=False) as stream:
+                stream.write(pickle.dumps(("file", f"internal error: {type(error).__name__}: {error}")))
+        except BaseException:
+            code = 1
+    os._exit(code)
+
+
+def _limit_memory(extra: int) -> None:
+    """RLIMIT_AS: what the child has mapped now (a copy of its parent), plus ``extra``."""
+    try:
+        with open("/proc/self/statm") as stream:
+            mapped = int(stream.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = mapped + extra
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft == resource.RLIM_INFINITY or wanted < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+
+
+def _limit_cpu(seconds: int) -> None:
+    """RLIMIT_CPU: ``seconds`` of processor time (SIGXCPU), never above a limit already set."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        seconds = min(seconds, hard)
+    if soft == resource.RLIM_INFINITY or seconds < soft:
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
+
+
+def _collect(fd: int, seconds: float) -> tuple[bytes, bool]:
+    """Everything the child writes, until it closes the pipe or time is up."""
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b"", True
+        try:
+            ready, _, _ = select.select([fd], [], [], left)
+        except InterruptedError:
+            continue
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+
+
+def _still_running(pid: int) -> bool:
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    if done:
+        _FINISHED[pid] = _
+        return False
+    return True
+
+
+_FINISHED: dict[int, int] = {}
+
+
+def _wait(pid: int) -> int:
+    if pid in _FINISHED:
+        return _FINISHED.pop(pid)
+    while True:
+        try:
+            return os.waitpid(pid, 0)[1]
+        except ChildProcessError:
+            return 0
+        except OSError as error:
+            if error.errno != errno.EINTR:
+                raise
+
+
+def _death(status: int, limits: IsolationLimits) -> str:
+    """One line for a child that died without answering."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig in (signal.SIGXCPU, signal.SIGKILL):
+            return f"took more than {limits.seconds:g} s of processor time; stopped"
+        name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else str(sig)
+        return (
+            f"the reader crashed ({name}): the file needs more than the memory limit of "
+            f"{limits.memory / 2**30:g} GiB, or is damaged"
+        )
+    return f"the reader stopped without an answer (exit status {os.WEXITSTATUS(status) if os.WIFEXITED(status) else status})"
