@@ -38,6 +38,7 @@ FURNITURE_LABELS = frozenset(
         "common.line",
         "common.measure",
         "common.year",
+        "common.every_month",
         "common.lists_sheet",
         "validation.title",
         "validation.money",

@@ -22,7 +22,7 @@ GRID_ROW_SOURCES = ("lines", "categories", "total", "channels", "list")
 # "goals" are the strategy's goals, handed to the other workbooks when generated together.
 LIST_SOURCES = ("channels", "team", "months", "categories", "goals")
 HIGHLIGHT_STYLES = ("good", "bad", "warn", "muted", "info")
-YEAR_TOTALS = ("sum", "last", "none")
+YEAR_TOTALS = ("sum", "last", "none", "every")
 CHART_TYPES = ("column", "bar", "line")
 SEVERITIES = ("error", "warning", "info")
 # What a table of totals in a blueprint's report runs over.
@@ -65,7 +65,8 @@ class Field:
     width: float | None = None
     # A number shown without decimals (a count: 5,000 followers), though it takes any number.
     whole: bool = False
-    # Grid measures: what the year column shows. Table columns: a total row cell.
+    # Grid measures: what the year column shows ("every": an input, the value for every month,
+    # which a month's own value overrides; read as {x@every}). Table columns: a total row cell.
     year: str = "sum"
     total: Formula | None = None
     # A label key: an example answer, shown beside the question and used by --sample.

@@ -78,6 +78,8 @@ def check_fields(blueprint: Blueprint, where: SourceLines) -> None:
                 paths[item.id] = path
                 if isinstance(block, Grid):
                     grid_fields.add(item.id)
+                    if item.year == "every" and item.formula is not None:
+                        where.fail(path + ("year",), "year: every is for inputs (a value for every month)")
                 if isinstance(block, Table) and block.total is not None:
                     paths[f"{item.id}.total"] = path + ("total",)
             if isinstance(block, Table) and block.row_field:
@@ -119,7 +121,7 @@ def check_fields(blueprint: Blueprint, where: SourceLines) -> None:
                     continue
                 if ref not in known:
                     where.fail(path + ("formula",), f"{{{ref}}} names no field of this blueprint")
-                if modifier in ("prev", "last") and ref not in grid_fields:
+                if modifier in ("prev", "last", "every") and ref not in grid_fields:
                     where.fail(path + ("formula",), f"{{{ref}@{modifier}}}: only grid measures have months")
                 if modifier == "prev" and name not in grid_fields:
                     where.fail(path + ("formula",), "@prev is for grid measures, month to month")

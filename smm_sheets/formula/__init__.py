@@ -29,7 +29,8 @@ Highlights of those rules:
 - Overflow is #NUM!; no result is ever infinite or NaN, and no input raises an exception.
 
 Reference modifiers: ``{x@prev}`` is the previous month, ``{x@last}`` the last month of the
-plan and ``{x@all}`` the whole item regardless of where the formula stands. ``{label:key}``
+plan, ``{x@every}`` a grid input's value for every month (its year column) and ``{x@all}``
+the whole item regardless of where the formula stands. ``{label:key}``
 is the text of a blueprint label, written into the formula as a string (a reference with the
 modifier ``label``).
 

@@ -22,7 +22,7 @@ from typing import Any
 from smm_sheets.formula.functions import FUNCTIONS
 from smm_sheets.formula.values import COMPARISONS
 
-MODIFIERS = ("prev", "last", "all")
+MODIFIERS = ("prev", "last", "all", "every")
 
 
 class FormulaSyntaxError(ValueError):

@@ -42,11 +42,12 @@ from smm_sheets.plan.cells import (
 from smm_sheets.plan.compute import Computation, Evaluator, Mode
 from smm_sheets.plan.expand import Expanded, ExpandedLine, expand
 from smm_sheets.plan.meta import meta_parameters
-from smm_sheets.plan.place import COMPUTE, CellSource, Placer
+from smm_sheets.plan.place import COMPUTE, EXTENDABLE_LISTS, CellSource, Placer
 from smm_sheets.plan.resolve import Resolver
 
 __all__ = [
     "COMPUTE",
+    "EXTENDABLE_LISTS",
     "GRID_LABEL_COLUMNS",
     "LIST_PREFIX",
     "META_SHEET",

@@ -85,7 +85,7 @@ class Placer:
         plan.put(1, 0, Cell("text", style("subtitle"), self.x.text(sheet.subtitle) if sheet.subtitle else ""))
         plan.next_row = 3
         if any(isinstance(block, Grid) for block in sheet.blocks):
-            self.grid_header(plan)
+            self.grid_header(plan, sheet)
         for block in sheet.blocks:
             if isinstance(block, Grid):
                 self.place_grid(plan, block)
@@ -97,13 +97,16 @@ class Placer:
         for chart in sheet.charts:
             self.place_chart(plan, chart)
 
-    def grid_header(self, plan: SheetPlan) -> None:
+    def grid_header(self, plan: SheetPlan, sheet) -> None:
         """The header row of a month grid: label columns, the months (as dates), the year."""
         row = plan.next_row
         heads = [self.x.text(k) for k in ("common.category", "common.line", "common.measure")]
         for col, text in enumerate(heads):
             plan.put(row, col, Cell("text", style("header"), text))
-        plan.put(row, GRID_LABEL_COLUMNS + 12, Cell("text", style("header"), self.x.text("common.year")))
+        # The year column holds a value for every month where a grid's inputs take one (targets).
+        every = any(m.year == "every" for b in sheet.blocks if isinstance(b, Grid) for m in b.measures)
+        year_head = self.x.text("common.every_month" if every else "common.year")
+        plan.put(row, GRID_LABEL_COLUMNS + 12, Cell("text", style("header"), year_head))
         # Months are real dates (the 1st), shown as "Jan 2027", so formulas can count by date.
         starts = self.plan.items.setdefault(
             "month_start",
@@ -176,6 +179,7 @@ class Placer:
                     values = (
                         measure.sample.get(_row_key(coords)) if isinstance(measure.sample, dict) else measure.sample
                     )
+                every = measure.year == "every"
                 for month in range(12):
                     here = dict(coords, month=month)
                     col = GRID_LABEL_COLUMNS + month
@@ -183,13 +187,27 @@ class Placer:
                         tree = measure.formula.tree(self.x.options, first_month=month == 0)
                         self.formula_cell(plan, row, col, measure, tree, here, "total" if total_row else "formula")
                     else:
-                        self.input_cell(plan, row, col, measure, _sample_at(values, month), here)
+                        # A value for every month: the sample's months are blank (a month's own value overrides).
+                        sample_here = _sample_at(values, month) if not every or isinstance(values, list) else None
+                        self.input_cell(plan, row, col, measure, sample_here, here)
                     if coords.get("channel") in measure.na_for:
                         cell = plan.cells[(row, col)]
                         cell.style = style("na_formula" if cell.kind == "formula" else "na", measure.shown_as)
                 year = year_tree(measure)
                 year_cell = Cell("text", style("year"), "")
-                if year is not None:
+                if every:
+                    self.input_cell(
+                        plan,
+                        row,
+                        GRID_LABEL_COLUMNS + 12,
+                        measure,
+                        None if isinstance(values, list) else values,
+                        dict(coords, month=12),
+                    )
+                    year_cell = plan.cells[(row, GRID_LABEL_COLUMNS + 12)]
+                    if coords.get("channel") in measure.na_for:
+                        year_cell.style = style("na", measure.shown_as)
+                elif year is not None:
                     year_cell = Cell("formula", style("year", measure.shown_as))
                     year_cell.tree, year_cell.coords, year_cell.owner = year, dict(coords), measure.id
                     self.take_override(year_cell, row, GRID_LABEL_COLUMNS + 12)
@@ -465,6 +483,8 @@ class Placer:
                     )
                 dims = self.plan.items[name].dims()
                 moves = bool(dims & set(coords) - {"month"}) if anchor_columns else "month" in dims
+                # The last month and the value for every month stay where they are across the months.
+                moves = moves and modifier not in ("last", "every")
                 texts.append(
                     ",".join(a1_range(None, *r, anchor_columns=anchor_columns, absolute=not moves) for r in rects)
                 )

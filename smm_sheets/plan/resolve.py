@@ -41,7 +41,8 @@ class Resolver:
 
         Args:
             name: a field (or ``field.total``) of the plan.
-            modifier: None, ``all`` (every cell), ``prev`` (the month before) or ``last`` (the last month).
+            modifier: None, ``all`` (every cell), ``prev`` (the month before), ``last`` (the last month) or ``every`` (a
+                grid measure's value for every month, in its year column).
             coords: the coordinates of the cell the reference stands in.
             owner: the field the reference belongs to, for messages.
 
@@ -65,7 +66,8 @@ class Resolver:
         if modifier == "all":
             coords = {}
         elif modifier is not None:
-            coords = dict(coords, month=coords["month"] - 1 if modifier == "prev" else 11)
+            month = coords["month"] - 1 if modifier == "prev" else 12 if modifier == "every" else 11
+            coords = dict(coords, month=month)
         key = (name, tuple(coords))
         found = self._index.get(key)
         if found is None:

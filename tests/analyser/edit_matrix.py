@@ -694,6 +694,59 @@ def _roadmap_owner_not_on_team() -> EditCase:
     )
 
 
+def _list_spare_cell(layout: Layout, list_id: str) -> Cell:
+    """The first blank row of a list people extend, on the Lists sheet (inside its named range)."""
+    sheet, (r1, c1, _, _) = parse_range(layout.plan.names["list_" + list_id])
+    filled = sum(
+        1 for (row, col) in layout.plan.sheets[_sheet_index(layout, sheet)].cells.placed if col == c1 and row >= r1
+    )
+    return Cell(sheet, r1 + filled, c1)
+
+
+def _sheet_index(layout: Layout, name: str) -> int:
+    return next(i for i, s in enumerate(layout.plan.sheets) if s.name == name)
+
+
+ADDED_MEMBER, ADDED_GOAL = "Ann Added", "Open a shop in Riga"
+
+
+def _roadmap_team_member_added() -> EditCase:
+    return EditCase(
+        "roadmap-team-member-added",
+        "roadmap",
+        "a team member added on the Lists sheet and used as an owner",
+        lambda layout: [
+            {"set": _list_spare_cell(layout, "team").ref, "value": ADDED_MEMBER},
+            {"set": layout.cell("owner", row=0).ref, "value": ADDED_MEMBER},
+            {"set": layout.cell("task_owner", row=1).ref, "value": ADDED_MEMBER},
+        ],
+    )
+
+
+def _roadmap_goal_added() -> EditCase:
+    return EditCase(
+        "roadmap-goal-added",
+        "roadmap",
+        "a goal added on the Lists sheet and used by an initiative",
+        lambda layout: [
+            {"set": _list_spare_cell(layout, "goals").ref, "value": ADDED_GOAL},
+            {"set": layout.cell("goal", row=1).ref, "value": ADDED_GOAL},
+        ],
+    )
+
+
+def _calendar_team_member_added() -> EditCase:
+    return EditCase(
+        "calendar-team-member-added",
+        "calendar",
+        "a team member added on the Lists sheet and used as a post's owner",
+        lambda layout: [
+            {"set": _list_spare_cell(layout, "team").ref, "value": ADDED_MEMBER},
+            {"set": layout.cell("owner", row=0).ref, "value": ADDED_MEMBER},
+        ],
+    )
+
+
 def _roadmap_status_outside_list() -> EditCase:
     return EditCase(
         "roadmap-status-outside-list",
@@ -1028,6 +1081,8 @@ CASES: tuple[EditCase, ...] = (
     _budget_formula_changed(),
     _budget_date_as_text(),
     _roadmap_owner_not_on_team(),
+    _roadmap_team_member_added(),
+    _roadmap_goal_added(),
     _roadmap_status_outside_list(),
     _roadmap_date_as_text(),
     _roadmap_end_before_start(),
@@ -1036,6 +1091,7 @@ CASES: tuple[EditCase, ...] = (
     _roadmap_column_inserted(),
     _roadmap_initiatives_deleted(),
     _calendar_channel_not_in_plan(),
+    _calendar_team_member_added(),
     _calendar_caption_too_long(),
     _calendar_posts_inserted(),
     _calendar_posts_sorted(),

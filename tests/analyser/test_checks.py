@@ -109,6 +109,14 @@ def test_a_clients_set_gives_findings_without_touching_the_reports():
     assert strategy.findings == [] and len(calendar.findings) == 1
 
 
+def test_a_team_member_added_on_one_workbooks_lists_sheet_is_on_the_clients_team():
+    strategy = _report("strategy", team=["Aino"], facts={"team_added": ["Mikko"]})
+    calendar = _report("calendar", team=["Aino"], facts={"owners_used": ["Mikko", "Zed"]})
+    calendar.fact_cells = {"owners_used": {"Mikko": ("Posts", "D7"), "Zed": ("Posts", "D8")}}
+    found = list(check_set([strategy, calendar]))
+    assert [(f.code, f.cell) for _, f in found] == [("owner-not-on-team", "D8")]
+
+
 def test_tables_of_totals_are_reached_through_totals():
     table = pd.DataFrame([{"planned": 1.0, "actual": None}], index=pd.Index(["Jan 2031"], name="month"))
     assert totals.is_table(table) and not totals.is_table(3.0)

@@ -17,12 +17,21 @@ import openpyxl
 import pytest
 
 from smm_sheets import formula as fx
+from smm_sheets.analyser import reader
+from smm_sheets.analyser.pipeline import analyse_file
 from smm_sheets.blueprint import loader
 from smm_sheets.generator import xlsx
 from smm_sheets.plan import build
-from smm_sheets.sheetref import a1, column_letter
+from smm_sheets.sheetref import a1, column_letter, column_number
 from tests.conftest import params
-from tests.libreoffice import disagreements, error_cells, formula_cells, recalculate_plans
+from tests.libreoffice import (
+    disagreements,
+    edit_many,
+    error_cells,
+    formula_cells,
+    recalculate_plans,
+    soffice_uno,  # noqa: F401 - the fixture
+)
 
 SAMPLE_CHANNELS = "instagram,facebook,tiktok"
 # The issue's input metrics, in the order of the Metrics sheet.
@@ -405,8 +414,19 @@ def test_targets_per_kpi_and_channel_on_the_kpi_sheet(sample_plan):
         )
         assert target.field.min == 0
         for channel in SAMPLE_CHANNELS.split(","):
-            values = row(plan, f"target_{name}", channel)
-            assert len(set(values)) == 1 and values[0] > 0, (name, channel, values)
+            # Typed once per channel and KPI (the Every month column); the months are optional.
+            assert value(plan, f"target_{name}", channel=channel, month=12) > 0, (name, channel)
+            assert row(plan, f"target_{name}", channel) == [None] * 12, (name, channel)
+            every = cell(plan, f"target_{name}", channel=channel, month=12)
+            assert every.kind == "input" and where(plan, f"target_{name}", channel=channel, month=12)[1] == 3 + 12
+    head_row = where(plan, "target_er_impressions", channel="instagram", month=0)[0] - 2  # above the section title
+    assert sheet_of(plan, "target_ctr").cells[(head_row, 15)].value == "Every month"
+
+
+def target_in_force(plan, name: str, channel: str, month: int, own: dict | None = None) -> Any:
+    """A month's own target if typed (``own``: month -> value, else the plan's), else the one for every month."""
+    mine = (own or {}).get(month, value(plan, f"target_{name}", channel=channel, month=month))
+    return value(plan, f"target_{name}", channel=channel, month=12) if mine is None else mine
 
 
 def _rules(plan, name: str, channel: str) -> list[tuple[str, str]]:
@@ -425,31 +445,45 @@ def test_status_against_target_is_conditional_formatting(sample_plan, name):
         rules = _rules(plan, name, channel)
         assert sorted(style for _, style in rules) == ["bad", "good"], (name, channel)
         kpi = a1(*where(plan, name, channel=channel, month=0))
-        target = a1(*where(plan, f"target_{name}", channel=channel, month=0))
+        month = a1(*where(plan, f"target_{name}", channel=channel, month=0))
+        every = a1(*where(plan, f"target_{name}", channel=channel, month=12), absolute=True)
         good = {s: f for f, s in rules}["good"]
-        # Relative references to the first month's KPI and the same month's target: each month
-        # compares with its own target. Costs are met at or under the target.
+        # Relative references to the first month's KPI and the same month's own target, and the
+        # target for every month where the month has none: each month compares with its target
+        # in force. Costs are met at or under the target.
         better = "<=" if name in COSTS else ">="
+        target = f"IF(ISBLANK({month}),{every},{month})"
         assert good == f'AND({kpi}<>"",{target}<>"",{kpi}{better}{target})'
-        assert "$" not in good
+        assert good.count("$") == 4, "only the target for every month stays put"
 
 
-def test_status_of_the_sample_months(sample_plan, blueprint):
-    """The rules' templates, evaluated per month, agree with "met or not" in Python; blank months get no colour."""
+# A month's own target, where it differs from the one for every month: March, and April of
+# Instagram's CTR (met in every sample month at 1.2 %, missed in April at 1.3 %).
+OWN_TARGETS = {("instagram", "ctr"): {2: 0.0125, 3: 0.013}, ("tiktok", "cpc"): {1: 2.5}}
+
+
+@pytest.mark.parametrize("own", [{}, OWN_TARGETS], ids=["every month", "own months"])
+def test_status_of_the_sample_months(sample_plan, blueprint, own):
+    """The rules' templates, evaluated per month, agree with "met or not" in Python against the
+    target in force (a month's own, else the one for every month); blank months get no colour."""
     plan = sample_plan
     grid = next(b for b in blueprint.sheets[0].blocks if getattr(b, "id", "") == "kpis")
     seen = set()
     for highlight in grid.highlights:
         (name,) = highlight.fields
         for channel in SAMPLE_CHANNELS.split(","):
+            mine = own.get((channel, name), {})
             for month in range(12):
 
-                def lookup(ref, modifier, channel=channel, month=month):
-                    return value(plan, ref, channel=channel, month=month)
+                def lookup(ref, modifier, channel=channel, month=month, mine=mine):
+                    at = 12 if modifier == "every" else month
+                    if ref.startswith("target_") and at < 12:
+                        return mine.get(at, value(plan, ref, channel=channel, month=at))
+                    return value(plan, ref, channel=channel, month=at)
 
                 fires = fx.evaluate(highlight.when.cases[""], lookup) is True
                 kpi = value(plan, name, channel=channel, month=month)
-                target = value(plan, f"target_{name}", channel=channel, month=month)
+                target = target_in_force(plan, name, channel, month, mine)
                 if kpi == "":
                     assert not fires
                     continue
@@ -534,3 +568,82 @@ def test_libreoffice_computes_the_sample_kpis_of_the_definitions(recalculated):
             for name in KPIS:
                 r, c = where(plan, name, channel=channel, month=month)
                 assert same(expected[month][name], ws.cell(r + 1, c + 1).value), (channel, month, name)
+
+
+# --------------------------------------------------------------------------- targets in force, in LibreOffice
+
+_REF = re.compile(r"(?<![A-Za-z_$])([A-Z]{1,3})(\$?)(\d+)")
+
+
+def _at_month(formula: str, month: int) -> str:
+    """A rule's formula (written for the first month) as it stands in month ``month``: relative
+    columns move, ``$P$6`` stays."""
+    return _REF.sub(lambda m: column_letter(column_number(m.group(1)) + month) + m.group(2) + m.group(3), formula)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.usefixtures("soffice_uno")
+def test_libreoffice_colours_each_month_against_its_target_in_force(blueprint, tmp_path):
+    """Own targets typed in some months with LibreOffice: its evaluation of every status rule, in
+    every month, equals our evaluator's on the values it saved; and the analyser finds nothing."""
+    plan = build(blueprint, params(sample=True, channels=SAMPLE_CHANNELS))
+    source = xlsx.write(plan, tmp_path / "kpi-report.xlsx")
+    kpis = sheet_of(plan, "ctr")
+    typed = []
+    for (channel, name), months in OWN_TARGETS.items():
+        for month, own in months.items():
+            r, c = where(plan, f"target_{name}", channel=channel, month=month)
+            typed.append({"set": f"'{kpis.name}'!{a1(r, c)}", "value": own})
+    probes, scratch = [], []
+    for channel, name in OWN_TARGETS:
+        for formula, look in _rules(plan, name, channel):
+            for month in range(12):
+                at = (len(probes) // 12, 40 + len(probes) % 12)  # right of everything, rows from the top
+                probes.append((name, channel, month, look, formula, at))
+                scratch.append({"set": f"'{kpis.name}'!{a1(*at)}", "formula": "=" + _at_month(formula, month)})
+    jobs = [
+        {"src": source, "out": tmp_path / "own.xlsx", "format": "xlsx", "actions": typed},
+        {"src": source, "out": tmp_path / "own.ods", "format": "ods", "actions": typed},
+        {
+            "src": source,
+            "out": tmp_path / "probed.xlsx",
+            "format": "xlsx",
+            "actions": [{"unprotect": kpis.name}, *typed, *scratch],
+        },
+    ]
+    own_xlsx, own_ods, probed = edit_many(jobs)
+    data = reader.read(probed).sheets[kpis.name]
+    grid = next(b for b in blueprint.sheets[0].blocks if getattr(b, "id", "") == "kpis")
+    templates = {(h.fields[0], h.style): h.when.cases[""] for h in grid.highlights}
+    flips = 0
+    for name, channel, month, look, formula, at in probes:
+
+        def lookup(ref, modifier, channel=channel, month=month):
+            r, c = where(plan, ref, channel=channel, month=12 if modifier == "every" else month)
+            found = data.value(r, c)
+            return None if found == "" else found
+
+        ours = fx.evaluate(templates[(name, look)], lookup) is True
+        theirs = data.value(*at)
+        assert theirs is ours, (name, channel, month, look, _at_month(formula, month), theirs, ours)
+        mine = OWN_TARGETS[(channel, name)].get(month)
+        every = value(plan, f"target_{name}", channel=channel, month=12)
+        kpi = value(plan, name, channel=channel, month=month)
+        if mine is not None and kpi != "":
+            better = (lambda k, t: k <= t) if name in COSTS else (lambda k, t: k >= t)
+            # Where the own target changes the verdict, the rule follows the own target.
+            flips += better(kpi, mine) != better(kpi, every) and ours == ((look == "good") == better(kpi, mine))
+    assert flips == 4, "two months change colour (Instagram's April CTR, TikTok's February CPC), each rule follows"
+    for path in (own_xlsx, own_ods):
+        assert analyse_file(path).findings == [], path.suffix
+
+
+def test_a_workbook_of_the_previous_version_is_still_read(tmp_path):
+    """1.1 typed a target in every month (no Every month column): read against 1.1, no finding."""
+    previous = loader.load(loader.BUILTIN_DIR / "previous" / "kpi-report-1.1.yaml")
+    assert previous.version == "1.1" and loader.load("kpi-report").version == "1.2"
+    plan = build(previous, params(sample=True, channels=SAMPLE_CHANNELS))
+    assert row(plan, "target_ctr", "instagram") == [0.012] * 12
+    report = analyse_file(xlsx.write(plan, tmp_path / "kpi-report.xlsx"))
+    assert report.blueprint_version == "1.1"
+    assert [f.code for f in report.findings] == []

@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from smm_sheets import formula as fx
+from smm_sheets.analyser.cellmap import parse_range
 from smm_sheets.analyser.checks.labels import allowed_values, cell_facts
 from smm_sheets.analyser.checks.workbook import Workbook, placement_cells, shown
 from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.blueprint.model import NUMERIC_TYPES, Blueprint, Field
 from smm_sheets.blueprint.params import Parameters
-from smm_sheets.plan import Placement, WorkbookPlan
+from smm_sheets.plan import EXTENDABLE_LISTS, LIST_PREFIX, Placement, WorkbookPlan
 from smm_sheets.sheetref import date_of_serial
 
 
@@ -26,7 +27,7 @@ def input_placements(plan: WorkbookPlan) -> Iterator[Placement]:
 
 def check_inputs(book: Workbook) -> Iterator[Finding]:
     """Types, required answers, dropdown lists, ranges and dates of every input cell."""
-    lists = book.computed.evaluator.lists
+    lists = book.computed.evaluator.lists | sheet_lists(book)
     list_codes = _list_codes(book.plan.blueprint)
     period = _period(book.plan.params)
     language = book.plan.params.language
@@ -62,6 +63,42 @@ def check_inputs(book: Workbook) -> Iterator[Finding]:
 
 
 _LIST_CODES = {"not-in-list", "owner-not-on-team", "channel-not-in-plan", "status-not-in-workflow"}
+
+
+def sheet_lists(book: Workbook) -> dict[str, list[str]]:
+    """The lists people extend (the team, goals) as the file's Lists sheet holds them, blanks
+    ignored: a name typed there reaches the dropdowns, so it is in the list. A list the file
+    does not hold (its sheet or name deleted), or holds empty (the dropdown then blocks nothing),
+    is left out: the plan's list (from the parameters) stands for it.
+    """
+    found = {}
+    for item in book.plan.blueprint.lists:
+        if item.source not in EXTENDABLE_LISTS or item.field is not None:
+            continue
+        values = _named_values(book, LIST_PREFIX + item.id)
+        if values:
+            found[item.id] = values
+    return found
+
+
+def _named_values(book: Workbook, name: str) -> list[str] | None:
+    """The non-blank values of a list's range: the file's own defined name first (what its
+    dropdowns offer, grown by rows inserted inside it), else the plan's cells for it."""
+    actual = parse_range(book.data.defined_names.get(name) or "")
+    if actual is not None and actual[0] in book.data.sheets:
+        sheet = book.data.sheets[actual[0]]
+        r1, c1, r2, c2 = actual[1]
+        values = [sheet.value(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+    else:
+        planned = parse_range(book.plan.names.get(name, ""))
+        index = next((i for i, s in enumerate(book.plan.sheets) if planned and s.name == planned[0]), None)
+        if planned is None or index is None or book.cells.sheets[index].name not in book.data.sheets:
+            return None
+        r1, c1, r2, c2 = planned[1]
+        values = [
+            book.value(index, r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1) if not book.gone(index, r)
+        ]
+    return [str(v).strip() for v in values if v is not None and str(v).strip()]
 
 
 def _field_values(book: Workbook, field_id: str) -> list[str] | None:

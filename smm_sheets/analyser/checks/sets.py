@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from smm_sheets.analyser.checks.inputs import sheet_lists
 from smm_sheets.analyser.checks.workbook import Workbook, placement_cells
 from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.analyser.report import FileReport
@@ -29,6 +30,13 @@ def report_facts(book: Workbook) -> tuple[dict[str, list[str]], dict[str, dict[s
                 first[str(value)] = book.ref(placement.sheet, row, col)
         facts[fact] = sorted(first)
         where[fact] = first
+    # Team members added on the file's Lists sheet (not in its parameters): on the client's team too.
+    known = {person.casefold() for person in book.plan.params.team}
+    listed = sheet_lists(book)
+    added = {v for item in book.plan.blueprint.lists if item.source == "team" for v in listed.get(item.id, ())}
+    added = sorted(v for v in added if v.casefold() not in known)
+    if added:
+        facts["team_added"] = added
     return facts, where
 
 
@@ -61,7 +69,11 @@ def check_set(group: list[FileReport]) -> Iterator[tuple[FileReport, Finding]]:
                 facts = {"found": _describe(mine), "expected": _describe(theirs), "file": Path(reference.file).name}
                 yield (report, say("set-mismatch", facts | {"parameter": key}, key=f"set-mismatch.{key}"))
     initiatives = {v.casefold() for r in group for v in r.parameters.get("facts", {}).get("initiatives", [])}
-    team = {person.casefold() for r in group for person in r.parameters.get("team", [])}
+    team = {
+        person.casefold()
+        for r in group
+        for person in [*r.parameters.get("team", []), *r.parameters.get("facts", {}).get("team_added", [])]
+    }
     for report, reported in zip(group, already):
         used = report.parameters.get("facts", {})
         for name in used.get("initiatives_used", []) if initiatives else ():
