@@ -1288,7 +1288,11 @@ def analyser_total(report, key: str) -> Any:
     if "." not in key:
         return report.totals.get(key)
     table, column, row = key.split(".")
-    return report.totals[table][column].iloc[int(row)]
+    frame = report.totals[table]
+    if table == "by_month" and column == "surplus" and "deficit" in frame:
+        # The sheet's carry-over row is signed; the analyser shows a deficit in its own column.
+        return frame["surplus"].iloc[int(row)] - frame["deficit"].iloc[int(row)]
+    return frame[column].iloc[int(row)]
 
 
 def totals_disagreements(report, data: reader.WorkbookData) -> list[str]:

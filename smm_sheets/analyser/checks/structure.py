@@ -60,8 +60,6 @@ def inserted_rows(book: Workbook) -> dict[int, list[InsertedRow]]:
         images = set(where.rows.known.values())
         formulas = sheet.formulas or {}
         below = _table_end(book, s)
-        # The label columns: left of the first column the plan names on this sheet.
-        first_named = min(where.cols.known.values(), default=0)
         for row in range(min(images), min(max(images) + 2, len(sheet.rows))):
             if row in images or (below is not None and row > below):
                 continue
@@ -71,7 +69,9 @@ def inserted_rows(book: Workbook) -> dict[int, list[InsertedRow]]:
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and (row, c) not in formulas
             )
             if numbers:
-                label = " · ".join(v.strip() for v in sheet.rows[row][:first_named] if isinstance(v, str) and v.strip())
+                # Its label cells: the text left of its first number (a spare line's label
+                # column is one the plan names, so the plan's columns cannot tell them).
+                label = " · ".join(v.strip() for v in sheet.rows[row][: numbers[0]] if isinstance(v, str) and v.strip())
                 found.setdefault(s, []).append(InsertedRow(row, numbers, label))
     return found
 
