@@ -39,6 +39,7 @@ def write_file(target: str | Path, write: Callable[[str], None]) -> Path:
         os.close(handle)
     except OSError as error:
         raise FileError(f"cannot write to {target.parent}: {error.strerror}", error.errno) from None
+    _pending.add(temporary)
     try:
         write(temporary)
         os.chmod(temporary, file_mode(target))
@@ -47,9 +48,34 @@ def write_file(target: str | Path, write: Callable[[str], None]) -> Path:
     except OSError as error:
         raise FileError(f"cannot write {target}: {error.strerror or error}", error.errno) from None
     finally:
+        _pending.discard(temporary)
         if os.path.exists(temporary):
             os.unlink(temporary)
     return target
+
+
+# Temporary files being written now: a worker whose run died removes them before it exits.
+_pending: set[str] = set()
+
+
+def track(temporary: str) -> None:
+    """Note a temporary file being written (see :func:`remove_pending`)."""
+    _pending.add(temporary)
+
+
+def untrack(temporary: str) -> None:
+    """The temporary file is renamed into place or removed."""
+    _pending.discard(temporary)
+
+
+def remove_pending() -> None:
+    """Remove every temporary file still being written (a process about to exit mid-write)."""
+    for temporary in list(_pending):
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+    _pending.clear()
 
 
 _still_wanted: Callable[[], bool] | None = None

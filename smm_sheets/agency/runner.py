@@ -183,7 +183,9 @@ def worker_start(main: int) -> None:
     included): a watchdog thread ends the worker (and the forkserver it was forked from) within
     a quarter of a second, the kernel kills it when its parent dies (``prctl``), and no file is
     renamed into place once the main process is gone."""
-    die_with_parent()
+    # SIGTERM, not SIGKILL, when the parent dies: the worker removes the file it was writing.
+    die_with_parent(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda *_: _leave())
     parent = os.getppid()
 
     def run_alive() -> bool:
@@ -202,11 +204,17 @@ def worker_start(main: int) -> None:
             time.sleep(0.25)
         if parent not in (main, 1) and not parent_gone(parent):
             os.kill(parent, signal.SIGKILL)  # the forkserver of a dead run
-        os._exit(1)
+        _leave()
 
     atomic.write_only_while(run_alive)
     sys.unraisablehook = lambda unraisable: None  # a full disk is said once, in the client's result
     threading.Thread(target=watch, name="smm-sheets-watchdog", daemon=True).start()
+
+
+def _leave() -> None:
+    """End a worker whose run died, without leaving half a file behind."""
+    atomic.remove_pending()
+    os._exit(1)
 
 
 def available_cores() -> int:

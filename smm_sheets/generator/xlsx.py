@@ -182,6 +182,7 @@ def write_all(
             except OSError as error:
                 raise FileError(f"cannot write to {target.parent}: {error.strerror}") from None
             temporaries.append(temporary)
+            atomic.track(temporary)
             try:
                 render(plan, temporary, notes)
                 os.chmod(temporary, atomic.file_mode(target))
@@ -212,6 +213,7 @@ def write_all(
                 raise FileError(f"cannot write {target}: {error.strerror or error}") from None
     finally:
         for temporary in temporaries:
+            atomic.untrack(temporary)
             if os.path.exists(temporary):
                 os.unlink(temporary)
     return [target for _, target in jobs if not left or target not in left]
