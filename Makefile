@@ -15,10 +15,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/smm-sheets generate all -o $(OUT) --params samples/nordic-knitwear.yaml --sample --force
-	@echo "Sample workbooks are in ./$(OUT)/"
+	$(BIN)/smm-sheets generate all -o $(OUT)/workbooks --params samples/nordic-knitwear.yaml --sample --force
+	@echo "Sample workbooks are in ./$(OUT)/workbooks/"
 	@# Exit code 1 is a finding of severity error: the sample strategy leaves questions open.
-	$(BIN)/smm-sheets analyse $(OUT) --output $(OUT)/analysis.txt; test $$? -le 1
+	@# The report goes beside the folder read: an output inside it is refused.
+	$(BIN)/smm-sheets analyse $(OUT)/workbooks --output $(OUT)/analysis.txt; test $$? -le 1
 	@echo "Their analysis is in ./$(OUT)/analysis.txt"
 
 # Everything, LibreOffice included (CI requires it: SMM_SHEETS_REQUIRE_LIBREOFFICE=1).
