@@ -147,7 +147,7 @@ def test_a_failed_write_leaves_neither_a_partial_file_nor_the_old_one_damaged(tm
     target = tmp_path / "budget.xlsx"
     target.write_bytes(b"old")
 
-    def crash(plan, path):
+    def crash(plan, path, notes=None):
         Path(path).write_bytes(b"half a workbook")
         raise OSError(28, "No space left on device")
 
