@@ -21,9 +21,10 @@ import pickle
 import resource
 import select
 import signal
+import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,32 +107,159 @@ def run_isolated(function: Callable[..., Any], *args: Any, limits: IsolationLimi
     raise (InputError if kind == "input" else FileError)(value)
 
 
+def run_isolated_each(
+    function: Callable[..., Any], items: Iterable[Any], *args: Any, limits: IsolationLimits = DEFAULT_ISOLATION
+) -> Iterator[tuple[Any, Any]]:
+    """``function(item, *args)`` for each item, in forked children under ``limits`` per item.
+
+    One child answers item after item (a fork per item would cost more than a small workbook's
+    analysis); when it dies (a native abort, out of memory or time) the item it was on is
+    answered with the line saying so, and a new child takes the items after it.
+
+    Yields:
+        ``(item, answer)`` in the order of ``items``: what ``function`` returned, or the
+        FileError / InputError of what it raised or of how the child ended.
+    """
+    pending = list(items)
+    if not hasattr(os, "fork"):
+        for item in pending:
+            try:
+                yield item, function(item, *args)
+            except SmmSheetsError as error:
+                yield item, error
+        return
+    while pending:
+        read_end, write_end = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_end)
+            _child_each(function, pending, args, limits, write_end, parent)
+        os.close(write_end)
+        answered = 0
+        timed_out = False
+        try:
+            for frame in _frames(read_end, limits.wall_seconds):
+                if frame is None:
+                    timed_out = True
+                    break
+                kind, value = pickle.loads(frame)
+                yield pending[answered], _answer(kind, value)
+                answered += 1
+        finally:
+            os.close(read_end)
+            if _still_running(pid):
+                os.kill(pid, signal.SIGKILL)
+            status = _wait(pid)
+        if answered < len(pending):  # the child ended on this item
+            line = f"took longer than {limits.wall_seconds:g} s; stopped" if timed_out else _death(status, limits)
+            yield pending[answered], FileError(line)
+            answered += 1
+        pending = pending[answered:]
+
+
+def _answer(kind: str, value: Any) -> Any:
+    if kind == "ok":
+        return value
+    return (InputError if kind == "input" else FileError)(value)
+
+
+_LENGTH = struct.Struct("<Q")
+
+
+def _frames(fd: int, seconds: float) -> Iterator[bytes | None]:
+    """Each answer the child writes (length, then pickle), until it closes the pipe; None when an
+    answer takes more than ``seconds`` (the clock starts again with each answer)."""
+    buffer = bytearray()
+    deadline = time.monotonic() + seconds
+    while True:
+        while len(buffer) >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(buffer)
+            if len(buffer) < _LENGTH.size + size:
+                break
+            frame = bytes(buffer[_LENGTH.size : _LENGTH.size + size])
+            del buffer[: _LENGTH.size + size]
+            yield frame
+            deadline = time.monotonic() + seconds
+        left = deadline - time.monotonic()
+        if left <= 0:
+            yield None
+            return
+        try:
+            ready, _, _ = select.select([fd], [], [], left)
+        except InterruptedError:
+            continue
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return
+        buffer += chunk
+
+
+def _child_each(
+    function: Callable[..., Any], items: list, args: tuple, limits: IsolationLimits, out: int, parent: int
+) -> None:
+    code = 0
+    try:
+        _enter_child(parent)
+        # Limits set before ours (ulimit) stay the ceiling.
+        ceilings = resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CPU)[0]
+        with os.fdopen(out, "wb") as stream:
+            for item in items:
+                # Each item gets the whole allowance: memory over what is mapped now, seconds over
+                # what the child has used so far.
+                _limit_memory(limits.memory, ceiling=ceilings[0])
+                used = resource.getrusage(resource.RUSAGE_SELF)
+                _limit_cpu(max(1, math.ceil(used.ru_utime + used.ru_stime + limits.seconds)), ceiling=ceilings[1])
+                try:
+                    data = _answer_of(function, (item, *args), limits)
+                except Exception as error:  # a bug: this item's one line, and on to the next
+                    data = pickle.dumps(("file", f"internal error: {type(error).__name__}: {error}"))
+                stream.write(_LENGTH.pack(len(data)) + data)
+                stream.flush()
+    except BaseException:
+        code = 1  # the parent reports the item it got no answer for
+    os._exit(code)
+
+
+def _enter_child(parent: int) -> None:
+    """A forked child's first steps: die with the parent, stderr to /dev/null."""
+    die_with_parent()
+    if parent_gone(parent):
+        os._exit(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    faulthandler.disable()  # it may write to a copy of the parent's stderr
+
+
+def _answer_of(function: Callable[..., Any], args: tuple, limits: IsolationLimits) -> bytes:
+    """The pickled ``(kind, value)`` of ``function(*args)``: ``ok`` and what it returned, or
+    ``input`` / ``file`` and the line of what it raised."""
+    try:
+        answer: tuple[str, Any] = ("ok", function(*args))
+    except InputError as error:
+        answer = ("input", str(error))
+    except SmmSheetsError as error:
+        answer = ("file", str(error))
+    except MemoryError:
+        answer = ("file", f"needs more than the memory limit of {limits.memory / 2**30:g} GiB")
+    except RecursionError:
+        answer = ("file", "nested too deeply to read")
+    try:
+        return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        return pickle.dumps(("file", f"needs more than the memory limit of {limits.memory / 2**30:g} GiB"))
+
+
 def _child(function: Callable[..., Any], args: tuple, limits: IsolationLimits, out: int, parent: int) -> None:
     code = 0
     try:
-        die_with_parent()
-        if parent_gone(parent):
-            os._exit(1)
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 2)
-        os.close(null)
-        faulthandler.disable()  # it may write to a copy of the parent's stderr
+        _enter_child(parent)
         _limit_memory(limits.memory)
         _limit_cpu(max(1, math.ceil(limits.seconds)))
-        try:
-            answer: tuple[str, Any] = ("ok", function(*args))
-        except InputError as error:
-            answer = ("input", str(error))
-        except SmmSheetsError as error:
-            answer = ("file", str(error))
-        except MemoryError:
-            answer = ("file", f"needs more than the memory limit of {limits.memory / 2**30:g} GiB")
-        except RecursionError:
-            answer = ("file", "nested too deeply to read")
-        try:
-            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            data = pickle.dumps(("file", f"needs more than the memory limit of {limits.memory / 2**30:g} GiB"))
+        data = _answer_of(function, args, limits)
         with os.fdopen(out, "wb") as stream:
             stream.write(data)
     except BaseException as error:
@@ -143,8 +271,10 @@ def _child(function: Callable[..., Any], args: tuple, limits: IsolationLimits, o
     os._exit(code)
 
 
-def _limit_memory(extra: int) -> None:
-    """RLIMIT_AS: what the child has mapped now (a copy of its parent), plus ``extra``."""
+def _limit_memory(extra: int, ceiling: int | None = None) -> None:
+    """RLIMIT_AS: what the child has mapped now (a copy of its parent), plus ``extra``; only
+    lowered, unless a ``ceiling`` is given (a child answering one item after another): then set,
+    up to it."""
     try:
         with open("/proc/self/statm") as stream:
             mapped = int(stream.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
@@ -152,18 +282,21 @@ def _limit_memory(extra: int) -> None:
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     wanted = mapped + extra
-    if hard != resource.RLIM_INFINITY:
-        wanted = min(wanted, hard)
-    if soft == resource.RLIM_INFINITY or wanted < soft:
+    for cap in (hard, ceiling):
+        if cap is not None and cap != resource.RLIM_INFINITY:
+            wanted = min(wanted, cap)
+    if soft == resource.RLIM_INFINITY or wanted < soft or ceiling is not None:
         resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
-def _limit_cpu(seconds: int) -> None:
-    """RLIMIT_CPU: ``seconds`` of processor time (SIGXCPU), never above a limit already set."""
+def _limit_cpu(seconds: int, ceiling: int | None = None) -> None:
+    """RLIMIT_CPU: ``seconds`` of processor time (SIGXCPU), never above a limit already set (or
+    above ``ceiling``, when given: then raised as well as lowered)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if hard != resource.RLIM_INFINITY:
-        seconds = min(seconds, hard)
-    if soft == resource.RLIM_INFINITY or seconds < soft:
+    for cap in (hard, ceiling):
+        if cap is not None and cap != resource.RLIM_INFINITY:
+            seconds = min(seconds, cap)
+    if soft == resource.RLIM_INFINITY or seconds < soft or ceiling is not None:
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
 
 

@@ -1,17 +1,20 @@
 """One workbook read and analysed in a child process, so that a file that makes a native library
 abort or run away is one line, not the end of the process (see :mod:`smm_sheets.processes`).
 
-For servers and runs over many files: :func:`analyse_isolated` is what the web server, the
-portfolio and ``analyse DIR`` call for each file.
+For servers and runs over many files: :func:`analyse_isolated` is what the web server calls for
+each file; :func:`analyse_each_isolated` is what ``analyse`` of several files and the portfolio
+call: one child reads file after file, and a file that ends it is its own one line while a new
+child goes on with the files after it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from smm_sheets.analyser.report import FileFailure, FileReport
 from smm_sheets.errors import SmmSheetsError
-from smm_sheets.processes import DEFAULT_ISOLATION, IsolationLimits, run_isolated
+from smm_sheets.processes import DEFAULT_ISOLATION, IsolationLimits, run_isolated, run_isolated_each
 
 
 def analyse_file_isolated(
@@ -35,6 +38,29 @@ def analyse_file_isolated(
         raise
 
 
+def analyse_each_isolated(
+    paths: Iterable[str | Path], limits: IsolationLimits = DEFAULT_ISOLATION, language: str | None = None
+) -> Iterator[tuple[str | Path, FileReport | SmmSheetsError]]:
+    """:func:`~smm_sheets.analyser.pipeline.analyse_file` of each path, in child processes under
+    ``limits`` per file (see :func:`smm_sheets.processes.run_isolated_each`).
+
+    Yields:
+        ``(path, report)``, or ``(path, error)`` whose one line names the file: the analysis's
+        own error, or how the child ended on it (out of memory, out of time, crashed).
+    """
+    from smm_sheets.analyser.pipeline import analyse_file
+
+    paths = list(paths)
+    if len(paths) > 1:
+        _warm()
+    for path, outcome in run_isolated_each(analyse_file, paths, language, limits=limits):
+        if isinstance(outcome, SmmSheetsError):
+            message = str(outcome)
+            if not message.startswith(f"{path}:"):
+                outcome.args = (f"{path}: {message}",)
+        yield path, outcome
+
+
 def analyse_isolated(
     path: str | Path, limits: IsolationLimits = DEFAULT_ISOLATION, language: str | None = None
 ) -> FileReport | FileFailure:
@@ -56,12 +82,13 @@ def analyse_isolated(
 
 def _warm() -> None:
     """What every child would load again for itself, loaded once in the parent it is forked from:
-    pandas (for the totals) and the built-in blueprints."""
+    the built-in blueprints and the finding catalogs."""
     global _WARM
     if not _WARM:
-        from smm_sheets.analyser import recognise, totals  # noqa: F401 - imported to be inherited
+        from smm_sheets.analyser import messages, recognise, totals  # noqa: F401 - imported to be inherited
 
         recognise._all_builtin()
+        messages.catalogs()
         _WARM = True
 
 

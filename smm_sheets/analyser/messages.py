@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from smm_sheets.blueprint.source import parse_yaml
+from smm_sheets.blueprint.source import cached, parse_yaml
 from smm_sheets.errors import BlueprintError
 from smm_sheets.locale_data import LANGUAGES, format_date, format_number, plural_category
 
@@ -43,21 +43,31 @@ def placeholders(text: str | dict) -> set[str]:
 
 @cache
 def catalogs() -> dict[str, dict[str, str | dict[str, str]]]:
-    """Every language's finding catalog, checked.
+    """Every language's finding catalog, checked. Kept in the user's cache folder
+    (:func:`~smm_sheets.blueprint.source.cached`) until a catalog or this module changes.
 
     Raises:
         BlueprintError: a catalog is missing or malformed, a key is missing or extra, a text is
             empty, or its placeholders differ from English's.
     """
-    tables: dict[str, dict[str, Any]] = {}
+    texts: dict[str, str] = {}
     for language in LANGUAGES:
         path = catalog_path(language)
         try:
-            data, lines = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+            texts[language] = path.read_text(encoding="utf-8")
         except OSError as error:
             raise BlueprintError(
                 str(path), "", f"cannot read the {language} finding catalog: {error.strerror}"
             ) from None
+    key = "\0\0".join(f"{catalog_path(language)}\0{text}" for language, text in texts.items()).encode()
+    return cached("findings", key, lambda: _read_catalogs(texts), code=("analyser/messages.py",))
+
+
+def _read_catalogs(texts: dict[str, str]) -> dict[str, dict[str, str | dict[str, str]]]:
+    tables: dict[str, dict[str, Any]] = {}
+    for language, source_text in texts.items():
+        path = catalog_path(language)
+        data, lines = parse_yaml(source_text, str(path))
         if not isinstance(data, dict):
             raise BlueprintError(str(path), "", "must be a mapping of message keys to texts", 1)
         for key, text in data.items():

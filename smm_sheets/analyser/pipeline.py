@@ -30,7 +30,7 @@ from smm_sheets.analyser.checks.structure import (
 from smm_sheets.analyser.checks.values import check_stale_values
 from smm_sheets.analyser.checks.workbook import CHANGED, COUNTS_INSERTED, Workbook, used_rows
 from smm_sheets.analyser.findings import Finding, say
-from smm_sheets.analyser.isolated import analyse_file_isolated
+from smm_sheets.analyser.isolated import analyse_each_isolated
 from smm_sheets.analyser.recognise import meta_sheet, recognise, sized_blueprint
 from smm_sheets.analyser.report import FileFailure, FileReport, Report
 from smm_sheets.analyser.totals import compute_totals
@@ -69,14 +69,18 @@ def analyse(
         paths = [paths]
     report = Report(language=language)
     files, report.skipped = walk.spreadsheet_files(paths)
-    for path in files:
-        try:
-            if isolation is not None:
-                report.reports.append(analyse_file_isolated(path, isolation, language))
+    if isolation is not None:  # one child reads file after file; one that crashes it is its failure
+        for path, outcome in analyse_each_isolated(files, isolation, language):
+            if isinstance(outcome, SmmSheetsError):
+                report.failures.append(FileFailure(str(path), str(outcome)))
             else:
+                report.reports.append(outcome)
+    else:
+        for path in files:
+            try:
                 report.reports.append(analyse_file(path, language))
-        except SmmSheetsError as error:
-            report.failures.append(FileFailure(str(path), str(error)))
+            except SmmSheetsError as error:
+                report.failures.append(FileFailure(str(path), str(error)))
     for group in client_sets(report.reports):
         for file_report, found in check_set(group):
             file_report.findings.append(found.in_language(file_report.language))

@@ -210,11 +210,11 @@ def cache_folder() -> Path | None:
     return Path(base) / "smm-sheets"
 
 
-def _code_key() -> bytes:
+def _code_key(names: tuple[str, ...] = _CODE) -> bytes:
     """The Python, and every module whose code shapes what is cached (name, size, time changed)."""
     package = Path(__file__).resolve().parent.parent
     parts = [sys.version]
-    for name in _CODE:
+    for name in names:
         path = package / name
         for module in sorted(path.glob("*.py")) if path.is_dir() else [path]:
             stat = module.stat()
@@ -225,9 +225,16 @@ def _code_key() -> bytes:
 _code_key_made: list[bytes] = []
 
 
-def cached(kind: str, key: bytes, make: Callable[[], Made]) -> Made:
+def cached(kind: str, key: bytes, make: Callable[[], Made], code: tuple[str, ...] = ()) -> Made:
     """``make()``, kept in the cache folder under a digest of ``key`` (the content it is made
     from) and of the code that makes it: a changed file or module makes it again.
+
+    Args:
+        kind: names the entry's file (``blueprint``, ``catalogs``...).
+        key: the content it is made from.
+        make: makes it.
+        code: modules (paths inside the package) that shape it besides ``blueprint/``,
+            ``formula/`` and the shared modules, e.g. ``("analyser/messages.py",)``.
 
     A cache that cannot be read or written is no cache: the result is made, never an error.
     Entries are written whole (a temporary file, then a rename); what ``make`` raises is not kept.
@@ -237,7 +244,8 @@ def cached(kind: str, key: bytes, make: Callable[[], Made]) -> Made:
         return make()
     if not _code_key_made:
         _code_key_made.append(_code_key())
-    digest = hashlib.sha256(_code_key_made[0] + b"\0" + kind.encode() + b"\0" + key).hexdigest()
+    extra = _code_key(code) if code else b""
+    digest = hashlib.sha256(_code_key_made[0] + extra + b"\0" + kind.encode() + b"\0" + key).hexdigest()
     path = folder / f"{kind}-{digest[:40]}.pickle"
     try:
         with open(path, "rb") as handle:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from functools import lru_cache
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ class Font:
     wrap: bool = False
 
 
+@lru_cache(maxsize=None)  # a few hundred characters; every workbook of a batch measures the same ones
 def char_width(ch: str) -> float:
     """One character's width in 1/1000 em (Arial)."""
     if ch in _NARROW:
@@ -59,6 +61,7 @@ def char_width(ch: str) -> float:
     return 580 if ch.isalpha() and ord(ch) < 0x250 else 620
 
 
+@lru_cache(maxsize=1 << 16)  # labels and words repeat in every workbook and every client of a batch
 def text_points(text: str, font: Font) -> float:
     """The printed width of ``text`` in points at 100 %, a little over Arial's."""
     width = sum(char_width(ch) for ch in text) * font.size / _EM

@@ -235,6 +235,16 @@ def same_workbook(a: Path, b: Path) -> bool:
     return parts[0] == parts[1]
 
 
+IN_MEMORY_CELLS = 50_000  # cells of a workbook whose parts are zipped from memory
+
+
+def _cells(plan: WorkbookPlan) -> int:
+    """About how many cells a plan writes: its placed cells and its stores' rows."""
+    return sum(
+        len(sheet.cells.placed) + sum(len(store.values) for store in sheet.stores) for sheet in plan.sheets
+    )
+
+
 def render(plan: WorkbookPlan, path: str | Path, notes: Notes | None = None) -> None:
     """Write the plan to ``path`` (not atomically; see :func:`write`), with ``notes`` on its cells."""
     # constant_memory: rows go to disk as they are written, so 100,000 posts fit in memory; not
@@ -251,6 +261,10 @@ def render(plan: WorkbookPlan, path: str | Path, notes: Notes | None = None) -> 
             "default_format_properties": {"font_name": _BASE["font_name"], "font_size": _BASE["font_size"]},
         },
     )
+    # The parts (a dozen XML files) are zipped from memory rather than from temporary files,
+    # whose creation is most of a small workbook's system time; a large one's (100,000 posts)
+    # would not fit in memory, and go through files as before.
+    workbook.in_memory = _cells(plan) <= IN_MEMORY_CELLS
     formats = _Formats(workbook, plan.number_formats)
     workbook.set_properties({"title": plan.sheets[0].cells[(0, 0)].value, "company": plan.params.company})
     for name, value in plan.properties.items():
