@@ -521,16 +521,19 @@ def _write_merges(ws, sheet: SheetPlan, row: int, formats: _Formats) -> None:
 
 
 def _write_value(ws, row: int, col: int, value: Any, fmt) -> None:
+    # xlsxwriter's own worksheet: its undecorated methods (the public ones first check for "A1"
+    # notation, on each of a workbook's tens of thousands of cells); the same cells either way.
+    plain = type(ws) is Worksheet
     if value is None or value == "":
-        ws.write_blank(row, col, None, fmt)
+        (ws._write_blank if plain else ws.write_blank)(row, col, None, fmt)
     elif isinstance(value, bool):
         ws.write_boolean(row, col, value, fmt)
     elif isinstance(value, (int, float)):
-        ws.write_number(row, col, value, fmt)
+        (ws._write_number if plain else ws.write_number)(row, col, value, fmt)
     elif isinstance(value, (dt.date, dt.time)):
         ws.write_datetime(row, col, value, fmt)
     else:
-        ws.write_string(row, col, str(value), fmt)
+        (ws._write_string if plain else ws.write_string)(row, col, str(value), fmt)
 
 
 def _write_cell(ws, row: int, col: int, cell: Cell, fmt, write_formula) -> None:
