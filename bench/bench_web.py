@@ -239,7 +239,8 @@ def main() -> int:
     print(f"  server RSS {figures['rss_start_mb']} MB after warm-up, {figures['rss_end_mb']} MB at the end")
     print("  RSS (MB) by files analysed: " + ", ".join(f"{n}: {mb}" for n, mb in figures["rss_by_files_analysed"]))
     print(
-        f"  the sample budget alone: {figures['budget_request_p50_ms']} ms a request (p50; target < 100 ms), "
+        f"  the sample budget alone: {figures['budget_request_p50_ms']} ms a request (p50; target < 100 ms: "
+        f"{'met' if figures['budget_request_p50_ms'] < 100 else 'missed'}), "
         f"analyse_file {figures['budget_analyse_file_p50_ms']} ms"
     )
     print(f"  left in the server's temporary folder: {figures['left_in_server_tmp'] or 'nothing'}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import shutil
 
 import pytest
 
@@ -89,3 +90,32 @@ def test_no_home_folder_is_no_cache(monkeypatch, tmp_path):
     monkeypatch.setattr(source.os.path, "expanduser", lambda path: path)
     assert source.cache_folder() is None
     assert cached("thing", b"key", lambda: 5) == 5 and not list(tmp_path.iterdir())
+
+
+def test_the_finding_catalogs_are_read_once_and_again_when_one_changes(cache, tmp_path, monkeypatch):
+    from smm_sheets.analyser import messages
+
+    folder = tmp_path / "i18n"
+    shutil.copytree(messages.CATALOG_DIR, folder)
+    monkeypatch.setattr(messages, "CATALOG_DIR", folder)
+    read = []
+    real = messages._read_catalogs
+    monkeypatch.setattr(messages, "_read_catalogs", lambda texts: read.append(1) or real(texts))
+    try:
+        messages.catalogs.cache_clear()
+        first = messages.catalogs()
+        messages.catalogs.cache_clear()
+        assert messages.catalogs() == first and len(read) == 1  # the second from the cache
+        assert len(list(cache.glob("findings-*.pickle"))) == 1
+        english = folder / "en.yaml"
+        english.write_text(english.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+        messages.catalogs.cache_clear()
+        assert messages.catalogs() == first and len(read) == 2
+    finally:
+        messages.catalogs.cache_clear()
+
+
+def test_the_code_named_is_part_of_the_key(cache, tmp_path, monkeypatch):
+    assert cached("thing", b"key", lambda: 1, code=("analyser/messages.py",)) == 1
+    assert cached("thing", b"key", lambda: 2, code=("analyser/messages.py",)) == 1
+    assert cached("thing", b"key", lambda: 3) == 3  # without that module in the key: another entry
