@@ -164,7 +164,9 @@ def main() -> int:
             f"\nportfolio analysis of the same {two['clients']} clients, --jobs 2: {analysed['seconds']:.1f} s, "
             f"{two['clients'] / analysed['seconds']:.2f} clients/s, parent RSS {analysed['rss_mb']:.0f} MB"
         )
-        _speedup("portfolio --jobs 2, wall clock", two["clients"] / analysed["seconds"], BEFORE_PORTFOLIO_RATE, "clients/s")
+        _speedup(
+            "portfolio --jobs 2, wall clock", two["clients"] / analysed["seconds"], BEFORE_PORTFOLIO_RATE, "clients/s"
+        )
         alone = portfolio(folder, two["out"], 1)
         met_speed &= _cpu_speedup("portfolio --jobs 1, CPU", alone["cpu"] / two["clients"], BEFORE_PORTFOLIO_CPU)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from functools import lru_cache
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from smm_sheets.plan.cells import SheetPlan, Style
@@ -42,7 +42,7 @@ class Font:
     wrap: bool = False
 
 
-@lru_cache(maxsize=None)  # a few hundred characters; every workbook of a batch measures the same ones
+@lru_cache(maxsize=4096)  # a few hundred characters; every workbook of a batch measures the same ones
 def char_width(ch: str) -> float:
     """One character's width in 1/1000 em (Arial)."""
     if ch in _NARROW:

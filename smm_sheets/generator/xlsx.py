@@ -240,9 +240,7 @@ IN_MEMORY_CELLS = 50_000  # cells of a workbook whose parts are zipped from memo
 
 def _cells(plan: WorkbookPlan) -> int:
     """About how many cells a plan writes: its placed cells and its stores' rows."""
-    return sum(
-        len(sheet.cells.placed) + sum(len(store.values) for store in sheet.stores) for sheet in plan.sheets
-    )
+    return sum(len(sheet.cells.placed) + sum(len(store.values) for store in sheet.stores) for sheet in plan.sheets)
 
 
 def render(plan: WorkbookPlan, path: str | Path, notes: Notes | None = None) -> None:
