@@ -40,7 +40,9 @@ def _is_safe(slug: str) -> bool:
         and slug == slug.strip("-.")
         and slug not in RESERVED_NAMES
         and unicodedata.normalize("NFC", slug) == slug
-        and slug.casefold() == slug
+        # Case-folded up to NFC: a few letters (Greek "ῢ") fold to a letter and a mark that NFC
+        # composes back, so no text is both NFC and unchanged by casefold().
+        and unicodedata.normalize("NFC", slug.casefold()) == slug
         and len(slug.encode("utf-8")) <= 240
         and all(c == "-" or unicodedata.category(c)[0] in "LNM" for c in slug)
     )
