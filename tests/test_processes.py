@@ -116,3 +116,14 @@ def test_one_file_that_crashes_the_reader_is_one_line(crashing_reader, workbooks
     [line] = [line for line in result.output.splitlines() if "crash" in line]  # the report's one line for it
     assert line.startswith(f"cannot be analysed: {target}: the reader crashed")
     assert "Traceback" not in result.output
+
+
+def test_the_parent_holds_what_every_child_would_load_for_itself():
+    import babel.localedata
+
+    from smm_sheets.analyser import isolated, messages, recognise
+    from smm_sheets.locale_data import LANGUAGES
+
+    isolated._warm()
+    assert recognise._BUILTIN and messages.catalogs.cache_info().currsize == 1
+    assert set(LANGUAGES) <= set(babel.localedata._cache)  # Babel's locale data, read once here

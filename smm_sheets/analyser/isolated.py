@@ -82,13 +82,23 @@ def analyse_isolated(
 
 def _warm() -> None:
     """What every child would load again for itself, loaded once in the parent it is forked from:
-    the built-in blueprints and the finding catalogs."""
+    the built-in blueprints, the finding catalogs and each language's locale data (Babel reads
+    a language's file on its first use: about 20 ms)."""
     global _WARM
     if not _WARM:
+        import datetime as dt
+
+        from smm_sheets import locale_data
         from smm_sheets.analyser import messages, recognise, totals  # noqa: F401 - imported to be inherited
 
         recognise._all_builtin()
         messages.catalogs()
+        for language in locale_data.LANGUAGES:
+            locale_data.format_number(1234.5, language)
+            locale_data.format_date(dt.date(2000, 1, 1), language)
+            locale_data.plural_category(1, language)
+            locale_data.number_symbols(language)
+            locale_data.date_order(language)
         _WARM = True
 
 
