@@ -82,6 +82,7 @@ def width_for_points(points: float) -> float:
 _PADDING = 6.0  # points a cell keeps free left and right of its text
 
 
+@lru_cache(maxsize=1 << 16)  # the same texts in the same columns, workbook after workbook
 def lines_needed(text: str, width: float, font: Font) -> int:
     """How many lines ``text`` wraps to in a column ``width`` characters wide."""
     room = max(column_points(width) - _PADDING, 1.0)

@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +285,13 @@ def render(plan: WorkbookPlan, path: str | Path, notes: Notes | None = None) -> 
     workbook.close()
 
 
+@cache
+def _role_font(role: str) -> fit.Font:
+    """The font of a role's cells (asked for each of a sheet's cells)."""
+    props = dict(_BASE, **_ROLES[role])
+    return fit.Font(props["font_size"], bool(props.get("bold")), bool(props.get("text_wrap")))
+
+
 class _Formats:
     def __init__(self, workbook: xlsxwriter.Workbook, number_formats: dict[str, str]):
         self.workbook, self.number_formats, self.cache = workbook, number_formats, {}
@@ -303,8 +311,7 @@ class _Formats:
 
     def font(self, style: Style) -> fit.Font:
         """The font of a style, for sizing rows and columns."""
-        props = dict(_BASE, **_ROLES[style[0]])
-        return fit.Font(props["font_size"], bool(props.get("bold")), bool(props.get("text_wrap")))
+        return _role_font(style[0])
 
     def highlight(self, style: str):
         key = "highlight:" + style
