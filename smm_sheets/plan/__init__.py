@@ -162,7 +162,7 @@ def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
                 found = source.override(s, row, col)
                 made = Cell("formula", cell.style, found if found is not COMPUTE else None)
                 if found is COMPUTE:
-                    made.tree, made.coords = cell.tree, cell.coords
+                    made.tree, made.coords, made.refs = cell.tree, cell.coords, cell.refs
                 made.owner = cell.owner
                 cell = made
             cells[(row, col)] = cell  # text cells are shared: nothing changes them

@@ -48,7 +48,7 @@ def style(role: str, field_type: str = "") -> Style:
 class Cell:
     """One cell of the plan: ``kind`` is text, input or formula; ``style`` tells the renderer how."""
 
-    __slots__ = ("kind", "style", "value", "formula", "tree", "coords", "owner")
+    __slots__ = ("kind", "style", "value", "formula", "tree", "coords", "owner", "refs")
 
     def __init__(self, kind: str, style: Style, value: Any = None):
         self.kind, self.style, self.value = kind, style, value
@@ -56,6 +56,8 @@ class Cell:
         self.tree: tuple | None = None
         self.coords: dict | None = None
         self.owner: str | None = None
+        # A formula's references resolved to cells by the text pass (Mode.TEXT), for the values pass.
+        self.refs: dict | None = None
 
 
 @dataclass

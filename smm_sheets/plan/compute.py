@@ -20,6 +20,7 @@ from smm_sheets.sheetref import serial
 
 _PLAIN = (float, str, bool, type(None))
 _PENDING = object()  # a formula row being computed (to catch circular references)
+_TEXT = ("", "text")  # where Computation._resolve leaves the A1 text among the references (no field is "")
 
 
 class Mode(enum.Enum):
@@ -96,13 +97,15 @@ class Computation:
         if cell.coords is None:
             raise InputError(f"{self.x.blueprint.source}: circular reference through {cell.owner}")
         if not self.with_values:
-            # The text only: the template and coordinates stay, for :func:`smm_sheets.plan.evaluate`.
+            # The text only: the template, coordinates and resolved references stay, for
+            # :func:`smm_sheets.plan.evaluate` (which then resolves nothing again).
             if cell.formula is None:
-                cell.formula = self.compute(sheet, cell.tree, cell.coords, cell.owner)[0]
+                cell.refs = {}
+                cell.formula = self.compute(sheet, cell.tree, cell.coords, cell.owner, keep=cell.refs)[0]
             return None
         coords, cell.coords = cell.coords, None  # marks the cell as being computed
-        cell.formula, cell.value = self.compute(sheet, cell.tree, coords, cell.owner)
-        cell.tree = None
+        cell.formula, cell.value = self.compute(sheet, cell.tree, coords, cell.owner, resolved=cell.refs)
+        cell.tree = cell.refs = None
         return cell.value
 
     def store_value(self, store: ColumnStore, index: int) -> Any:
@@ -188,7 +191,16 @@ class Computation:
             store._range = fx.Range(values, keep=True)
         return store._range
 
-    def compute(self, sheet: int, tree: tuple, coords: dict, owner: str, lenient: bool = False) -> tuple[str, Any]:
+    def compute(
+        self,
+        sheet: int,
+        tree: tuple,
+        coords: dict,
+        owner: str,
+        lenient: bool = False,
+        keep: dict | None = None,
+        resolved: dict | None = None,
+    ) -> tuple[str, Any]:
         """The A1 text and the value of a template in a cell at ``coords``.
 
         Args:
@@ -197,6 +209,9 @@ class Computation:
             coords: the coordinates of the cell it stands in.
             owner: the field it belongs to, for messages.
             lenient: a reference with no cells here is a blank (the analyser's checks), not an error.
+            keep: a dict to fill with the references resolved (reference -> (sheet, rectangles)).
+            resolved: the references as a ``keep`` of an earlier computation of the same template
+                at the same coordinates made them: nothing is resolved again.
 
         Returns:
             (A1 text or None in :attr:`Mode.VALUES`, value or None in :attr:`Mode.TEXT`).
@@ -205,10 +220,23 @@ class Computation:
             InputError: a reference that is not one rectangle where one is needed, or (unless
                 ``lenient``) has no cells here; a circular reference.
         """
-        here = self.plan.sheets[sheet].name
         program = self.program(tree)
+        if resolved is not None and not self.with_text:
+            refs = resolved
+        else:
+            refs = self._resolve(sheet, program, coords, owner, lenient, keep)
+            if not self.with_values:
+                return refs.pop(_TEXT), None
+        return refs.pop(_TEXT, None), self._run(program, refs)
+
+    def _resolve(
+        self, sheet: int, program: fx.Compiled, coords: dict, owner: str, lenient: bool, keep: dict | None
+    ) -> dict:
+        """The references of a template resolved to (sheet, rectangles), and its A1 text under
+        :data:`_TEXT` when the mode makes text."""
+        here = self.plan.sheets[sheet].name
         with_text = self.with_text
-        refs = {}
+        refs = keep if keep is not None else {}
         texts = []
         for ref in program.refs:
             if ref[1] == "label":  # a label's text, as a string constant
@@ -239,6 +267,12 @@ class Computation:
             if with_text:
                 sheet_name = self.plan.sheets[target].name
                 texts.append(",".join(a1_range(None if sheet_name == here else sheet_name, *rect) for rect in rects))
+        if with_text:
+            refs[_TEXT] = program.pattern.format(*texts)
+        return refs
+
+    def _run(self, program: fx.Compiled, refs: dict) -> Any:
+        """A template's value, its references resolved (see :meth:`_resolve`)."""
 
         def lookup(name: str, modifier: str | None) -> Any:
             target, rects = refs[(name, modifier)]
@@ -265,15 +299,12 @@ class Computation:
                             values.append(found.value)
             return fx.Range(values)
 
-        if not self.with_values:
-            return program.pattern.format(*texts), None
-        text = program.pattern.format(*texts) if with_text else None
         result = program.run(lookup)
         if isinstance(result, fx.Range):
             result = result.values[0] if len(result.values) == 1 else fx.VALUE
         if result is None:
             result = 0.0  # a formula pointing at a blank cell shows 0
-        return text, result
+        return result
 
 
 class Evaluator:
