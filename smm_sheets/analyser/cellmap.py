@@ -32,6 +32,7 @@ _CELL = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+)$")
 # Ranges up to this many rows are followed row by row where rows were sorted (blocks of lines);
 # longer ones (columns of a table of blank rows, whose rows are not paired by labels) by their ends.
 _SORTED_SPAN = 10_000
+_MOVED_KEPT = 4_096  # references remembered per sheet by CellMap.translate
 
 
 # The same in OpenDocument's notation: $'Budget'.$D$6:.$O$6
@@ -132,6 +133,7 @@ class CellMap:
     def __init__(self, plan: WorkbookPlan, data: WorkbookData):
         self.sheets = [SheetMap(s.name, s.name) for s in plan.sheets]
         self._identity: bool | None = None
+        self._moved: dict[int, dict[str, str]] = {}  # translate(): sheet -> reference -> where it is now
         by_name = {s.name: i for i, s in enumerate(plan.sheets)}
         self.names_found = 0
         pairs = []
@@ -202,6 +204,18 @@ class CellMap:
             return text
         index = {s.planned_name: i for i, s in enumerate(self.sheets)}
         here = self.sheets[sheet]
+        # The maps are final: a reference written on this sheet moves the same way in every
+        # formula (a table's formulas name the same lists and totals row after row).
+        moved = self._moved.setdefault(sheet, {})
+
+        def cached(found: re.Match) -> str:
+            text = found.group(0)
+            result = moved.get(text)
+            if result is None:
+                if len(moved) > _MOVED_KEPT:  # memory: a row's own cells are never asked for again
+                    moved.clear()
+                result = moved[text] = move(found)
+            return result
 
         def move(found: re.Match) -> str:
             prefix = found["sheet"]
@@ -226,7 +240,7 @@ class CellMap:
                 return (prefix or "") + _with_row(a, min(rows)) + ":" + _with_row(b, max(rows))
             return (prefix or "") + _move_cell(found["a"], target, first) + ":" + _move_cell(found["b"], target, last)
 
-        return _outside_strings(text, lambda part: _REF.sub(move, part))
+        return _outside_strings(text, lambda part: _REF.sub(cached, part))
 
 
 def _align_months(plan: WorkbookPlan, index: int, sheet: SheetMap, found: SheetData | None) -> None:

@@ -12,7 +12,7 @@ from operator import itemgetter
 from typing import Any
 
 from smm_sheets.errors import InputError
-from smm_sheets.plan.cells import WorkbookPlan
+from smm_sheets.plan.cells import Placement, WorkbookPlan
 from smm_sheets.plan.expand import Expanded
 from smm_sheets.sheetref import column_letter, quote_sheet
 
@@ -31,10 +31,17 @@ class Resolver:
         self.plan = plan
         self.x = expanded
         self._index: dict[tuple, tuple] = {}
+        self._resolved: dict[tuple, tuple[int, list[Rect]]] = {}  # (name, modifier, coords) -> resolve()
+        # Remember what resolve() gave cells of a grid (the evaluator's templates, once the
+        # plan's own formulas are computed: those ask once for each).
+        self.remember = False
 
     def clear(self) -> None:
-        """Forget the groups made so far (memory: they are rebuilt on demand)."""
+        """Forget the groups made so far (memory: they are rebuilt on demand); from now on,
+        remember what :meth:`resolve` gives a grid's cells."""
         self._index.clear()
+        self._resolved.clear()
+        self.remember = True
 
     def resolve(self, name: str, modifier: str | None, coords: dict, owner: str) -> tuple[int, list[Rect]]:
         """The sheet and the rectangles that ``{name@modifier}`` means in a cell at ``coords``.
@@ -54,6 +61,14 @@ class Resolver:
         """
         placement = self.plan.items[name]
         store = placement.column
+        if store is None and self.remember and "row" not in coords:
+            # A grid's cells (not a table's rows, which resolve quickly and may be 100,000):
+            # the analyser's checks and totals ask for the same references cell after cell.
+            key = (name, modifier, tuple(coords.items()))
+            found = self._resolved.get(key)
+            if found is None:
+                found = self._resolved[key] = self._resolve_cells(placement, name, modifier, coords, owner)
+            return found
         if store is not None:
             # A table of blank rows: the same row from within the table, else the whole column.
             row = coords.get("row")
@@ -61,6 +76,12 @@ class Resolver:
                 r = store.first_row + row[1]
                 return placement.sheet, [(r, store.col, r, store.col)]
             return placement.sheet, [(store.first_row, store.col, store.last_row, store.col)]
+        return self._resolve_cells(placement, name, modifier, coords, owner)
+
+    def _resolve_cells(
+        self, placement: Placement, name: str, modifier: str | None, coords: dict, owner: str
+    ) -> tuple[int, list[Rect]]:
+        """:meth:`resolve` of a field placed cell by cell."""
         if not placement._cells:
             raise InputError(f"{self.x.blueprint.source}: {owner}: {{{name}}} has no cells in this workbook")
         if modifier == "all":

@@ -33,9 +33,12 @@ def check_report_rules(book: Workbook) -> Iterator[Finding]:
         if messages.has(key):
             named += sorted(messages.placeholders(messages.catalogs()["en"][key]))
         named = [name for name in dict.fromkeys(named) if name in fields]
+        first = _first_of_and(check.when)
         for coords, row, col in placement_cells(placement):
             if used is not None and coords["row"][1] not in used or book.gone(placement.sheet, row):
                 continue
+            if first is not None and evaluator.value(first, coords, placement.sheet) is False:
+                continue  # AND(FALSE, ...) is FALSE or an error: never a finding
             result = evaluator.value(check.when, coords, placement.sheet)
             if result is True or (isinstance(result, float) and result != 0 and not isinstance(result, bool)):
                 name, where = book.ref(placement.sheet, row, col)
@@ -46,6 +49,15 @@ def check_report_rules(book: Workbook) -> Iterator[Finding]:
                 else:
                     message = _message(check.message, evaluator, coords, placement.sheet, fields)
                     yield Finding(check.code, check.severity, name, where, message, facts)
+
+
+@functools.cache
+def _first_of_and(when: tuple) -> tuple | None:
+    """The first argument of a ``when`` that is ``AND(...)`` of several (most are: ``AND(ISNUMBER(
+    {actual}), ...)``), to rule out the many cells where it is FALSE without the rest; else None."""
+    if when[0] == "call" and when[1] == "AND" and len(when[2]) > 1:
+        return when[2][0]
+    return None
 
 
 def check_keys(blueprint: Blueprint) -> list[str]:
