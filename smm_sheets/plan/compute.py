@@ -20,6 +20,7 @@ from smm_sheets.sheetref import serial
 
 _PLAIN = (float, str, bool, type(None))
 _PENDING = object()  # a formula row being computed (to catch circular references)
+_RANGE_KEPT_CELLS, _RANGES_KEPT = 256, 20_000  # Computation._ranges: bounded, for memory
 _TEXT = ("", "text")  # where Computation._resolve leaves the A1 text among the references (no field is "")
 
 
@@ -59,6 +60,10 @@ class Computation:
         # columns it reads, results by their values), or False. By content or by the plan's own
         # store, never by id(): this lives as long as the plan.
         self._row_memo: dict[ColumnStore | tuple[tuple, str], Any] = {}
+        # The values of small rectangles read so far, by (sheet, *rectangles): every cell in one
+        # is computed before it is made, and stays as it is (grid totals and the report's
+        # figures read the same months and lines again and again).
+        self._ranges: dict[tuple, fx.Range] = {}
 
     def program(self, tree: tuple) -> fx.Compiled:
         """The compiled form of a template. The cells of a row or a column mostly share one
@@ -273,6 +278,7 @@ class Computation:
 
     def _run(self, program: fx.Compiled, refs: dict) -> Any:
         """A template's value, its references resolved (see :meth:`_resolve`)."""
+        ranges = self._ranges
 
         def lookup(name: str, modifier: str | None) -> Any:
             target, rects = refs[(name, modifier)]
@@ -287,6 +293,10 @@ class Computation:
                 store = plan.store_at(r1, c1) if c1 == c2 else None
                 if store is not None and (r1, r2) == (store.first_row, store.last_row):
                     return self.column_range(store)
+            key = (target, *rects)
+            found = ranges.get(key)
+            if found is not None:
+                return found
             cells = plan.cells.placed
             values = []
             for r1, c1, r2, c2 in rects:
@@ -297,7 +307,10 @@ class Computation:
                             values.append(self.value(target, r, c, found))
                         else:
                             values.append(found.value)
-            return fx.Range(values)
+            found = fx.Range(values)
+            if len(values) <= _RANGE_KEPT_CELLS and len(ranges) < _RANGES_KEPT:
+                ranges[key] = found
+            return found
 
         result = program.run(lookup)
         if isinstance(result, fx.Range):
