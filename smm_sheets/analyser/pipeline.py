@@ -215,6 +215,9 @@ class _FileSource(CellSource):
     def input(self, sheet: int, row: int, col: int) -> Any:
         return _formula_value(self.book.value(sheet, row, col))
 
+    def inputs(self, sheet: int, first_row: int, col: int, count: int) -> list[Any]:
+        return [_formula_value(value) for value in self.book.column(sheet, first_row, col, count)]
+
     def override(self, sheet: int, row: int, col: int) -> Any:
         state = self.book.broken.get((sheet, row, col))
         if state is None:

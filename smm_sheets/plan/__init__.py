@@ -182,7 +182,7 @@ def _store_values(store: ColumnStore, source: CellSource) -> ColumnStore:
     """A column store of a plan of formula text, with the file's inputs (or formulas still to compute)."""
     count, sheet, first, col = len(store.values), store.sheet, store.first_row, store.col
     if store.kind == "input":
-        values = [source.input(sheet, first + r, col) for r in range(count)]
+        values = source.inputs(sheet, first, col, count)
     elif store.kind == "formula":
         values = [TODO] * count
         override = source.override

@@ -44,10 +44,12 @@ def check_inputs(book: Workbook) -> Iterator[Finding]:
             allowed = allowed if allowed is not None else fields_lists.get(item.list)
             shown_allowed = allowed_values(allowed) if allowed is not None else None
             allowed = {str(v).casefold() for v in allowed} if allowed is not None else None
+        # A table's column is read in one go (a calendar of 100,000 posts).
+        column = book.column(store.sheet, store.first_row, store.col, len(store.values)) if store is not None else None
         for coords, row, col in placement_cells(placement):
             if used is not None and coords["row"][1] not in used or book.gone(placement.sheet, row):
                 continue
-            value = book.value(placement.sheet, row, col)
+            value = book.value(placement.sheet, row, col) if column is None else column[row - store.first_row]
             if value is None or value == "":
                 if item.required:
                     name, where = book.ref(placement.sheet, row, col)
