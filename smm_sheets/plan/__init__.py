@@ -124,7 +124,7 @@ def build(
     if mode.values:
         plan.evaluator = Evaluator(computation)
     else:
-        plan.expanded = x
+        plan.expanded, plan.cell_groups = x, resolver.groups
     return plan
 
 
@@ -171,8 +171,10 @@ def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
         name: dataclasses.replace(item, column=stores[id(item.column)]) if item.column is not None else item
         for name, item in placed.items.items()
     }
-    plan = dataclasses.replace(placed, sheets=sheets, items=items, evaluator=None, expanded=None)
-    computation = Computation(plan, x, Resolver(plan, x), Mode.VALUES)
+    plan = dataclasses.replace(placed, sheets=sheets, items=items, evaluator=None, expanded=None, cell_groups=None)
+    # The same placement: its cells grouped by coordinates are found again (a table's column
+    # store is another object here, but stores are never grouped).
+    computation = Computation(plan, x, Resolver(plan, x, placed.cell_groups), Mode.VALUES)
     computation.finish()
     plan.evaluator = Evaluator(computation)
     return plan

@@ -259,3 +259,6 @@ class WorkbookPlan:
     # The blueprint filled with the parameters, kept by a plan of formula text only
     # (``build(values=False)``): :func:`~smm_sheets.plan.evaluate` computes its values from it.
     expanded: Any = field(default=None, repr=False)
+    # With it, the cells of each field grouped by coordinates (:class:`~smm_sheets.plan.resolve.Resolver`),
+    # which the evaluation of the same placement finds again rather than groups again.
+    cell_groups: dict | None = field(default=None, repr=False)

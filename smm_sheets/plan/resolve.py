@@ -27,21 +27,27 @@ class Resolver:
     """Resolves references among a plan's placements; remembers each field's cells grouped by
     the coordinates asked for, so that the many cells of one formula column look up quickly."""
 
-    def __init__(self, plan: WorkbookPlan, expanded: Expanded):
+    def __init__(self, plan: WorkbookPlan, expanded: Expanded, groups: dict[tuple, tuple] | None = None):
+        """``groups``: the ``groups`` of a Resolver of the same placement (see :func:`~smm_sheets.plan.evaluate`)."""
         self.plan = plan
         self.x = expanded
-        self._index: dict[tuple, tuple] = {}
+        self._index: dict[tuple, tuple] = groups if groups is not None else {}
         self._resolved: dict[tuple, tuple[int, list[Rect]]] = {}  # (name, modifier, coords) -> resolve()
         # Remember what resolve() gave cells of a grid (the evaluator's templates, once the
         # plan's own formulas are computed: those ask once for each).
         self.remember = False
 
     def clear(self) -> None:
-        """Forget the groups made so far (memory: they are rebuilt on demand); from now on,
-        remember what :meth:`resolve` gives a grid's cells."""
-        self._index.clear()
+        """Forget what :meth:`resolve` gave so far (memory); from now on, remember what it
+        gives a grid's cells. (The cells grouped by coordinates stay: a table's rows are never
+        grouped, so they are as many as the cells placed one by one, at most a few times over.)"""
         self._resolved.clear()
         self.remember = True
+
+    @property
+    def groups(self) -> dict[tuple, tuple]:
+        """The cells of each field grouped by the coordinates asked for, so far."""
+        return self._index
 
     def resolve(self, name: str, modifier: str | None, coords: dict, owner: str) -> tuple[int, list[Rect]]:
         """The sheet and the rectangles that ``{name@modifier}`` means in a cell at ``coords``.
