@@ -195,14 +195,22 @@ def test_a_tables_column_reads_as_its_cells_do(sample_set):
     from smm_sheets.analyser.checks.workbook import Workbook
     from smm_sheets.analyser.recognise import recognise
 
+    from smm_sheets.analyser.cellmap import CellMap
+    from smm_sheets.analyser.recognise import sized_blueprint
+
     data = reader.read(sample_set / "calendar.xlsx")
     blueprint, parameters, how = recognise(data)
-    plan, cells, resized = A._place(blueprint, parameters, data)
-    book = Workbook(data, plan, cells, resized=resized, recognised_by=how)
-    stores = [store for sheet in plan.sheets for store in sheet.stores]
-    assert stores
-    for store in stores:
-        count = len(store.values) + 3
-        column = book.column(store.sheet, store.first_row, store.col, count)
-        assert column == [book.value(store.sheet, store.first_row + i, store.col) for i in range(count)]
-    assert any(v is not None for store in stores for v in book.column(store.sheet, store.first_row, store.col, 5))
+    moved = A._place(blueprint, parameters, data)[:2]
+    # Placed at the file's own size (its 500 blank rows), no cell moved: the one-go read.
+    plan = build(sized_blueprint(blueprint, {"posts": 500}), parameters, values=False)
+    in_place = plan, CellMap(plan, data)
+    assert not moved[1].identity and in_place[1].identity
+    for plan, cells in (moved, in_place):
+        book = Workbook(data, plan, cells, recognised_by=how)
+        stores = [store for sheet in plan.sheets for store in sheet.stores]
+        assert stores
+        for store in stores:
+            count = len(store.values) + 3
+            column = book.column(store.sheet, store.first_row, store.col, count)
+            assert column == [book.value(store.sheet, store.first_row + i, store.col) for i in range(count)]
+        assert any(v is not None for store in stores for v in book.column(store.sheet, store.first_row, store.col, 5))
