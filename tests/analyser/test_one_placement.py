@@ -192,11 +192,9 @@ def test_a_tables_column_reads_as_its_cells_do(sample_set):
     """Workbook.column (a table's column in one go) gives what Workbook.value gives cell by cell,
     past the rows the file has too."""
     from smm_sheets.analyser import reader
-    from smm_sheets.analyser.checks.workbook import Workbook
-    from smm_sheets.analyser.recognise import recognise
-
     from smm_sheets.analyser.cellmap import CellMap
-    from smm_sheets.analyser.recognise import sized_blueprint
+    from smm_sheets.analyser.checks.workbook import Workbook
+    from smm_sheets.analyser.recognise import recognise, sized_blueprint
 
     data = reader.read(sample_set / "calendar.xlsx")
     blueprint, parameters, how = recognise(data)
