@@ -411,8 +411,8 @@ class _Reader(_Shapes):
         if data is None:
             return None
         if not isinstance(data, dict) or len(data) != 1:
-            self.fail(path, "only_with names one option and its value, e.g. only_with: {opening_balance: \"yes\"}")
-        (key, value), = data.items()
+            self.fail(path, 'only_with names one option and its value, e.g. only_with: {opening_balance: "yes"}')
+        ((key, value),) = data.items()
         return self.ident(key, path), self.ident(value, path + (key,))
 
     def read_row_field(self, spec: dict, rows: Rows, path: KeyPath) -> str | None:

@@ -120,7 +120,7 @@ def test_line_numbers_point_at_the_mistake():
 
 
 def test_prev_needs_a_first_month_formula():
-    text = BUDGET.replace('            first_by: opening_balance\n', "", 1).replace(
+    text = BUDGET.replace("            first_by: opening_balance\n", "", 1).replace(
         '            first:\n              "no": "{planned}"\n              "yes": "{planned}+{opening}"\n', "", 1
     )
     error = error_of(text)
