@@ -303,8 +303,11 @@ def fix_command(
             click.echo(f"  not carried: {' '.join(line.split())}")
         if result.kept:
             click.echo(f"  the file it replaced was kept as {result.kept}")
-        if result.surplus:
-            click.echo(f"  surplus carried out of the old year: {result.surplus:,.2f} (not in the new workbook)")
+        if result.opening:
+            lines = ", ".join(f"{line} {amount:,.2f}" for line, amount in result.opening.items())
+            click.echo(
+                f"  opening balance carried into {result.year}: {lines} (total {sum(result.opening.values()):,.2f})"
+            )
     return 1 if errors else 0
 
 

@@ -6,7 +6,6 @@ has workbooks LibreOffice itself edited."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -25,35 +24,7 @@ from smm_sheets.generator.pipeline import generate, generate_all
 from smm_sheets.plan import build
 from smm_sheets.sheetref import a1
 from tests.conftest import params
-
-YEAR = 2031
-HOSTILE = '=HYPERLINK("http://evil.invalid","click")'
-FORMULA_CODES = {"formula-overwritten", "formula-changed", "formula-missing", "stale-value", "carry-over-broken"}
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def planned_cell(plan, item: str, index: int = 0) -> tuple[str, int, int]:
-    placement = plan.items[item]
-    _, row, col = placement.cells[index]
-    return plan.sheets[placement.sheet].name, row, col
-
-
-def inputs(path: Path) -> dict[tuple[str, int], Any]:
-    """Every input of a workbook, read through its plan: (field, index) -> the value the file holds."""
-    book, _ = analyse_book(reader.read(path))
-    found = {}
-    for name, placement in book.plan.items.items():
-        if placement.role != "input":
-            continue
-        for i, (_, row, col) in enumerate(placement.cells):
-            value = book.value(placement.sheet, row, col)
-            if isinstance(value, dt.datetime):
-                value = value.date()
-            found[(name, i)] = None if value == "" else value
-    return found
+from tests.fixer.helpers import FORMULA_CODES, HOSTILE, YEAR, digest, inputs, planned_cell
 
 
 @pytest.fixture(scope="module")

@@ -19,21 +19,11 @@ from smm_sheets.blueprint import loader
 from smm_sheets.fixer import fix_paths
 from smm_sheets.generator.pipeline import generate
 from smm_sheets.plan import build
-from smm_sheets.sheetref import a1
 from tests.conftest import params
-from tests.fixer.test_fix import FORMULA_CODES, HOSTILE, inputs
+from tests.fixer.helpers import FORMULA_CODES, HOSTILE, YEAR, inputs, plain, ref
 from tests.libreoffice import disagreements, edit_many, error_cells, formula_cells, recalculate_many, soffice_uno  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("soffice_uno")
-
-YEAR = 2031
-
-
-def ref(plan, item: str, index: int = 0, shift: int = 0) -> str:
-    placement = plan.items[item]
-    _, row, col = placement.cells[index]
-    name = plan.sheets[placement.sheet].name
-    return "'" + name.replace("'", "''") + "'!" + a1(row + shift, col)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +89,7 @@ def test_every_input_is_carried_over(edited, fixed):
     for name, source in edited.items():
         old, new = inputs(source), inputs(fixed[name].target)
         repaired = {(r["sheet"], r["cell"]): r["now"] for r in fixed[name].repaired}
-        changed = {key: (old[key], new[key]) for key in old if _plain(old[key]) != _plain(new.get(key))}
+        changed = {key: (old[key], new[key]) for key in old if plain(old[key]) != plain(new.get(key))}
         assert len(changed) == len(repaired), (name, changed, repaired)
         assert sorted(map(repr, (after for _, after in changed.values()))) == sorted(map(repr, repaired.values()))
     assert {r["now"] for r in fixed["budget"].repaired} == {1200.5, 2600.0}  # "2,6k" in a Finnish workbook
@@ -121,14 +111,3 @@ def test_libreoffice_recalculates_the_fixed_workbooks_to_their_values(fixed, tmp
     for target, again in zip(targets, recalculated):
         assert disagreements(formula_cells(target), formula_cells(again)) == [], target.name
         assert not error_cells(again), target.name
-
-
-def _plain(value):
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.timedelta):
-        seconds = int(round(value.total_seconds()))
-        return dt.time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
