@@ -141,18 +141,18 @@ def fix_file(
         raise InputError(f"year must be between 2000 and 2100, not {new_year}")
     carried = Carry(book, language, new_year - params.year)
     blueprint, options = book.plan.blueprint, params.options
-    opening: dict[str, float] = {}
+    opening: dict[str, float] | None = None
     if new_year != params.year and any(option.id == OPENING_OPTION for option in blueprint.options):
         opening = carried_out(book)
         options = {**options, OPENING_OPTION: "yes"}
     new_params = dataclasses.replace(params, year=new_year, sample=False, options=options)
     source_cells: CellSource = carried
-    if opening or options != params.options:
+    if opening is not None:
         source_cells = Moved(carried, book.plan, build(blueprint, new_params, values=False), opening)
     plan = build(blueprint, new_params, source_cells, text=True)
     result = FixResult(source, target, blueprint.id, new_year, carried.repaired)
     labels = {coords["line"]: label for coords, label in book.computed.evaluator.rows("lines")}
-    result.opening = {labels.get(line, line): amount for line, amount in opening.items()}
+    result.opening = {labels.get(line, line): amount for line, amount in (opening or {}).items()}
     result.not_carried = _not_carried_lines(report.findings, language)
     result.not_carried += carried.dropped
     extra = sorted(set(book.data.sheets) - {sheet.name for sheet in book.cells.sheets} - {META_SHEET})
@@ -400,7 +400,8 @@ class Carry(CellSource):
 class Moved(CellSource):
     """Inputs carried into another layout of the same blueprint (an option that adds cells, such
     as the budget's opening balance): each cell of the new plan reads the old plan's cell of the
-    same field and coordinates; the cells the old plan has no place for take ``opening`` (by line).
+    same field and coordinates; the opening balance cells take ``opening`` (by line; blank for a
+    line that carries nothing), never the old workbook's own opening balance.
 
     Args:
         carried: the old workbook's inputs, by the old plan's cells.
@@ -412,7 +413,7 @@ class Moved(CellSource):
     def __init__(self, carried: CellSource, old: WorkbookPlan, new: WorkbookPlan, opening: dict[str, float]):
         self.carried = carried
         self._cells: dict[tuple[int, int, int], tuple[int, int, int] | None] = {}
-        self._given: dict[tuple[int, int, int], float] = {}
+        self._given: dict[tuple[int, int, int], float | None] = {}
         found = {
             (name, _key(coords)): (placement.sheet, row, col)
             for name, placement in old.items.items()
@@ -424,8 +425,8 @@ class Moved(CellSource):
                 continue
             for coords, row, col in placement._cells:
                 self._cells[(placement.sheet, row, col)] = found.get((name, _key(coords)))
-                if name == OPENING_FIELD and coords.get("line") in opening:
-                    self._given[(placement.sheet, row, col)] = opening[coords["line"]]
+                if name == OPENING_FIELD:
+                    self._given[(placement.sheet, row, col)] = opening.get(coords.get("line"))
         self._old_stores = {(s.block_id, s.field.id): s for sheet in old.sheets for s in sheet.stores}
         self._new = new
 

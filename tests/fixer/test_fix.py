@@ -26,6 +26,8 @@ from smm_sheets.sheetref import a1
 from tests.conftest import params
 from tests.fixer.helpers import FORMULA_CODES, HOSTILE, YEAR, digest, inputs, planned_cell
 
+INSTAGRAM = {"line": "advertising_instagram", "category": "advertising"}
+
 
 @pytest.fixture(scope="module")
 def finnish_budget(tmp_path_factory) -> tuple[Path, dict]:
@@ -183,6 +185,12 @@ def test_a_workbook_of_an_older_blueprint_version_is_upgraded(tmp_path):
     assert inputs(path) == inputs(result.target)
 
 
+# The sample's advertising lines (budget.yaml): planned 300, 300, 350, 350 and spent 240, 330,
+# 360, 395 from January to April, so the carry-over runs 60, 30, 20 and -25: April, the last
+# reported month, carries a deficit of 25 out of the year.
+SAMPLE_CARRY = -25.0
+
+
 @pytest.mark.slow
 def test_next_year_over_the_sample_set(tmp_path):
     source = tmp_path / "2031"
@@ -191,26 +199,71 @@ def test_next_year_over_the_sample_set(tmp_path):
     results = smm_sheets.fix(source, tmp_path / "2032", next_year=True)
     assert [r.year for r in results] == [YEAR + 1] * 5
     before, after = analyse(source), analyse(tmp_path / "2032")
+    assert before.exit_code() == 0  # the sample set itself has no error
     old = {r.blueprint_id: r for r in before.reports}
     for report in after.reports:
         assert report.parameters["year"] == YEAR + 1
-        errors = {(f.code, f.cell) for f in report.findings if f.severity == "error"}
-        own = {(f.code, f.cell) for f in old[report.blueprint_id].findings if f.severity == "error"}
-        # 0 errors, but for the required answers the sample itself leaves blank (the strategy's two)
-        assert errors == own, report.blueprint_id
-        assert report.blueprint_id == "strategy" or not errors
+        assert [f for f in report.findings if f.severity == "error"] == [], report.blueprint_id
+    assert after.exit_code() == 0
     new = {r.blueprint_id: r for r in after.reports}
     budget = new["budget"].totals
     assert list(budget["by_month"].index)[0].endswith(str(YEAR + 1))  # the months moved on
     assert budget["actual"] == 0 and budget["planned"] == old["budget"].totals["planned"]  # plans kept, actuals cleared
+    fixed = {r.blueprint_id: r.target for r in results}
+    assert all(value is None for (name, _), value in inputs(fixed["budget"]).items() if name == "actual")
     by_id = {r.blueprint_id: r for r in results}
-    assert by_id["budget"].surplus == old["budget"].totals["remaining"] and by_id["roadmap"].surplus is None
+    assert by_id["budget"].opening == {"Instagram": SAMPLE_CARRY, "Facebook": SAMPLE_CARRY, "TikTok": SAMPLE_CARRY}
+    assert by_id["roadmap"].opening == {}
+    assert new["budget"].parameters["options"] == {"opening_balance": "yes"}
     assert new["kpi-report"].totals["impressions"] == 0
     assert new["calendar"].totals["posts_planned"] == 0  # dated posts cleared
     assert new["roadmap"].totals["initiatives"] == old["roadmap"].totals["initiatives"]  # kept, dates moved on
     assert new["strategy"].totals["goals"] == old["strategy"].totals["goals"]
     for item in ("team", "channels", "company", "currency"):
         assert new["budget"].parameters[item] == old["budget"].parameters[item]
+
+
+def test_next_year_carries_each_lines_surplus_into_the_opening_balance(tmp_path):
+    """Instagram underspends April (a surplus of 70 carried out), Facebook overspends it (a deficit
+    of 25): next year's budget opens with them, and its January has them available."""
+    (tmp_path / "in").mkdir()
+    made = params(sample=True, year=YEAR)
+    path = generate(loader.load("budget"), made, tmp_path / "in")
+    plan = build(loader.load("budget"), made, values=False)
+    book = openpyxl.load_workbook(path)
+    april = next((r, c) for coords, r, c in plan.items["actual"].cells if coords == dict(INSTAGRAM, month=3))
+    book[plan.sheets[plan.items["actual"].sheet].name].cell(april[0] + 1, april[1] + 1).value = 300
+    book.save(path)
+    runner = CliRunner()
+    outcome = runner.invoke(main, ["fix", str(path), "-o", str(tmp_path / "cli"), "--next-year"])
+    assert outcome.exit_code == 0, outcome.output
+    assert f"opening balance carried into {YEAR + 1}: Instagram 70.00, Facebook -25.00 (total 45.00)" in outcome.output
+    [result] = smm_sheets.fix(path, tmp_path / "api", next_year=True)
+    assert result.opening == {"Instagram": 70.0, "Facebook": -25.0}
+    new_book, report = analyse_book(reader.read(result.target))
+    assert new_book.plan.params.options == {"opening_balance": "yes"}
+    opening = {
+        coords["line"]: new_book.value(new_book.plan.items["opening"].sheet, r, c)
+        for coords, r, c in new_book.plan.items["opening"].cells
+    }
+    assert opening == {"advertising_instagram": 70.0, "advertising_facebook": -25.0, "advertising_spare_1": None}
+    available = openpyxl.load_workbook(result.target, data_only=True)
+    for line, carried in (("instagram", 70.0), ("facebook", -25.0)):
+        coords = {"line": f"advertising_{line}", "category": "advertising", "month": 0}
+        cell = next((r, c) for found, r, c in new_book.plan.items["available"].cells if found == coords)
+        planned = next((r, c) for found, r, c in new_book.plan.items["planned"].cells if found == coords)
+        sheet = available[new_book.plan.sheets[new_book.plan.items["available"].sheet].name]
+        assert sheet.cell(cell[0] + 1, cell[1] + 1).value == sheet.cell(planned[0] + 1, planned[1] + 1).value + carried
+    # The year after that: nothing reported in it, so nothing carried (not the old opening balance again).
+    [again] = smm_sheets.fix(result.target, tmp_path / "later", next_year=True)
+    assert again.opening == {} and again.year == YEAR + 2
+    later, _ = analyse_book(reader.read(again.target))
+    assert all(
+        later.value(later.plan.items["opening"].sheet, r, c) is None for _, r, c in later.plan.items["opening"].cells
+    )
+    # Without another year, fix keeps the workbook's opening balance as typed.
+    [same] = smm_sheets.fix(result.target, tmp_path / "same")
+    assert inputs(same.target) == inputs(result.target) and same.opening == {}
 
 
 def test_the_command_line_and_the_api(finnish_budget, tmp_path):

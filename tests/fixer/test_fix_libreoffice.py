@@ -7,6 +7,7 @@ SMM_SHEETS_REQUIRE_LIBREOFFICE=1)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -111,3 +112,38 @@ def test_libreoffice_recalculates_the_fixed_workbooks_to_their_values(fixed, tmp
     for target, again in zip(targets, recalculated):
         assert disagreements(formula_cells(target), formula_cells(again)) == [], target.name
         assert not error_cells(again), target.name
+
+
+def test_libreoffice_recalculates_next_years_budget_with_its_opening_balance(tmp_path):
+    """A sample budget whose Instagram underspends April (70 carried out) and Facebook overspends it
+    (25 short): fixed into the next year, LibreOffice recalculates its January with them."""
+    made = params(sample=True, year=YEAR, language="nb")
+    (tmp_path / "in").mkdir()
+    path = generate(loader.load("budget"), made, tmp_path / "in")
+    plan = build(loader.load("budget"), made, values=False)
+    april = ref(plan, "actual", 75)
+    assert plan.items["actual"].cells[75][0] == {"line": "advertising_instagram", "category": "advertising", "month": 3}
+    [edited] = edit_many([{"src": path, "out": tmp_path / "edited.xlsx", "actions": [{"set": april, "value": 300}]}])
+    [result] = fix_paths(edited, tmp_path / "next", next_year=True)
+    assert sorted(result.opening.values()) == [-25.0, 70.0]
+    [again] = recalculate_many([result.target], tmp_path / "recalculated")
+    assert disagreements(formula_cells(result.target), formula_cells(again)) == []
+    assert not error_cells(again)
+    new = build(
+        loader.load("budget"),
+        dataclasses.replace(made, year=YEAR + 1, sample=False, options={"opening_balance": "yes"}),
+        values=False,
+    )
+    book = openpyxl.load_workbook(again, data_only=True)
+    for line, carried in (("instagram", 70.0), ("facebook", -25.0)):
+        coords = {"line": f"advertising_{line}", "category": "advertising"}
+        values = {}
+        for name, month in (("opening", None), ("planned", 0), ("available", 0)):
+            placement = new.items[name]
+            row, col = next(
+                (r, c)
+                for found, r, c in placement.cells
+                if found == (coords if month is None else dict(coords, month=month))
+            )
+            values[name] = book[new.sheets[placement.sheet].name].cell(row + 1, col + 1).value
+        assert values["opening"] == carried and values["available"] == values["planned"] + carried, (line, values)
