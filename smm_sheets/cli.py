@@ -185,6 +185,11 @@ def _read_params(path: Path) -> dict[str, Any]:
         raise ParameterError(f"{path}: unknown key {unknown[0]!r} (allowed: {', '.join(PARAMS_KEYS)})")
     if "options" in data and not isinstance(data["options"], dict):
         raise ParameterError(f"{path}: options must be a mapping")
+    if "options" in data:
+        # YAML reads an unquoted yes/no (on/off) as true/false: the option's value is meant.
+        data["options"] = {
+            key: ("yes" if value else "no") if isinstance(value, bool) else value for key, value in data["options"].items()
+        }
     return dict(data)
 
 

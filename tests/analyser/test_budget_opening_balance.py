@@ -8,12 +8,14 @@ import math
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 
 from smm_sheets import formula as fx
 from smm_sheets.analyser import reader
 from smm_sheets.analyser.pipeline import analyse_book
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.params import make_parameters
+from smm_sheets.cli import main
 from smm_sheets.generator import xlsx
 from smm_sheets.plan import META_SHEET, build
 from smm_sheets.sheetref import a1
@@ -178,3 +180,36 @@ def test_libreoffice_recalculates_the_carry_over_to_the_analysers_figures(edited
     lo_remaining = sum(values[plan.sheets[s].name].cell(r + 1, c + 1).value for s, r, c in last)
     assert math.isclose(report.totals["remaining"], lo_remaining)
     assert error_cells(path) == {}
+
+
+def _has_opening(path) -> bool:
+    book, _ = analyse_book(reader.read(path), "en")
+    return book.plan.params.options.get("opening_balance") == "yes" and "opening" in book.plan.items
+
+
+def test_generate_turns_it_on_from_the_command_line_a_parameters_file_and_a_batch(tmp_path):
+    runner = CliRunner()
+    outcome = runner.invoke(
+        main, ["generate", "budget", "-o", str(tmp_path / "flag"), "--option", "opening_balance=yes"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert _has_opening(tmp_path / "flag" / "budget.xlsx")
+    # In a parameters file an unquoted yes is YAML's true: it is taken as the option's "yes".
+    for value in ("yes", '"yes"'):
+        params_file = tmp_path / "params.yaml"
+        params_file.write_text(f"company: Acme\nyear: 2030\noptions:\n  opening_balance: {value}\n", encoding="utf-8")
+        out = tmp_path / f"file-{len(value)}"
+        outcome = runner.invoke(main, ["generate", "budget", "-o", str(out), "--params", str(params_file)])
+        assert outcome.exit_code == 0, outcome.output
+        assert _has_opening(out / "budget.xlsx")
+    outcome = runner.invoke(
+        main, ["generate", "budget", "-o", str(tmp_path / "bad"), "--option", "opening_balance=maybe"]
+    )
+    assert outcome.exit_code == 2 and "opening_balance must be one of no, yes" in outcome.output
+    # A batch's clients take it in an option column.
+    clients = tmp_path / "clients.csv"
+    clients.write_text("company,year,option.opening_balance\nAcme Oy,2030,yes\nBeta Oy,2030,no\n", encoding="utf-8")
+    outcome = runner.invoke(main, ["batch", str(clients), "-o", str(tmp_path / "batch"), "--blueprints", "budget"])
+    assert outcome.exit_code == 0, outcome.output
+    assert _has_opening(tmp_path / "batch" / "acme-oy" / "budget.xlsx")
+    assert not _has_opening(tmp_path / "batch" / "beta-oy" / "budget.xlsx")
