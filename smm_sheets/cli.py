@@ -188,7 +188,8 @@ def _read_params(path: Path) -> dict[str, Any]:
     if "options" in data:
         # YAML reads an unquoted yes/no (on/off) as true/false: the option's value is meant.
         data["options"] = {
-            key: ("yes" if value else "no") if isinstance(value, bool) else value for key, value in data["options"].items()
+            key: ("yes" if value else "no") if isinstance(value, bool) else value
+            for key, value in data["options"].items()
         }
     return dict(data)
 
