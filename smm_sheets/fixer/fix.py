@@ -28,9 +28,10 @@ from smm_sheets.analyser.checks.workbook import Workbook
 from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.analyser.messages import text as words
 from smm_sheets.analyser.pipeline import analyse_book, spreadsheet_files
+from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.catalogs import COMMON_SECTION, catalogs
-from smm_sheets.blueprint.model import NUMERIC_TYPES, Field
-from smm_sheets.errors import FileError, InputError
+from smm_sheets.blueprint.model import NUMERIC_TYPES, Blueprint, Field
+from smm_sheets.errors import BlueprintError, FileError, InputError
 from smm_sheets.generator import xlsx
 from smm_sheets.locale_data import LANGUAGES
 from smm_sheets.plan import COMPUTE, META_SHEET, CellSource, Placement, WorkbookPlan, build
@@ -140,14 +141,14 @@ def fix_file(
     if not 2000 <= new_year <= 2100:
         raise InputError(f"year must be between 2000 and 2100, not {new_year}")
     carried = Carry(book, language, new_year - params.year)
-    blueprint, options = book.plan.blueprint, params.options
+    blueprint, options = _current(book.plan.blueprint), params.options
     opening: dict[str, float] | None = None
     if new_year != params.year and any(option.id == OPENING_OPTION for option in blueprint.options):
         opening = carried_out(book)
         options = {**options, OPENING_OPTION: "yes"}
     new_params = dataclasses.replace(params, year=new_year, sample=False, options=options)
     source_cells: CellSource = carried
-    if opening is not None:
+    if opening is not None or blueprint is not book.plan.blueprint:
         source_cells = Moved(carried, book.plan, build(blueprint, new_params, values=False), opening)
     plan = build(blueprint, new_params, source_cells, text=True)
     result = FixResult(source, target, blueprint.id, new_year, carried.repaired)
@@ -169,6 +170,16 @@ def fix_file(
     xlsx.write_annotated(plan, target, _notes(result.findings, language), kept)
     result.kept = kept.get(target)
     return result
+
+
+def _current(blueprint: Blueprint) -> Blueprint:
+    """The current version of the built-in blueprint a workbook was read by: a workbook of an
+    earlier version (read against blueprints/previous/) is written anew by the current one."""
+    try:
+        current = loader.load(blueprint.id)
+    except BlueprintError:
+        return blueprint
+    return current if current.version != blueprint.version else blueprint
 
 
 def _same(path: Path) -> Path:
@@ -398,8 +409,8 @@ class Carry(CellSource):
 
 
 class Moved(CellSource):
-    """Inputs carried into another layout of the same blueprint (an option that adds cells, such
-    as the budget's opening balance): each cell of the new plan reads the old plan's cell of the
+    """Inputs carried into another layout of the blueprint (an option that adds cells, such as the
+    budget's opening balance; the current version of an earlier version's workbook): each cell of the new plan reads the old plan's cell of the
     same field and coordinates; the opening balance cells take ``opening`` (by line; blank for a
     line that carries nothing), never the old workbook's own opening balance.
 
@@ -407,10 +418,10 @@ class Moved(CellSource):
         carried: the old workbook's inputs, by the old plan's cells.
         old: the plan the workbook was read by.
         new: the new plan's placement (``build(..., values=False)``).
-        opening: the opening balance of each line, by line id.
+        opening: the opening balance of each line, by line id (None: the cells carried as typed).
     """
 
-    def __init__(self, carried: CellSource, old: WorkbookPlan, new: WorkbookPlan, opening: dict[str, float]):
+    def __init__(self, carried: CellSource, old: WorkbookPlan, new: WorkbookPlan, opening: dict[str, float] | None):
         self.carried = carried
         self._cells: dict[tuple[int, int, int], tuple[int, int, int] | None] = {}
         self._given: dict[tuple[int, int, int], float | None] = {}
@@ -425,7 +436,7 @@ class Moved(CellSource):
                 continue
             for coords, row, col in placement._cells:
                 self._cells[(placement.sheet, row, col)] = found.get((name, _key(coords)))
-                if name == OPENING_FIELD:
+                if name == OPENING_FIELD and opening is not None:
                     self._given[(placement.sheet, row, col)] = opening.get(coords.get("line"))
         self._old_stores = {(s.block_id, s.field.id): s for sheet in old.sheets for s in sheet.stores}
         self._new = new

@@ -16,10 +16,12 @@ from click.testing import CliRunner
 import smm_sheets
 from smm_sheets.analyser import reader
 from smm_sheets.analyser.pipeline import analyse, analyse_book
+from smm_sheets.analyser.recognise import PREVIOUS_DIR
 from smm_sheets.blueprint import loader
 from smm_sheets.cli import main
 from smm_sheets.errors import FileError, InputError
 from smm_sheets.fixer import fix_paths
+from smm_sheets.generator import xlsx
 from smm_sheets.generator.pipeline import generate, generate_all
 from smm_sheets.plan import build
 from smm_sheets.sheetref import a1
@@ -308,3 +310,33 @@ def test_a_deleted_line_is_named_and_comes_back(tmp_path):
         line.startswith(f"{sheet}: ") and "changed formulas were replaced" in line for line in result.not_carried
     )
     assert len(result.not_carried) < 10
+
+
+def test_a_budget_of_the_previous_version_is_written_by_the_current_one(tmp_path):
+    """A 1.0 budget (read against blueprints/previous/) comes back as the current version, every
+    input in place; into the next year, with its carry-over as the opening balance."""
+    previous = loader.load(PREVIOUS_DIR / "budget-1.0.yaml")
+    made = params(sample=True, year=YEAR)
+    path = xlsx.write(build(previous, made), tmp_path / "budget.xlsx")
+    assert analyse(path).reports[0].blueprint_version == "1.0"
+    [same] = smm_sheets.fix(path, tmp_path / "same")
+    fixed = analyse(same.target).reports[0]
+    assert fixed.blueprint_version == loader.load("budget").version and fixed.stats["errors"] == 0
+    assert same.not_carried == [] and same.opening == {}
+
+    def by_coords(target: Path) -> dict:
+        book, _ = analyse_book(reader.read(target))
+        return {
+            (name, tuple(sorted(coords.items()))): book.value(placement.sheet, row, col)
+            for name, placement in book.plan.items.items()
+            if placement.role == "input"
+            for coords, row, col in placement.cells
+        }
+
+    old, new = by_coords(path), by_coords(same.target)
+    assert {key: value for key, value in old.items() if value not in (None, "")} == {
+        key: value for key, value in new.items() if value not in (None, "")
+    }
+    [following] = smm_sheets.fix(path, tmp_path / "next", next_year=True)
+    assert following.opening == {"Instagram": SAMPLE_CARRY, "Facebook": SAMPLE_CARRY}
+    assert analyse(following.target).reports[0].parameters["options"] == {"opening_balance": "yes"}
