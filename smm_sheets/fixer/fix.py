@@ -28,9 +28,10 @@ from smm_sheets.analyser.checks.workbook import Workbook
 from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.analyser.messages import text as words
 from smm_sheets.analyser.pipeline import analyse_book, spreadsheet_files
+from smm_sheets.analyser.recognise import sized_blueprint
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.catalogs import COMMON_SECTION, catalogs
-from smm_sheets.blueprint.model import NUMERIC_TYPES, Blueprint, Field
+from smm_sheets.blueprint.model import NUMERIC_TYPES, Blueprint, Field, Table
 from smm_sheets.errors import BlueprintError, FileError, InputError
 from smm_sheets.generator import xlsx
 from smm_sheets.locale_data import LANGUAGES
@@ -174,12 +175,21 @@ def fix_file(
 
 def _current(blueprint: Blueprint) -> Blueprint:
     """The current version of the built-in blueprint a workbook was read by: a workbook of an
-    earlier version (read against blueprints/previous/) is written anew by the current one."""
+    earlier version (read against blueprints/previous/) is written anew by the current one, its
+    tables of blank rows as long as the workbook's."""
     try:
         current = loader.load(blueprint.id)
     except BlueprintError:
         return blueprint
-    return current if current.version != blueprint.version else blueprint
+    if current.version == blueprint.version:
+        return blueprint
+    rows = {
+        block.id: block.rows.count
+        for sheet in blueprint.sheets
+        for block in sheet.blocks
+        if isinstance(block, Table) and block.rows.source == "count"
+    }
+    return sized_blueprint(current, rows)
 
 
 def _same(path: Path) -> Path:
@@ -409,10 +419,11 @@ class Carry(CellSource):
 
 
 class Moved(CellSource):
-    """Inputs carried into another layout of the blueprint (an option that adds cells, such as the
-    budget's opening balance; the current version of an earlier version's workbook): each cell of the new plan reads the old plan's cell of the
-    same field and coordinates; the opening balance cells take ``opening`` (by line; blank for a
-    line that carries nothing), never the old workbook's own opening balance.
+    """Inputs carried into another layout of the blueprint (an option that adds cells, such as
+    the budget's opening balance; the current version of an earlier version's workbook): each
+    cell of the new plan reads the old plan's cell of the same field and coordinates; the opening
+    balance cells take ``opening`` (by line; blank for a line that carries nothing), never the
+    old workbook's own opening balance.
 
     Args:
         carried: the old workbook's inputs, by the old plan's cells.

@@ -340,3 +340,26 @@ def test_a_budget_of_the_previous_version_is_written_by_the_current_one(tmp_path
     [following] = smm_sheets.fix(path, tmp_path / "next", next_year=True)
     assert following.opening == {"Instagram": SAMPLE_CARRY, "Facebook": SAMPLE_CARRY}
     assert analyse(following.target).reports[0].parameters["options"] == {"opening_balance": "yes"}
+
+
+def test_a_kpi_report_of_the_previous_version_keeps_its_rows_and_inputs(tmp_path):
+    """The KPI report 1.1 (kept in blueprints/previous/, with a table of blank rows) comes back as
+    the current version, with every input by field and coordinates."""
+    previous = loader.load(PREVIOUS_DIR / "kpi-report-1.1.yaml")
+    path = xlsx.write(build(previous, params(sample=True, year=YEAR)), tmp_path / "kpi-report.xlsx")
+    [result] = smm_sheets.fix(path, tmp_path / "out")
+    fixed = analyse(result.target).reports[0]
+    assert fixed.blueprint_version == loader.load("kpi-report").version != previous.version
+    assert fixed.stats["errors"] == 0 and result.not_carried == []
+
+    def typed(target: Path) -> dict:
+        book, _ = analyse_book(reader.read(target))
+        return {
+            (name, tuple(sorted(coords.items()))): value
+            for name, placement in book.plan.items.items()
+            if placement.role == "input"
+            for coords, row, col in placement.cells
+            if (value := book.value(placement.sheet, row, col)) not in (None, "")
+        }
+
+    assert typed(path) and typed(path) == typed(result.target)
