@@ -70,9 +70,12 @@ def fix_task(paths: list[str], out_dir: str) -> tuple:
     return ("fix", list(paths), out_dir)
 
 
-def export_task(path: str, output: str, format: str) -> tuple:
-    """The task of exporting the calendar ``path`` to ``output`` in ``format``, for :meth:`Runner.analyse`."""
-    return ("export", path, output, format)
+def export_task(path: str, output: str, format: str, options: dict[str, Any] | None = None) -> tuple:
+    """The task of exporting the calendar ``path`` to ``output`` in ``format``, for :meth:`Runner.analyse`.
+
+    ``options``: ``smm_sheets.export``'s statuses, since, until, timezone and date_order.
+    """
+    return ("export", path, output, format, dict(options or {}))
 
 
 def run_task(task: list[str] | tuple, language: str | None) -> dict[str, Any]:
@@ -86,7 +89,7 @@ def run_task(task: list[str] | tuple, language: str | None) -> dict[str, Any]:
         return analyse_to_dict(task, language)
     if task[0] == "fix":
         return _fix(task[1], task[2], language)
-    return _export(task[1], task[2], task[3], language)
+    return _export(task[1], task[2], task[3], language, task[4] if len(task) > 4 else {})
 
 
 def _fix(paths: list[str], out_dir: str, language: str | None) -> dict[str, Any]:
@@ -111,12 +114,12 @@ def _fix(paths: list[str], out_dir: str, language: str | None) -> dict[str, Any]
     return {"fixed": fixed, "failures": failures}
 
 
-def _export(path: str, output: str, format: str, language: str | None) -> dict[str, Any]:
+def _export(path: str, output: str, format: str, language: str | None, options: dict[str, Any]) -> dict[str, Any]:
     import smm_sheets
     from smm_sheets.errors import SmmSheetsError
 
     try:
-        result = smm_sheets.export(path, output, format=format)
+        result = smm_sheets.export(path, output, format=format, **options)
     except SmmSheetsError as error:
         return {"error": " ".join(str(error).split())[:500]}
     findings = [f.in_language(language) if language else f for f in result.sorted_findings()]

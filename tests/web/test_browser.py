@@ -8,20 +8,15 @@ Skipped, visibly, without Playwright or chromium; failed instead when SMM_SHEETS
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import openpyxl
 import pytest
 
 import smm_sheets
 from smm_sheets.web.report_view import value_text
-from tests.helpers import ROOT
 from tests.libreoffice import edit_many, soffice_uno  # noqa: F401 - the fixture
+from tests.web.server import ServerDidNotStart, serving
 
 CHROMIUM = os.environ.get("SMM_SHEETS_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_ENV = "SMM_SHEETS_REQUIRE_CHROMIUM"
@@ -71,36 +66,11 @@ def server_tmp(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(browser, server_tmp):
     """``smm-sheets serve`` on a free port, stopped (by its pid) at the end."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(server_tmp)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smm_sheets", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start: {process.stderr.read().decode()[-2000:]}")
-        time.sleep(0.2)
-    yield base
-    process.terminate()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        with serving(server_tmp) as running:
+            yield running.base
+    except ServerDidNotStart as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture()

@@ -35,6 +35,7 @@ def used_keys() -> set[str]:
     keys |= {f"chart.posts.{table}" for table in ("by_month", "by_channel")}
     keys |= {"privacy.text", "footer.version"}
     keys |= {f"export.{f}" for f in FORMATS}
+    keys |= {"check.since", "check.until"}  # the date fields' names in error.export_date
     for path in loader.builtin_blueprints():
         report = loader.load(path).report
         keys |= {f"total.{m.id}" for m in report.totals}
