@@ -216,9 +216,7 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
         from smm_sheets.export.pipeline import FORMATS
 
         language = _language(request)
-        return _page(
-            request, "check.html", settings=settings, formats=FORMATS, statuses=_status_labels(language)
-        )
+        return _page(request, "check.html", settings=settings, formats=FORMATS, statuses=_status_labels(language))
 
     @app.post("/check", response_class=HTMLResponse, summary="Check uploaded workbooks and show the report (a form)")
     async def check_submit(
@@ -572,7 +570,11 @@ def _export_options(
                 dt.date.fromisoformat(value)
             except ValueError:
                 raise Refused(
-                    422, "error.export_date", language=language, field=i18n.Texts(language or "en")(f"check.{name}"), value=_shown(value, 40)
+                    422,
+                    "error.export_date",
+                    language=language,
+                    field=i18n.Texts(language or "en")(f"check.{name}"),
+                    value=_shown(value, 40),
                 ) from None
     if days["since"] and days["until"] and days["since"] > days["until"]:
         raise Refused(422, "error.export_dates_order", language=language, since=days["since"], until=days["until"])

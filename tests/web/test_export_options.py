@@ -12,7 +12,7 @@ import pytest
 
 import smm_sheets
 from smm_sheets.export.posts import STATUS_KEYS
-from tests.web.test_downloads import no_leftovers, upload  # noqa: F401 - the fixture
+from tests.web.test_downloads import upload
 
 
 def library(calendar, tmp_path, format, **options):
@@ -29,7 +29,12 @@ def test_the_check_page_offers_each_option_with_a_label(client):
         assert re.search(rf'<label class="choice"><input type="checkbox" name="status" value="{key}"', options)
     # The statuses as the Finnish calendar's dropdown names them.
     assert "Julkaistu" in options and "Ajastettu" in options
-    for control, name in (("since", "since"), ("until", "until"), ("timezone", "timezone"), ("date-order", "date_order")):
+    for control, name in (
+        ("since", "since"),
+        ("until", "until"),
+        ("timezone", "timezone"),
+        ("date-order", "date_order"),
+    ):
         assert f'<label for="{control}">' in options and f'id="{control}" name="{name}"' in options
     assert 'type="date" id="since"' in options and '<option value="month">' in options
     assert "Aikavyöhyke" in options
@@ -97,7 +102,14 @@ def test_the_form_takes_the_same_options(client, sample_set, tmp_path):
     response = client.post(
         "/export",
         files=upload(calendar),
-        data={"format": "ics", "status": "published", "timezone": "Europe/Oslo", "since": "", "until": "", "lang": "nb"},
+        data={
+            "format": "ics",
+            "status": "published",
+            "timezone": "Europe/Oslo",
+            "since": "",
+            "until": "",
+            "lang": "nb",
+        },
     )
     assert response.status_code == 200 and response.headers["x-smm-exported"] == str(wanted)
     assert "X-WR-TIMEZONE:Europe/Oslo" in response.text
