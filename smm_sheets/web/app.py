@@ -229,7 +229,8 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
         status = 422 if report["failures"] and not report["reports"] else 200
         views = [report_view.file_view(r, i18n.Texts(language)) for r in report["reports"]]
         for view in views:
-            view.charts = [pages.svg(c) for c in view.charts]
+            for chart in view.charts:
+                chart.svg = pages.svg(chart.svg)
         data = base64.b64encode(json.dumps(report, ensure_ascii=False, indent=2).encode()).decode()
         return _page(
             request,

@@ -144,7 +144,11 @@ def test_upload_a_set_filled_in_by_libreoffice(page, server, tmp_path, soffice_u
     assert value_text("actual", budget.totals["actual"], "EUR", "fi") in totals
     finding = page.locator("table.findings tr", has_text="type-error").first
     assert first in finding.inner_text()
-    assert page.locator("svg.chart").count() == 4
+    # Budget 1, posts per channel and month 1, and one KPI chart per channel with figures.
+    kpi = next(r for r in expected.reports if r.blueprint_id == "kpi-report").totals["by_channel_month"]
+    reported = kpi[["engagement_rate", "ctr"]].notna().any(axis=1).groupby(level="channel").any()
+    assert page.locator("svg.chart").count() == 2 + int(reported.sum())
+    assert page.locator("svg.chart line.mark").count() > 0 and page.locator("svg.chart line.target").count() > 0
     screenshot(page, "web-report.png")
 
 
@@ -238,6 +242,47 @@ def test_download_a_corrected_workbook_and_a_calendar_export(page, server, tmp_p
     assert download.value.suggested_filename == "calendar-ics.ics"
     download.value.save_as(tmp_path / "posts.ics")
     assert (tmp_path / "posts.ics").read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+
+
+def test_export_options_with_the_keyboard_alone(page, server, tmp_path):
+    made = tmp_path / "made"
+    (calendar,) = smm_sheets.generate("calendar", made, company="Nordic Knitwear Oy", year=2031, sample=True)
+    expected = smm_sheets.export(
+        calendar, tmp_path / "lib.ics", format="ics", statuses=["published"], since="2031-01-05", timezone="Europe/Oslo"
+    )
+    page.goto(server + "/check")
+    page.set_input_files("#files", str(calendar))
+
+    def tab_to(control: str) -> None:
+        for _ in range(60):
+            if page.evaluate("() => document.activeElement.id") == control:
+                return
+            page.keyboard.press("Tab")
+        pytest.fail(f"Tab never reached #{control}")
+
+    page.focus("#files")
+    tab_to("status-published")
+    page.keyboard.press("Space")
+    assert page.is_checked("#status-published")
+    tab_to("since")
+    page.keyboard.type("01052031")  # en-US: month, day, year
+    assert page.input_value("#since") == "2031-01-05"
+    tab_to("timezone")
+    page.keyboard.type("Europe/Oslo")
+    tab_to("date-order")
+    tab_to("export-submit")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert download.value.suggested_filename == "calendar-ics.ics"
+    download.value.save_as(tmp_path / "posts.ics")
+    text = (tmp_path / "posts.ics").read_text(encoding="utf-8")
+    assert text.count("BEGIN:VEVENT") == expected.exported and "X-WR-TIMEZONE:Europe/Oslo" in text
+    # A bad zone typed: the error page says which.
+    page.goto(server + "/check")
+    page.set_input_files("#files", str(calendar))
+    page.fill("#timezone", "Mars/Olympus")
+    page.click("#export-submit")
+    assert "Mars/Olympus" in page.locator("#error-message").inner_text()
 
 
 def test_nothing_is_left_in_the_servers_temporary_folder(server, server_tmp):
