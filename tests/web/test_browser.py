@@ -270,6 +270,7 @@ def test_export_options_with_the_keyboard_alone(page, server, tmp_path):
     tab_to("timezone")
     page.keyboard.type("Europe/Oslo")
     tab_to("date-order")
+    screenshot(page, "web-check.png")
     tab_to("export-submit")
     with page.expect_download() as download:
         page.keyboard.press("Enter")
