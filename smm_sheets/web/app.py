@@ -361,6 +361,22 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
         return await _export(files, format, settings, runner, language, options)
 
 
+def _status_name(text: str) -> str:
+    return "_".join(text.strip().casefold().replace("-", " ").split())
+
+
+@cache
+def _status_names() -> dict[str, str]:
+    """A status as people may type it -> its key: the key, or its label in any language of the calendar."""
+    from smm_sheets.export.posts import STATUS_KEYS
+
+    labels = loader.load("calendar").labels
+    names = {key: key for key in STATUS_KEYS}
+    for catalog in labels.values():
+        names.update({_status_name(catalog[f"status.{key}"]): key for key in STATUS_KEYS if f"status.{key}" in catalog})
+    return names
+
+
 @cache
 def _status_labels(language: str) -> list[tuple[str, str]]:
     """(key, label) of the calendar's post statuses, labelled as the calendar's dropdown in ``language``."""
@@ -546,8 +562,9 @@ def _export_options(
     from smm_sheets.export.posts import STATUS_KEYS, zone_named
 
     keys = []
+    known = _status_names()
     for item in (part for value in statuses or [] for part in value.split(",")):
-        key = "_".join(item.strip().casefold().replace("-", " ").split())
+        key = known.get(_status_name(item), _status_name(item))
         if not key:
             continue
         if key not in STATUS_KEYS:

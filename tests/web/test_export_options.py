@@ -54,6 +54,10 @@ def test_statuses_select_the_posts(client, sample_set, tmp_path, no_leftovers):
         assert response.content == text
     response = client.post("/api/v1/export?format=csv", files=upload(calendar), data={"status": "in review"})
     assert response.headers["x-smm-exported"] == str(library(calendar, tmp_path, "csv", statuses=["in_review"])[0])
+    # The calendar's own names in any of its languages, as its dropdown shows them.
+    for finnish in ("Ajastettu,Julkaistu", "ajastettu, JULKAISTU"):
+        response = client.post("/api/v1/export?format=csv", files=upload(calendar), data={"status": finnish})
+        assert response.status_code == 200 and response.content == text
 
 
 def test_dates_select_the_posts(client, sample_set, tmp_path):
