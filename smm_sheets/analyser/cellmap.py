@@ -32,6 +32,9 @@ _CELL = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+)$")
 # Ranges up to this many rows are followed row by row where rows were sorted (blocks of lines);
 # longer ones (columns of a table of blank rows, whose rows are not paired by labels) by their ends.
 _SORTED_SPAN = 10_000
+_ROW_NUMBERS = re.compile(r"[A-Za-z]\$?(\d+)")  # every row number a formula could name (and more)
+_EVERY = 1 << 62  # AxisMap.same_below where nothing moved
+_MOVED_KEPT = 4_096  # references remembered per sheet by CellMap.translate
 
 
 # The same in OpenDocument's notation: $'Budget'.$D$6:.$O$6
@@ -65,6 +68,7 @@ class AxisMap:
     _keys: list[int] = field(default_factory=list)
     # Do the rows keep their order (False: rows were sorted or moved past each other)?
     ordered: bool = True
+    same_below: int = 0  # see freeze()
 
     def add(self, planned: int, actual: int) -> None:
         self.known.setdefault(planned, actual)
@@ -73,6 +77,9 @@ class AxisMap:
         self._keys = sorted(self.known)
         images = [self.known[k] for k in self._keys]
         self.ordered = all(a < b for a, b in zip(images, images[1:]))
+        # Every number below this one maps to itself (numbers below the first known one move with it).
+        moved = [k for k in self._keys if self.known[k] != k]
+        self.same_below = _EVERY if not moved else 0 if moved[0] == self._keys[0] else moved[0]
 
     @property
     def identity(self) -> bool:
@@ -132,6 +139,8 @@ class CellMap:
     def __init__(self, plan: WorkbookPlan, data: WorkbookData):
         self.sheets = [SheetMap(s.name, s.name) for s in plan.sheets]
         self._identity: bool | None = None
+        self._in_place: dict[int, bool] = {}  # translate(): sheet -> are all the others in place?
+        self._moved: dict[int, dict[str, str]] = {}  # translate(): sheet -> reference -> where it is now
         by_name = {s.name: i for i, s in enumerate(plan.sheets)}
         self.names_found = 0
         pairs = []
@@ -196,12 +205,43 @@ class CellMap:
             self._identity = all(sheet.identity for sheet in self.sheets)
         return self._identity
 
+    def _others_in_place(self, sheet: int) -> bool:
+        """Is every sheet but this one where the plan put it (its name too)?"""
+        found = self._in_place.get(sheet)
+        if found is None:
+            found = self._in_place[sheet] = all(s.identity for i, s in enumerate(self.sheets) if i != sheet)
+        return found
+
     def translate(self, text: str, sheet: int) -> str:
         """A formula's text, written for the plan's cells, rewritten for where they are now."""
         if self.identity:
             return text
-        index = {s.planned_name: i for i, s in enumerate(self.sheets)}
         here = self.sheets[sheet]
+        if (
+            here.cols.same_below == _EVERY
+            and not here.deleted_rows
+            and here.name == here.planned_name
+            and ("!" not in text or self._others_in_place(sheet))
+        ):
+            # Where no column moved and every other sheet is in place, a formula whose rows are all
+            # above the first row that moved stays as it is (a table above rows people inserted).
+            # Every letter-and-digits counts, names and text included: a false one only means the long way.
+            rows = _ROW_NUMBERS.findall(text)
+            if not rows or max(map(int, rows)) <= here.rows.same_below:
+                return text
+        index = {s.planned_name: i for i, s in enumerate(self.sheets)}
+        # The maps are final: a reference written on this sheet moves the same way in every
+        # formula (a table's formulas name the same lists and totals row after row).
+        moved = self._moved.setdefault(sheet, {})
+
+        def cached(found: re.Match) -> str:
+            text = found.group(0)
+            result = moved.get(text)
+            if result is None:
+                if len(moved) > _MOVED_KEPT:  # memory: a row's own cells are never asked for again
+                    moved.clear()
+                result = moved[text] = move(found)
+            return result
 
         def move(found: re.Match) -> str:
             prefix = found["sheet"]
@@ -226,7 +266,7 @@ class CellMap:
                 return (prefix or "") + _with_row(a, min(rows)) + ":" + _with_row(b, max(rows))
             return (prefix or "") + _move_cell(found["a"], target, first) + ":" + _move_cell(found["b"], target, last)
 
-        return _outside_strings(text, lambda part: _REF.sub(move, part))
+        return _outside_strings(text, lambda part: _REF.sub(cached, part))
 
 
 def _align_months(plan: WorkbookPlan, index: int, sheet: SheetMap, found: SheetData | None) -> None:

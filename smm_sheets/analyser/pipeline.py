@@ -178,10 +178,18 @@ def _place(
     cells = CellMap(plan, data)
     longest = max((len(sheet.rows) for sheet in data.sheets.values()), default=0)
     grown = {block: min(count, max(longest, 1)) for block, count in _table_sizes(plan, cells).items()}
-    if grown:  # people added (or removed) rows of a table of blank rows: they are its rows
+    # Already placed at that size (recognise() bounds the metadata's counts by the rows the file
+    # has, as here): placing it again would make the same plan and the same map.
+    if grown and grown != {block: count for block, count in _row_counts(plan).items() if block in grown}:
+        # people added (or removed) rows of a table of blank rows: they are its rows
         plan = build(sized_blueprint(blueprint, grown), params, values=False)
         cells = CellMap(plan, data)
     return plan, cells, set(grown)
+
+
+def _row_counts(plan: WorkbookPlan) -> dict[str, int]:
+    """The rows of each table of blank rows as placed."""
+    return {p.column.block_id: len(p.column.values) for p in plan.items.values() if p.column is not None}
 
 
 def _table_sizes(plan: WorkbookPlan, cells: CellMap) -> dict[str, int]:
@@ -206,6 +214,9 @@ class _FileSource(CellSource):
 
     def input(self, sheet: int, row: int, col: int) -> Any:
         return _formula_value(self.book.value(sheet, row, col))
+
+    def inputs(self, sheet: int, first_row: int, col: int, count: int) -> list[Any]:
+        return [_formula_value(value) for value in self.book.column(sheet, first_row, col, count)]
 
     def override(self, sheet: int, row: int, col: int) -> Any:
         state = self.book.broken.get((sheet, row, col))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import operator
 import re
 import sys
 import unicodedata
@@ -399,6 +400,23 @@ def shown_text(value: Any) -> str:
     return value if value.__class__ is str else as_text(value)
 
 
+_ORDER = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
+
+
+def _number_order_test(order: Callable[[float, float], bool], number: float) -> Callable[[Any], bool]:
+    """``is_number(v) and compare(op, float(v), number)``, without compare's sorting out of types
+    (a criterion such as ">=46023" tests every post of a calendar)."""
+
+    def test(v: Any) -> bool:
+        if v.__class__ is not float:
+            if not is_number(v):
+                return False
+            v = float(v)
+        return order(number if approx_equal(v, number) else v, number)
+
+    return test
+
+
 def criterion_test(criterion: Any) -> Callable[[Any], bool]:
     """A COUNTIFS/SUMIFS criterion as a predicate: 5, "Done", ">=3", "<>", "", "=", "A*"."""
     criterion = scalar(criterion)
@@ -418,7 +436,7 @@ def criterion_test(criterion: Any) -> Callable[[Any], bool]:
         number = parse_number(operand)
         if number is not None:
             if op not in ("=", "<>"):
-                return lambda v: is_number(v) and compare(op, float(v), number)
+                return _number_order_test(_ORDER[op], number)
             # The number, or the very text ("2024" matches 2024 and "2024", not "2024.0").
             wanted = operand.lower()
             logical = {"true": True, "false": False}.get(wanted)

@@ -124,7 +124,7 @@ def build(
     if mode.values:
         plan.evaluator = Evaluator(computation)
     else:
-        plan.expanded = x
+        plan.expanded, plan.cell_groups = x, resolver.groups
     return plan
 
 
@@ -162,7 +162,7 @@ def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
                 found = source.override(s, row, col)
                 made = Cell("formula", cell.style, found if found is not COMPUTE else None)
                 if found is COMPUTE:
-                    made.tree, made.coords = cell.tree, cell.coords
+                    made.tree, made.coords, made.refs = cell.tree, cell.coords, cell.refs
                 made.owner = cell.owner
                 cell = made
             cells[(row, col)] = cell  # text cells are shared: nothing changes them
@@ -171,8 +171,10 @@ def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
         name: dataclasses.replace(item, column=stores[id(item.column)]) if item.column is not None else item
         for name, item in placed.items.items()
     }
-    plan = dataclasses.replace(placed, sheets=sheets, items=items, evaluator=None, expanded=None)
-    computation = Computation(plan, x, Resolver(plan, x), Mode.VALUES)
+    plan = dataclasses.replace(placed, sheets=sheets, items=items, evaluator=None, expanded=None, cell_groups=None)
+    # The same placement: its cells grouped by coordinates are found again (a table's column
+    # store is another object here, but stores are never grouped).
+    computation = Computation(plan, x, Resolver(plan, x, placed.cell_groups), Mode.VALUES)
     computation.finish()
     plan.evaluator = Evaluator(computation)
     return plan
@@ -182,7 +184,7 @@ def _store_values(store: ColumnStore, source: CellSource) -> ColumnStore:
     """A column store of a plan of formula text, with the file's inputs (or formulas still to compute)."""
     count, sheet, first, col = len(store.values), store.sheet, store.first_row, store.col
     if store.kind == "input":
-        values = [source.input(sheet, first + r, col) for r in range(count)]
+        values = source.inputs(sheet, first, col, count)
     elif store.kind == "formula":
         values = [TODO] * count
         override = source.override

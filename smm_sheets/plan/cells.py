@@ -48,7 +48,7 @@ def style(role: str, field_type: str = "") -> Style:
 class Cell:
     """One cell of the plan: ``kind`` is text, input or formula; ``style`` tells the renderer how."""
 
-    __slots__ = ("kind", "style", "value", "formula", "tree", "coords", "owner")
+    __slots__ = ("kind", "style", "value", "formula", "tree", "coords", "owner", "refs")
 
     def __init__(self, kind: str, style: Style, value: Any = None):
         self.kind, self.style, self.value = kind, style, value
@@ -56,6 +56,8 @@ class Cell:
         self.tree: tuple | None = None
         self.coords: dict | None = None
         self.owner: str | None = None
+        # A formula's references resolved to cells by the text pass (Mode.TEXT), for the values pass.
+        self.refs: dict | None = None
 
 
 @dataclass
@@ -257,3 +259,6 @@ class WorkbookPlan:
     # The blueprint filled with the parameters, kept by a plan of formula text only
     # (``build(values=False)``): :func:`~smm_sheets.plan.evaluate` computes its values from it.
     expanded: Any = field(default=None, repr=False)
+    # With it, the cells of each field grouped by coordinates (:class:`~smm_sheets.plan.resolve.Resolver`),
+    # which the evaluation of the same placement finds again rather than groups again.
+    cell_groups: dict | None = field(default=None, repr=False)

@@ -20,6 +20,8 @@ from smm_sheets.sheetref import serial
 
 _PLAIN = (float, str, bool, type(None))
 _PENDING = object()  # a formula row being computed (to catch circular references)
+_RANGE_KEPT_CELLS, _RANGES_KEPT = 256, 20_000  # Computation._ranges: bounded, for memory
+_TEXT = ("", "text")  # where Computation._resolve leaves the A1 text among the references (no field is "")
 
 
 class Mode(enum.Enum):
@@ -58,6 +60,10 @@ class Computation:
         # columns it reads, results by their values), or False. By content or by the plan's own
         # store, never by id(): this lives as long as the plan.
         self._row_memo: dict[ColumnStore | tuple[tuple, str], Any] = {}
+        # The values of small rectangles read so far, by (sheet, *rectangles): every cell in one
+        # is computed before it is made, and stays as it is (grid totals and the report's
+        # figures read the same months and lines again and again).
+        self._ranges: dict[tuple, fx.Range] = {}
 
     def program(self, tree: tuple) -> fx.Compiled:
         """The compiled form of a template. The cells of a row or a column mostly share one
@@ -96,13 +102,15 @@ class Computation:
         if cell.coords is None:
             raise InputError(f"{self.x.blueprint.source}: circular reference through {cell.owner}")
         if not self.with_values:
-            # The text only: the template and coordinates stay, for :func:`smm_sheets.plan.evaluate`.
+            # The text only: the template, coordinates and resolved references stay, for
+            # :func:`smm_sheets.plan.evaluate` (which then resolves nothing again).
             if cell.formula is None:
-                cell.formula = self.compute(sheet, cell.tree, cell.coords, cell.owner)[0]
+                cell.refs = {}
+                cell.formula = self.compute(sheet, cell.tree, cell.coords, cell.owner, keep=cell.refs)[0]
             return None
         coords, cell.coords = cell.coords, None  # marks the cell as being computed
-        cell.formula, cell.value = self.compute(sheet, cell.tree, coords, cell.owner)
-        cell.tree = None
+        cell.formula, cell.value = self.compute(sheet, cell.tree, coords, cell.owner, resolved=cell.refs)
+        cell.tree = cell.refs = None
         return cell.value
 
     def store_value(self, store: ColumnStore, index: int) -> Any:
@@ -188,7 +196,16 @@ class Computation:
             store._range = fx.Range(values, keep=True)
         return store._range
 
-    def compute(self, sheet: int, tree: tuple, coords: dict, owner: str, lenient: bool = False) -> tuple[str, Any]:
+    def compute(
+        self,
+        sheet: int,
+        tree: tuple,
+        coords: dict,
+        owner: str,
+        lenient: bool = False,
+        keep: dict | None = None,
+        resolved: dict | None = None,
+    ) -> tuple[str, Any]:
         """The A1 text and the value of a template in a cell at ``coords``.
 
         Args:
@@ -197,6 +214,9 @@ class Computation:
             coords: the coordinates of the cell it stands in.
             owner: the field it belongs to, for messages.
             lenient: a reference with no cells here is a blank (the analyser's checks), not an error.
+            keep: a dict to fill with the references resolved (reference -> (sheet, rectangles)).
+            resolved: the references as a ``keep`` of an earlier computation of the same template
+                at the same coordinates made them: nothing is resolved again.
 
         Returns:
             (A1 text or None in :attr:`Mode.VALUES`, value or None in :attr:`Mode.TEXT`).
@@ -205,10 +225,23 @@ class Computation:
             InputError: a reference that is not one rectangle where one is needed, or (unless
                 ``lenient``) has no cells here; a circular reference.
         """
-        here = self.plan.sheets[sheet].name
         program = self.program(tree)
+        if resolved is not None and not self.with_text:
+            refs = resolved
+        else:
+            refs = self._resolve(sheet, program, coords, owner, lenient, keep)
+            if not self.with_values:
+                return refs.pop(_TEXT), None
+        return refs.pop(_TEXT, None), self._run(program, refs)
+
+    def _resolve(
+        self, sheet: int, program: fx.Compiled, coords: dict, owner: str, lenient: bool, keep: dict | None
+    ) -> dict:
+        """The references of a template resolved to (sheet, rectangles), and its A1 text under
+        :data:`_TEXT` when the mode makes text."""
+        here = self.plan.sheets[sheet].name
         with_text = self.with_text
-        refs = {}
+        refs = keep if keep is not None else {}
         texts = []
         for ref in program.refs:
             if ref[1] == "label":  # a label's text, as a string constant
@@ -239,6 +272,13 @@ class Computation:
             if with_text:
                 sheet_name = self.plan.sheets[target].name
                 texts.append(",".join(a1_range(None if sheet_name == here else sheet_name, *rect) for rect in rects))
+        if with_text:
+            refs[_TEXT] = program.pattern.format(*texts)
+        return refs
+
+    def _run(self, program: fx.Compiled, refs: dict) -> Any:
+        """A template's value, its references resolved (see :meth:`_resolve`)."""
+        ranges = self._ranges
 
         def lookup(name: str, modifier: str | None) -> Any:
             target, rects = refs[(name, modifier)]
@@ -253,6 +293,10 @@ class Computation:
                 store = plan.store_at(r1, c1) if c1 == c2 else None
                 if store is not None and (r1, r2) == (store.first_row, store.last_row):
                     return self.column_range(store)
+            key = (target, *rects)
+            found = ranges.get(key)
+            if found is not None:
+                return found
             cells = plan.cells.placed
             values = []
             for r1, c1, r2, c2 in rects:
@@ -263,17 +307,17 @@ class Computation:
                             values.append(self.value(target, r, c, found))
                         else:
                             values.append(found.value)
-            return fx.Range(values)
+            found = fx.Range(values)
+            if len(values) <= _RANGE_KEPT_CELLS and len(ranges) < _RANGES_KEPT:
+                ranges[key] = found
+            return found
 
-        if not self.with_values:
-            return program.pattern.format(*texts), None
-        text = program.pattern.format(*texts) if with_text else None
         result = program.run(lookup)
         if isinstance(result, fx.Range):
             result = result.values[0] if len(result.values) == 1 else fx.VALUE
         if result is None:
             result = 0.0  # a formula pointing at a blank cell shows 0
-        return text, result
+        return result
 
 
 class Evaluator:

@@ -12,7 +12,7 @@ from operator import itemgetter
 from typing import Any
 
 from smm_sheets.errors import InputError
-from smm_sheets.plan.cells import WorkbookPlan
+from smm_sheets.plan.cells import Placement, WorkbookPlan
 from smm_sheets.plan.expand import Expanded
 from smm_sheets.sheetref import column_letter, quote_sheet
 
@@ -27,14 +27,27 @@ class Resolver:
     """Resolves references among a plan's placements; remembers each field's cells grouped by
     the coordinates asked for, so that the many cells of one formula column look up quickly."""
 
-    def __init__(self, plan: WorkbookPlan, expanded: Expanded):
+    def __init__(self, plan: WorkbookPlan, expanded: Expanded, groups: dict[tuple, tuple] | None = None):
+        """``groups``: the ``groups`` of a Resolver of the same placement (see :func:`~smm_sheets.plan.evaluate`)."""
         self.plan = plan
         self.x = expanded
-        self._index: dict[tuple, tuple] = {}
+        self._index: dict[tuple, tuple] = groups if groups is not None else {}
+        self._resolved: dict[tuple, tuple[int, list[Rect]]] = {}  # (name, modifier, coords) -> resolve()
+        # Remember what resolve() gave cells of a grid (the evaluator's templates, once the
+        # plan's own formulas are computed: those ask once for each).
+        self.remember = False
 
     def clear(self) -> None:
-        """Forget the groups made so far (memory: they are rebuilt on demand)."""
-        self._index.clear()
+        """Forget what :meth:`resolve` gave so far (memory); from now on, remember what it
+        gives a grid's cells. (The cells grouped by coordinates stay: a table's rows are never
+        grouped, so they are as many as the cells placed one by one, at most a few times over.)"""
+        self._resolved.clear()
+        self.remember = True
+
+    @property
+    def groups(self) -> dict[tuple, tuple]:
+        """The cells of each field grouped by the coordinates asked for, so far."""
+        return self._index
 
     def resolve(self, name: str, modifier: str | None, coords: dict, owner: str) -> tuple[int, list[Rect]]:
         """The sheet and the rectangles that ``{name@modifier}`` means in a cell at ``coords``.
@@ -54,6 +67,14 @@ class Resolver:
         """
         placement = self.plan.items[name]
         store = placement.column
+        if store is None and self.remember and "row" not in coords:
+            # A grid's cells (not a table's rows, which resolve quickly and may be 100,000):
+            # the analyser's checks and totals ask for the same references cell after cell.
+            key = (name, modifier, tuple(coords.items()))
+            found = self._resolved.get(key)
+            if found is None:
+                found = self._resolved[key] = self._resolve_cells(placement, name, modifier, coords, owner)
+            return found
         if store is not None:
             # A table of blank rows: the same row from within the table, else the whole column.
             row = coords.get("row")
@@ -61,6 +82,12 @@ class Resolver:
                 r = store.first_row + row[1]
                 return placement.sheet, [(r, store.col, r, store.col)]
             return placement.sheet, [(store.first_row, store.col, store.last_row, store.col)]
+        return self._resolve_cells(placement, name, modifier, coords, owner)
+
+    def _resolve_cells(
+        self, placement: Placement, name: str, modifier: str | None, coords: dict, owner: str
+    ) -> tuple[int, list[Rect]]:
+        """:meth:`resolve` of a field placed cell by cell."""
         if not placement._cells:
             raise InputError(f"{self.x.blueprint.source}: {owner}: {{{name}}} has no cells in this workbook")
         if modifier == "all":

@@ -25,8 +25,9 @@ def sample_set(tmp_path_factory) -> Path:
 
 
 # The sample calendar and roadmap have tables of blank rows longer than the rows with values,
-# which recognise() bounds the metadata's row counts by: they are placed again at the size found.
-PLACEMENTS = {"budget": 1, "kpi-report": 1, "strategy": 1, "calendar": 2, "roadmap": 2}
+# which recognise() bounds the metadata's row counts by; the analysis bounds the size it finds in
+# the file the same way, so the first placement stands (placing again would make the same plan).
+PLACEMENTS = {"budget": 1, "kpi-report": 1, "strategy": 1, "calendar": 1, "roadmap": 1}
 
 
 @pytest.mark.parametrize("workbook", WORKBOOKS)
@@ -105,3 +106,109 @@ def test_evaluate_gives_what_a_build_from_the_inputs_gives(workbook):
 def test_evaluate_wants_a_plan_of_formula_text():
     with pytest.raises(ValueError, match="values=False"):
         evaluate(build(loader.load("budget"), params()), _Filled(None, None, None))
+
+
+@pytest.mark.parametrize(("workbook", "table"), (("calendar", "posts"), ("roadmap", "task_list")))
+def test_a_table_found_at_the_size_placed_is_not_placed_again(sample_set, workbook, table):
+    """The first placement stands where placing again at the size found would make the same plan."""
+    from smm_sheets.analyser import reader
+    from smm_sheets.analyser.cellmap import CellMap
+    from smm_sheets.analyser.recognise import recognise, sized_blueprint
+
+    data = reader.read(sample_set / f"{workbook}.xlsx")
+    blueprint, parameters, _ = recognise(data)
+    plan, cells, resized = A._place(blueprint, parameters, data)
+    assert table in resized  # the file's table of blank rows is longer than the rows with values
+    again = build(sized_blueprint(plan.blueprint, A._row_counts(plan)), parameters, values=False)
+    assert A._row_counts(again) == A._row_counts(plan)
+    assert [sheet.cells.placed.keys() for sheet in again.sheets] == [s.cells.placed.keys() for s in plan.sheets]
+    again_cells = CellMap(again, data)
+    assert [(s.name, s.rows.known, s.cols.known) for s in again_cells.sheets] == [
+        (s.name, s.rows.known, s.cols.known) for s in cells.sheets
+    ]
+
+
+@pytest.mark.parametrize("workbook", ("budget", "kpi-report", "strategy"))
+def test_the_values_pass_resolves_no_formula_cell_again(workbook, monkeypatch):
+    """The text pass keeps each formula cell's references resolved (and its cells grouped by
+    coordinates): computing the values of that placement resolves none of them again, and the
+    values are what a build from the same inputs gives (test above)."""
+    from smm_sheets.plan import resolve as resolve_module
+
+    blueprint = loader.load(workbook)
+    sample = build(blueprint, params(sample=True))
+    placed = build(blueprint, params(), values=False)
+    formula_cells = sum(
+        1 for sheet in placed.sheets for cell in sheet.cells.placed.values() if cell.kind == "formula" and cell.refs
+    )
+    assert formula_cells > 10
+    groups = len(placed.cell_groups)
+    asked, grouped = [], []
+    real_resolve, real_cells = resolve_module.Resolver.resolve, resolve_module.Resolver._resolve_cells
+
+    def counting(self, name, modifier, coords, owner):
+        if "row" not in coords:  # a table's rows resolve at once, row by row
+            asked.append(name)
+        return real_resolve(self, name, modifier, coords, owner)
+
+    def grouping(self, placement, name, modifier, coords, owner):
+        before = len(self._index)
+        found = real_cells(self, placement, name, modifier, coords, owner)
+        grouped.extend([name] * (len(self._index) - before))
+        return found
+
+    monkeypatch.setattr(resolve_module.Resolver, "resolve", counting)
+    monkeypatch.setattr(resolve_module.Resolver, "_resolve_cells", grouping)
+    evaluate(placed, _Filled(sample, None, None))
+    assert asked == [] and grouped == []
+    assert len(placed.cell_groups) == groups
+
+
+@pytest.mark.parametrize("workbook", ("calendar", "roadmap"))
+def test_formulas_translate_as_the_long_way_does(sample_set, workbook):
+    """CellMap.translate's shortcuts (formulas above the first moved row left as they are,
+    references remembered) give what rewriting every reference gives."""
+    from smm_sheets.analyser import reader
+    from smm_sheets.analyser.cellmap import CellMap
+    from smm_sheets.analyser.checks.formulas import planned_formulas
+    from smm_sheets.analyser.recognise import recognise
+
+    data = reader.read(sample_set / f"{workbook}.xlsx")
+    blueprint, parameters, _ = recognise(data)
+    plan, cells, _ = A._place(blueprint, parameters, data)
+    assert not cells.identity  # rows below the table of blank rows moved
+    long_way = CellMap(plan, data)
+    for sheet in long_way.sheets:
+        sheet.rows.same_below = 0  # no row number is at most 0: every formula is rewritten
+    formulas = list(planned_formulas(plan))
+    assert len(formulas) > 100
+    for s, _, _, _, text in formulas:
+        assert cells.translate(text, s) == long_way.translate(text, s)
+        long_way._moved.clear()  # and nothing remembered either
+    assert any(cells.translate(text, s) != text for s, _, _, _, text in formulas)
+
+
+def test_a_tables_column_reads_as_its_cells_do(sample_set):
+    """Workbook.column (a table's column in one go) gives what Workbook.value gives cell by cell,
+    past the rows the file has too."""
+    from smm_sheets.analyser import reader
+    from smm_sheets.analyser.cellmap import CellMap
+    from smm_sheets.analyser.checks.workbook import Workbook
+    from smm_sheets.analyser.recognise import recognise, sized_blueprint
+
+    data = reader.read(sample_set / "calendar.xlsx")
+    blueprint, parameters, how = recognise(data)
+    moved = A._place(blueprint, parameters, data)[:2]
+    # Placed at the file's own size (its 500 blank rows), no cell moved: the one-go read.
+    plan = build(sized_blueprint(blueprint, {"posts": 500}), parameters, values=False)
+    in_place = plan, CellMap(plan, data)
+    assert not moved[1].identity and in_place[1].identity
+    for plan, cells in (moved, in_place):
+        book = Workbook(data, plan, cells, recognised_by=how)
+        stores = [store for sheet in plan.sheets for store in sheet.stores]
+        assert stores
+        for store in stores:
+            count = len(store.values) + 3
+            column = book.column(store.sheet, store.first_row, store.col, count)
+            assert column == [book.value(store.sheet, store.first_row + i, store.col) for i in range(count)]
+        assert any(v is not None for store in stores for v in book.column(store.sheet, store.first_row, store.col, 5))

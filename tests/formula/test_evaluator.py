@@ -108,3 +108,29 @@ def test_the_compiled_form_agrees_with_the_tree_walk(tree):
     ours = fx.compiled(tree).run(lookup)
     assert ours == guarded_walk(tree, lookup), tree
     walk(tree, lookup)  # the guard is never needed: no input makes the walk raise
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["<", ">", "<=", ">="]),
+    st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-(10**6), 10**6)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**6), 10**6),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=4),
+    ),
+)
+def test_a_number_order_criterion_tests_as_compare_does(op, number, value):
+    """The fast test of ">=46023" (every post of a calendar) is compare() on numbers, False on the rest."""
+    from smm_sheets.formula import values as fv
+
+    test = fv.criterion_test(f"{op}{number!r}" if isinstance(number, int) else op + repr(number))
+    wanted = fv.parse_number(repr(number))
+    expected = fv.is_number(value) and fv.compare(op, float(value), wanted)
+    assert test(value) is expected
+    # Near-equal numbers (about 15 digits) are equal, as compare() has them.
+    if isinstance(number, float) and number:
+        near = number * (1 + 1e-16)
+        assert test(near) is fv.compare(op, near, wanted)

@@ -23,6 +23,7 @@ def check_report_rules(book: Workbook) -> Iterator[Finding]:
     evaluator = book.computed.evaluator
     blueprint = book.plan.blueprint
     fields = blueprint.fields()
+    false_at: dict[tuple, dict[tuple[int, int, int], bool]] = {}  # see _first_of_and
     for check, key in zip(blueprint.report.checks, check_keys(blueprint)):
         placement = book.plan.items.get(check.field)
         if placement is None:
@@ -33,9 +34,19 @@ def check_report_rules(book: Workbook) -> Iterator[Finding]:
         if messages.has(key):
             named += sorted(messages.placeholders(messages.catalogs()["en"][key]))
         named = [name for name in dict.fromkeys(named) if name in fields]
+        first = _first_of_and(check.when)
+        # Checks of one field mostly share that first argument (ISNUMBER({actual})): asked once per cell.
+        first_false = false_at.setdefault(first, {}) if first is not None else None
         for coords, row, col in placement_cells(placement):
             if used is not None and coords["row"][1] not in used or book.gone(placement.sheet, row):
                 continue
+            if first_false is not None:
+                cell_key = (placement.sheet, row, col)
+                is_false = first_false.get(cell_key)
+                if is_false is None:
+                    is_false = first_false[cell_key] = evaluator.value(first, coords, placement.sheet) is False
+                if is_false:
+                    continue  # AND(FALSE, ...) is FALSE or an error: never a finding
             result = evaluator.value(check.when, coords, placement.sheet)
             if result is True or (isinstance(result, float) and result != 0 and not isinstance(result, bool)):
                 name, where = book.ref(placement.sheet, row, col)
@@ -46,6 +57,15 @@ def check_report_rules(book: Workbook) -> Iterator[Finding]:
                 else:
                     message = _message(check.message, evaluator, coords, placement.sheet, fields)
                     yield Finding(check.code, check.severity, name, where, message, facts)
+
+
+@functools.cache
+def _first_of_and(when: tuple) -> tuple | None:
+    """The first argument of a ``when`` that is ``AND(...)`` of several (most are: ``AND(ISNUMBER(
+    {actual}), ...)``), to rule out the many cells where it is FALSE without the rest; else None."""
+    if when[0] == "call" and when[1] == "AND" and len(when[2]) > 1:
+        return when[2][0]
+    return None
 
 
 def check_keys(blueprint: Blueprint) -> list[str]:

@@ -76,6 +76,19 @@ class Workbook:
         found = self.data.sheets.get(name)
         return None if found is None else found.value(r, c)
 
+    def column(self, sheet: int, first_row: int, col: int, count: int) -> list[Any]:
+        """The file's values at ``count`` planned cells down from (``first_row``, ``col``), as
+        :meth:`value` gives them: a table's column (100,000 posts) in one go where the sheet did not move."""
+        self.value(sheet, first_row, col)  # decides whether the sheet moved
+        fast = self._unmoved[sheet]
+        if fast is False or first_row < 0 or col < 0:
+            return [self.value(sheet, row, col) for row in range(first_row, first_row + count)]
+        if fast is None:
+            return [None] * count
+        values = [cells[col] if col < len(cells) else None for cells in fast.rows[first_row : first_row + count]]
+        values.extend([None] * (count - len(values)))
+        return values
+
     def gone(self, sheet: int, row: int) -> bool:
         """Is a planned row deleted, or its sheet missing from the file?"""
         where = self.cells.sheets[sheet]

@@ -230,9 +230,15 @@ def _extent_patterns(p: bytes) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     """A <c> tag without r; the r of each <c> that holds something (not self-closing nor
     ``<c ...></c>``); a <v> that is not a finite number."""
     p_ = re.escape(p)
-    unplaced = re.compile(rb"<" + p_ + rb"c(?=[\s/>])(?![^>]*\sr\s*=)")
+    # Lazy, atomic and possessive where backtracking could not change the answer: most <c> tags
+    # are self-closing (styled blank cells), and a tag's end decides alone whether it holds something.
+    unplaced = re.compile(rb"<" + p_ + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)")
     r_ref = re.compile(
-        rb"<" + p_ + rb"c\s[^>]*?(?<=\s)r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"'][^>]*(?<!/)>(?!\s*</" + p_ + rb"c>)"
+        rb"<"
+        + p_
+        + rb"c\s(?>[^>]*?(?<=\s)r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"'])[^>]*+(?<!/)>(?!\s*</"
+        + p_
+        + rb"c>)"
     )
     not_finite = re.compile(rb"<" + p_ + rb"v>\s*[+-]?(?i:inf|nan)")
     return unplaced, r_ref, not_finite
@@ -287,7 +293,7 @@ def _sheet_patterns(p: bytes) -> tuple:
     cell = re.compile(
         rb"<"
         + p_
-        + rb"c(\s[^>]*)?(?<!/)>\s*(<"
+        + rb"c(\s[^>]*+)?(?<!/)>\s*+(<"
         + p_
         + rb"f(\s[^>]*?)?(?:/>|>([^<]*)</"
         + p_
