@@ -26,7 +26,7 @@ YEAR_TOTALS = ("sum", "last", "none", "every")
 CHART_TYPES = ("column", "bar", "line")
 SEVERITIES = ("error", "warning", "info")
 # What a table of totals in a blueprint's report runs over.
-TOTALS_ROWS = ("months", "lines", "categories", "channels")
+TOTALS_ROWS = ("months", "lines", "categories", "channels", "channel_months")
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,8 @@ class Measure:
 
 @dataclass(frozen=True)
 class TotalsTable:
-    """Figures per row of ``rows`` (months, lines, categories, channels): one table of totals."""
+    """Figures per row of ``rows`` (months, lines, categories, channels, or channel_months: a row
+    per channel and month, channel by channel): one table of totals."""
 
     id: str
     rows: str
