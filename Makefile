@@ -17,9 +17,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/smm-sheets generate all -o $(OUT)/workbooks --params samples/nordic-knitwear.yaml --sample --force
 	@echo "Sample workbooks are in ./$(OUT)/workbooks/"
-	@# Exit code 1 is a finding of severity error: the sample strategy leaves questions open.
+	@# The sample set has warnings (overspending, posts below the plan) but no error: exit code 0.
 	@# The report goes beside the folder read: an output inside it is refused.
-	$(BIN)/smm-sheets analyse $(OUT)/workbooks --output $(OUT)/analysis.txt; test $$? -le 1
+	$(BIN)/smm-sheets analyse $(OUT)/workbooks --output $(OUT)/analysis.txt
 	@echo "Their analysis is in ./$(OUT)/analysis.txt"
 
 # Everything, LibreOffice included (CI requires it: SMM_SHEETS_REQUIRE_LIBREOFFICE=1).

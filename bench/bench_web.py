@@ -25,10 +25,7 @@ import argparse
 import asyncio
 import io
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 import httpx
 
 import smm_sheets
+from tests.web.server import ServerDidNotStart, ServerDidNotStop, serving
 
 
 def payloads(folder: Path) -> list[tuple[str, list[tuple[str, bytes]], int]]:
@@ -184,50 +182,25 @@ def main() -> int:
         mix = payloads(folder)
         server_tmp = folder / "server-tmp"
         server_tmp.mkdir()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(server_tmp)}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "smm_sheets", "serve", "--port", str(port), "--workers", str(args.workers)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    print("the server did not start", file=sys.stderr)
-                    return 1
-                time.sleep(0.2)
-            budget = (folder / "set" / "budget.xlsx").read_bytes()
-            asyncio.run(load(base, mix, 5, args.clients))  # warm-up: forkservers started, pages compiled
-            rss_start = server_rss_mb(server.pid)
-            figures = asyncio.run(load(base, mix, args.seconds, args.clients, server.pid))
-            rss_end = server_rss_mb(server.pid)
-            figures |= {
-                "clients": args.clients,
-                "workers": args.workers,
-                "rss_start_mb": round(rss_start, 1),
-                "rss_end_mb": round(rss_end, 1),
-                "budget_request_p50_ms": round(budget_p50(base, budget), 1),
-                "budget_analyse_file_p50_ms": round(in_process_p50(folder / "set" / "budget.xlsx"), 1),
-            }
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            with serving(server_tmp, workers=args.workers) as server:
+                base = server.base
+                budget = (folder / "set" / "budget.xlsx").read_bytes()
+                asyncio.run(load(base, mix, 5, args.clients))  # warm-up: forkservers started, pages compiled
+                rss_start = server_rss_mb(server.process.pid)
+                figures = asyncio.run(load(base, mix, args.seconds, args.clients, server.process.pid))
+                rss_end = server_rss_mb(server.process.pid)
+                figures |= {
+                    "clients": args.clients,
+                    "workers": args.workers,
+                    "rss_start_mb": round(rss_start, 1),
+                    "rss_end_mb": round(rss_end, 1),
+                    "budget_request_p50_ms": round(budget_p50(base, budget), 1),
+                    "budget_analyse_file_p50_ms": round(in_process_p50(folder / "set" / "budget.xlsx"), 1),
+                }
+        except (ServerDidNotStart, ServerDidNotStop) as error:
+            print(error, file=sys.stderr)
+            return 1
         # multiprocessing's own pymp-* folders (the forkservers' sockets) are no uploads.
         figures["left_in_server_tmp"] = sorted(p.name for p in server_tmp.iterdir() if not p.name.startswith("pymp-"))
     print(f"web server, {args.workers} workers, {args.clients} clients, {figures['seconds']} s:")

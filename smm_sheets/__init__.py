@@ -101,7 +101,8 @@ def fix(
 
     Returns:
         One :class:`~smm_sheets.fixer.FixResult` per workbook: ``target`` (what it wrote),
-        ``not_carried`` (what it could not carry), ``repaired`` and ``findings`` (what remains).
+        ``not_carried`` (what it could not carry), ``repaired`` and ``findings`` (what remains),
+        and with another year ``opening`` (the budget's carry-over taken in as its opening balance).
     """
     from smm_sheets.fixer import fix_paths
 

@@ -185,6 +185,12 @@ def _read_params(path: Path) -> dict[str, Any]:
         raise ParameterError(f"{path}: unknown key {unknown[0]!r} (allowed: {', '.join(PARAMS_KEYS)})")
     if "options" in data and not isinstance(data["options"], dict):
         raise ParameterError(f"{path}: options must be a mapping")
+    if "options" in data:
+        # YAML reads an unquoted yes/no (on/off) as true/false: the option's value is meant.
+        data["options"] = {
+            key: ("yes" if value else "no") if isinstance(value, bool) else value
+            for key, value in data["options"].items()
+        }
     return dict(data)
 
 
@@ -303,8 +309,11 @@ def fix_command(
             click.echo(f"  not carried: {' '.join(line.split())}")
         if result.kept:
             click.echo(f"  the file it replaced was kept as {result.kept}")
-        if result.surplus:
-            click.echo(f"  surplus carried out of the old year: {result.surplus:,.2f} (not in the new workbook)")
+        if result.opening:
+            lines = ", ".join(f"{line} {amount:,.2f}" for line, amount in result.opening.items())
+            click.echo(
+                f"  opening balance carried into {result.year}: {lines} (total {sum(result.opening.values()):,.2f})"
+            )
     return 1 if errors else 0
 
 

@@ -102,7 +102,8 @@ def _file(console: Console, report: FileReport) -> None:
             rows_name, columns, rows = totals.table_rows(figures)
             title = Text(_heading("total", key, language))
             table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-            table.add_column(Text(_heading("rows", rows_name, language)), overflow="fold")
+            heading = ", ".join(_heading("rows", name, language) for name in rows_name.split(", "))
+            table.add_column(Text(heading), overflow="fold")
             for column in columns:
                 table.add_column(Text(_heading("total", column, language)), justify="right")
             for label, values in rows:

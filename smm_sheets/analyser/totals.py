@@ -18,13 +18,22 @@ from smm_sheets.plan import WorkbookPlan
 if TYPE_CHECKING:
     import pandas as pd
 
-_ROW_NAMES = {"months": "month", "lines": "line", "categories": "category", "channels": "channel"}
+_ROW_NAMES: dict[str, str | tuple[str, ...]] = {
+    "months": "month",
+    "lines": "line",
+    "categories": "category",
+    "channels": "channel",
+    "channel_months": ("channel", "month"),  # a row per channel and month: two labels
+}
 
 
 class Table(NamedTuple):
-    """A table of totals as computed: the name of its rows, their labels, the columns, a list of figures per row."""
+    """A table of totals as computed: the name of its rows, their labels, the columns, a list of figures per row.
 
-    rows_name: str
+    A table over channels and months has two names, ``("channel", "month")``, and a pair of labels a row.
+    """
+
+    rows_name: str | tuple[str, ...]
     labels: list[Any]
     columns: list[str]
     rows: list[list[Any]]
@@ -33,11 +42,11 @@ class Table(NamedTuple):
         """The table as a DataFrame indexed by the rows' labels."""
         import pandas as pd
 
-        return pd.DataFrame(
-            [dict(zip(self.columns, row)) for row in self.rows],
-            index=pd.Index(self.labels, name=self.rows_name),
-            columns=self.columns,
-        )
+        if isinstance(self.rows_name, tuple):
+            index = pd.MultiIndex.from_tuples(self.labels, names=list(self.rows_name))
+        else:
+            index = pd.Index(self.labels, name=self.rows_name)
+        return pd.DataFrame([dict(zip(self.columns, row)) for row in self.rows], index=index, columns=self.columns)
 
 
 class Totals(dict):
@@ -88,7 +97,7 @@ def compute_totals(blueprint: Blueprint, plan: WorkbookPlan) -> Totals:
     for measure in blueprint.report.totals:
         totals[measure.id] = _number(evaluator.value(measure.formula, {}))
     for table in blueprint.report.tables:
-        rows = evaluator.rows(table.rows)
+        rows = _rows(evaluator, table.rows)
         totals[table.id] = Table(
             _ROW_NAMES[table.rows],
             [label for _, label in rows],
@@ -96,6 +105,18 @@ def compute_totals(blueprint: Blueprint, plan: WorkbookPlan) -> Totals:
             [[_number(evaluator.value(m.formula, coords)) for m in table.columns] for coords, _ in rows],
         )
     return totals
+
+
+def _rows(evaluator: Any, source: str) -> list[tuple[dict, Any]]:
+    """(coordinates, label) of each row of a table; channel_months: every channel's months, a pair of labels each."""
+    if source != "channel_months":
+        return evaluator.rows(source)
+    months = evaluator.rows("months")
+    return [
+        ({**channel, **month}, (channel_label, month_label))
+        for channel, channel_label in evaluator.rows("channels")
+        for month, month_label in months
+    ]
 
 
 def _number(value: Any) -> Any:
@@ -125,8 +146,10 @@ def table_records(table: Table | pd.DataFrame) -> list[dict[Any, Any]]:
         One dict per row: index name -> label, then column -> figure.
     """
     if isinstance(table, Table):
+        names = table.rows_name if isinstance(table.rows_name, tuple) else (table.rows_name,)
         return [
-            {table.rows_name: label, **dict(zip(table.columns, row))} for label, row in zip(table.labels, table.rows)
+            {**dict(zip(names, label if len(names) > 1 else (label,))), **dict(zip(table.columns, row))}
+            for label, row in zip(table.labels, table.rows)
         ]
     return table.reset_index().to_dict(orient="records")
 
@@ -139,15 +162,18 @@ def table_rows(table: Table | pd.DataFrame) -> tuple[str, list[str], list[tuple[
 
     Returns:
         The name of its rows (month, line...), its column names, and (row label, figures) per row.
+        A table over channels and months: rows named ``channel, month``, labels ``Instagram · Jan 2031``.
     """
     if isinstance(table, Table):
-        return (
-            table.rows_name,
-            list(table.columns),
-            [(label, list(row)) for label, row in zip(table.labels, table.rows)],
-        )
+        name = ", ".join(table.rows_name) if isinstance(table.rows_name, tuple) else table.rows_name
+        labels = [" · ".join(map(str, label)) if isinstance(label, tuple) else label for label in table.labels]
+        return (name, list(table.columns), [(label, list(row)) for label, row in zip(labels, table.rows)])
+    names = [n for n in table.index.names if n]
     return (
-        table.index.name or "",
+        ", ".join(names),
         [str(column) for column in table.columns],
-        [(label, row.tolist()) for label, row in table.iterrows()],
+        [
+            (" · ".join(map(str, label)) if isinstance(label, tuple) else label, row.tolist())
+            for label, row in table.iterrows()
+        ],
     )

@@ -26,7 +26,7 @@ YEAR_TOTALS = ("sum", "last", "none", "every")
 CHART_TYPES = ("column", "bar", "line")
 SEVERITIES = ("error", "warning", "info")
 # What a table of totals in a blueprint's report runs over.
-TOTALS_ROWS = ("months", "lines", "categories", "channels")
+TOTALS_ROWS = ("months", "lines", "categories", "channels", "channel_months")
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,26 @@ class Formula:
 
     ``cases`` maps an option's value to a parsed template; a plain formula has the single
     case ``""``. ``first`` replaces the template in the first month (where ``@prev`` has no
-    month to point at).
+    month to point at); ``first_cases`` does so by the value of option ``first_option``
+    (a first month that takes in an opening balance, or not).
     """
 
     cases: dict[str, tuple]
     option: str | None = None
     first: tuple | None = None
+    first_option: str | None = None
+    first_cases: dict[str, tuple] = field(default_factory=dict)
 
     def tree(self, options: dict[str, str], first_month: bool = False) -> tuple:
+        if first_month and self.first_option is not None:
+            return self.first_cases[options[self.first_option]]
         if first_month and self.first is not None:
             return self.first
         return self.cases[options[self.option]] if self.option else self.cases[""]
+
+    def first_trees(self) -> list[tuple]:
+        """Every first-month template (of any option value)."""
+        return list(self.first_cases.values()) if self.first_option is not None else [self.first] if self.first else []
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,8 @@ class Form:
     id: str
     title: str | None
     questions: tuple[Field, ...]
+    # (option, value): the block is in the workbook only when the option has that value.
+    only_with: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,7 @@ class Table:
     timeline: Timeline | None = None
     # A label key: a line of help under the title (how to add a row...).
     note: str | None = None
+    only_with: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +157,7 @@ class Grid:
     highlights: tuple[Highlight, ...] = ()
     # A label key: a line of help under the title (how to add a line...).
     note: str | None = None
+    only_with: tuple[str, str] | None = None
 
 
 Block = Form | Table | Grid
@@ -230,7 +243,8 @@ class Measure:
 
 @dataclass(frozen=True)
 class TotalsTable:
-    """Figures per row of ``rows`` (months, lines, categories, channels): one table of totals."""
+    """Figures per row of ``rows`` (months, lines, categories, channels, or channel_months: a row
+    per channel and month, channel by channel): one table of totals."""
 
     id: str
     rows: str
@@ -301,6 +315,11 @@ class Blueprint:
                 for item in block_fields(block):
                     found[item.id] = item
         return found
+
+
+def block_placed(block: Block, options: dict[str, str]) -> bool:
+    """Is the block in a workbook of these option values (``only_with``)?"""
+    return block.only_with is None or options.get(block.only_with[0]) == block.only_with[1]
 
 
 def block_fields(block: Block) -> tuple[Field, ...]:

@@ -356,12 +356,13 @@ class _Reader(_Shapes):
         if not isinstance(data, dict) or len([k for k in kinds if k in data]) != 1:
             self.fail(path, "a block is a mapping with exactly one of form, table, grid (its id)")
         kind = next(k for k in kinds if k in data)
-        common = ("title", "highlights", "note")
+        common = ("title", "highlights", "note", "only_with")
         list_ids = {l.id for l in lists}
+        only_with = self.read_only_with(data.get("only_with"), path + ("only_with",))
         if kind == "form":
-            spec = self.mapping(data, path, ("form", "questions"), ("title",))
+            spec = self.mapping(data, path, ("form", "questions"), ("title", "only_with"))
             fields = self.read_fields(spec["questions"], path + ("questions",), list_ids, "form")
-            return Form(self.ident(spec["form"], path + ("form",)), self.optional_label(spec, path), fields)
+            return Form(self.ident(spec["form"], path + ("form",)), self.optional_label(spec, path), fields, only_with)
         if kind == "table":
             spec = self.mapping(
                 data, path, ("table", "rows", "columns"), common + ("row_header", "total", "row_field", "timeline")
@@ -388,6 +389,7 @@ class _Reader(_Shapes):
                 if "timeline" in spec
                 else None,
                 note=self.label(spec["note"], path + ("note",)) if "note" in spec else None,
+                only_with=only_with,
             )
         spec = self.mapping(data, path, ("grid", "rows", "measures"), common)
         rows = self.read_rows(spec["rows"], path + ("rows",), categories, list_ids)
@@ -401,7 +403,17 @@ class _Reader(_Shapes):
             fields,
             self.read_highlights(spec.get("highlights", []), path + ("highlights",)),
             note=self.label(spec["note"], path + ("note",)) if "note" in spec else None,
+            only_with=only_with,
         )
+
+    def read_only_with(self, data: Any, path: KeyPath) -> tuple[str, str] | None:
+        """``only_with: {option: value}``: the block is placed only with that option value."""
+        if data is None:
+            return None
+        if not isinstance(data, dict) or len(data) != 1:
+            self.fail(path, 'only_with names one option and its value, e.g. only_with: {opening_balance: "yes"}')
+        ((key, value),) = data.items()
+        return self.ident(key, path), self.ident(value, path + (key,))
 
     def read_row_field(self, spec: dict, rows: Rows, path: KeyPath) -> str | None:
         if "row_field" not in spec:
@@ -475,7 +487,7 @@ class _Reader(_Shapes):
 
     def read_fields(self, data: Any, path: KeyPath, list_ids: set[str], kind: str) -> tuple[Field, ...]:
         fields = []
-        extra = {"form": (), "table": ("total",), "grid": ("year", "first", "formula_by")}[kind]
+        extra = {"form": (), "table": ("total",), "grid": ("year", "first", "first_by", "formula_by")}[kind]
         if kind == "table":
             extra += ("first", "formula_by", "values", "default_from")
         for i, spec in enumerate(self.sequence(data, path)):
@@ -505,13 +517,13 @@ class _Reader(_Shapes):
                 if bound in spec and field_type not in NUMERIC_TYPES:
                     self.fail(field_path + (bound,), f"only number, integer, money and percent fields have a {bound}")
             if (
-                "min" in spec
+                spec.get("min") is not None
                 and "max" in spec
                 and self.number(spec["min"], field_path + ("min",)) > self.number(spec["max"], field_path + ("max",))
             ):
                 self.fail(field_path + ("max",), "max is below min")
             formula = self.read_formula(spec, field_path) if "formula" in spec else None
-            for key in ("first", "formula_by"):
+            for key in ("first", "first_by", "formula_by"):
                 if key in spec and formula is None:
                     self.fail(field_path + (key,), f"{key} only goes with a formula")
             if formula is not None and ("required" in spec or "sample" in spec):
@@ -532,9 +544,10 @@ class _Reader(_Shapes):
                     label=self.label(spec["label"], field_path + ("label",)),
                     type=field_type,
                     required=self.boolean(spec.get("required", False), field_path + ("required",)),
+                    # A money field takes no negative amount, unless min: null (an opening balance may be a deficit).
                     min=self.number(spec["min"], field_path + ("min",))
-                    if "min" in spec
-                    else (0.0 if field_type == "money" else None),
+                    if spec.get("min") is not None
+                    else (0.0 if field_type == "money" and "min" not in spec else None),
                     max=self.number(spec["max"], field_path + ("max",)) if "max" in spec else None,
                     list=spec.get("list") if field_type == "choice" else ("yesno" if field_type == "yesno" else None),
                     hint=self.label(spec["hint"], field_path + ("hint",)) if "hint" in spec else None,
@@ -602,9 +615,25 @@ class _Reader(_Shapes):
             raise  # unreachable: fail() raises
 
     def read_formula(self, spec: dict, path: KeyPath) -> Formula:
-        first = self.template(spec["first"], path + ("first",)) if "first" in spec else None
+        first, first_option, first_cases = None, None, {}
+        if "first_by" in spec:
+            # The first month's formula chosen by an option: first: {value: template, ...}.
+            first_option = self.ident(spec["first_by"], path + ("first_by",))
+            if "first" not in spec:
+                self.fail(path + ("first_by",), "first_by goes with first: one formula per value of the option")
+            cases = self.mapping(
+                spec["first"], path + ("first",), (), tuple(spec["first"]) if isinstance(spec["first"], dict) else ()
+            )
+            first_cases = {key: self.template(text, path + ("first", key)) for key, text in cases.items()}
+        elif "first" in spec:
+            first = self.template(spec["first"], path + ("first",))
         if "formula_by" not in spec:
-            return Formula({"": self.template(spec["formula"], path + ("formula",))}, first=first)
+            return Formula(
+                {"": self.template(spec["formula"], path + ("formula",))},
+                first=first,
+                first_option=first_option,
+                first_cases=first_cases,
+            )
         option = self.ident(spec["formula_by"], path + ("formula_by",))
         cases = self.mapping(
             spec["formula"],
@@ -613,7 +642,11 @@ class _Reader(_Shapes):
             tuple(spec["formula"]) if isinstance(spec["formula"], dict) else (),
         )
         return Formula(
-            {key: self.template(text, path + ("formula", key)) for key, text in cases.items()}, option, first
+            {key: self.template(text, path + ("formula", key)) for key, text in cases.items()},
+            option,
+            first,
+            first_option,
+            first_cases,
         )
 
     def read_total(self, spec: dict, path: KeyPath) -> Formula:

@@ -96,6 +96,17 @@ def check_fields(blueprint: Blueprint, where: SourceLines) -> None:
     check_highlights_and_lists(blueprint, known, where)
     check_report(blueprint, known, where)
     options = {o.id: o for o in blueprint.options}
+    for s, sheet in enumerate(blueprint.sheets):
+        for b, block in enumerate(sheet.blocks):
+            if block.only_with is not None:
+                option, value = block.only_with
+                if option not in options:
+                    where.fail(("sheets", s, "blocks", b, "only_with"), f"no option {option!r}")
+                if value not in options[option].choices:
+                    where.fail(
+                        ("sheets", s, "blocks", b, "only_with", option),
+                        f"option {option} is one of {', '.join(options[option].choices)}, not {value!r}",
+                    )
     fields = blueprint.fields()
     graph: dict[str, set[str]] = {}
     for name, path in paths.items():
@@ -111,7 +122,13 @@ def check_fields(blueprint: Blueprint, where: SourceLines) -> None:
             wanted = set(options[formula.option].choices)
             if set(formula.cases) != wanted:
                 where.fail(path + ("formula",), f"give one formula for each of {', '.join(sorted(wanted))}")
-        trees = list(formula.cases.values()) + ([formula.first] if formula.first else [])
+        if formula.first_option is not None:
+            if formula.first_option not in options:
+                where.fail(path + ("first_by",), f"no option {formula.first_option!r}")
+            wanted = set(options[formula.first_option].choices)
+            if set(formula.first_cases) != wanted:
+                where.fail(path + ("first",), f"give one first-month formula for each of {', '.join(sorted(wanted))}")
+        trees = list(formula.cases.values()) + formula.first_trees()
         graph[name] = set()
         for tree in trees:
             for ref, modifier in fx.references(tree):
@@ -125,7 +142,7 @@ def check_fields(blueprint: Blueprint, where: SourceLines) -> None:
                     where.fail(path + ("formula",), f"{{{ref}@{modifier}}}: only grid measures have months")
                 if modifier == "prev" and name not in grid_fields:
                     where.fail(path + ("formula",), "@prev is for grid measures, month to month")
-                if modifier == "prev" and formula.first is None:
+                if modifier == "prev" and not formula.first_trees():
                     where.fail(path, "a formula with @prev needs first: the formula of the first month")
                 if modifier != "prev":
                     graph[name].add(ref)
@@ -399,8 +416,7 @@ def _label_trees(blueprint: Blueprint) -> Iterator[tuple]:
                 for formula in formulas:
                     if formula is not None:
                         yield from formula.cases.values()
-                        if formula.first:
-                            yield formula.first
+                        yield from formula.first_trees()
             for highlight in getattr(block, "highlights", ()):
                 yield highlight.when.cases[""]
     report = blueprint.report

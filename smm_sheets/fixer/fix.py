@@ -28,9 +28,11 @@ from smm_sheets.analyser.checks.workbook import Workbook
 from smm_sheets.analyser.findings import Finding, say
 from smm_sheets.analyser.messages import text as words
 from smm_sheets.analyser.pipeline import analyse_book, spreadsheet_files
+from smm_sheets.analyser.recognise import sized_blueprint
+from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.catalogs import COMMON_SECTION, catalogs
-from smm_sheets.blueprint.model import NUMERIC_TYPES, Field
-from smm_sheets.errors import FileError, InputError
+from smm_sheets.blueprint.model import NUMERIC_TYPES, Blueprint, Field, Table
+from smm_sheets.errors import BlueprintError, FileError, InputError
 from smm_sheets.generator import xlsx
 from smm_sheets.locale_data import LANGUAGES
 from smm_sheets.plan import COMPUTE, META_SHEET, CellSource, Placement, WorkbookPlan, build
@@ -38,6 +40,9 @@ from smm_sheets.sheetref import a1, cell_position, date_of_serial
 
 # Findings about what the new workbook does not take over from the old one.
 NOT_CARRIED = {"total-misses-rows", "rows-below-table", "columns-changed", "formula-changed", "formula-overwritten"}
+# The budget's carry into another year: with the blueprint option OPENING_OPTION on, each line's
+# OPENING_FIELD takes the CARRIED_FIELD of its last month whose REPORTED_FIELD is filled in.
+OPENING_OPTION, OPENING_FIELD, CARRIED_FIELD, REPORTED_FIELD = "opening_balance", "opening", "surplus", "actual"
 
 
 @dataclass
@@ -50,8 +55,9 @@ class FixResult:
         repaired: the inputs whose type was repaired: sheet, cell, what was typed, what it is now.
         not_carried: what the new workbook could not take over, one line each (in the report's language).
         findings: what is still wrong in the new workbook (each a comment on its cell).
-        surplus: with another year, the old workbook's ``remaining`` total (the budget's
-            advertising surplus carried out of its last month), to take into the new year by hand.
+        opening: with another year, what the new workbook's opening balance holds (the budget's
+            option ``opening_balance``): each advertising line's surplus carried out of its last
+            reported month, a deficit negative, by the line's name; empty for other workbooks.
         kept: where a replaced ``target`` that was not this same workbook (someone may have
             worked on it) was copied first, ``<name>.kept-YYYYMMDD-HHMMSS.xlsx``; else None.
     """
@@ -63,7 +69,7 @@ class FixResult:
     repaired: list[dict[str, Any]] = field(default_factory=list)
     not_carried: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    surplus: float | None = None
+    opening: dict[str, float] = field(default_factory=dict)
     kept: Path | None = None
 
 
@@ -136,10 +142,19 @@ def fix_file(
     if not 2000 <= new_year <= 2100:
         raise InputError(f"year must be between 2000 and 2100, not {new_year}")
     carried = Carry(book, language, new_year - params.year)
-    plan = build(book.plan.blueprint, dataclasses.replace(params, year=new_year, sample=False), carried, text=True)
-    result = FixResult(source, target, book.plan.blueprint.id, new_year, carried.repaired)
-    if new_year != params.year and isinstance(report.totals.get("remaining"), (int, float)):
-        result.surplus = float(report.totals["remaining"])
+    blueprint, options = _current(book.plan.blueprint), params.options
+    opening: dict[str, float] | None = None
+    if new_year != params.year and any(option.id == OPENING_OPTION for option in blueprint.options):
+        opening = carried_out(book)
+        options = {**options, OPENING_OPTION: "yes"}
+    new_params = dataclasses.replace(params, year=new_year, sample=False, options=options)
+    source_cells: CellSource = carried
+    if opening is not None or blueprint is not book.plan.blueprint:
+        source_cells = Moved(carried, book.plan, build(blueprint, new_params, values=False), opening)
+    plan = build(blueprint, new_params, source_cells, text=True)
+    result = FixResult(source, target, blueprint.id, new_year, carried.repaired)
+    labels = {coords["line"]: label for coords, label in book.computed.evaluator.rows("lines")}
+    result.opening = {labels.get(line, line): amount for line, amount in (opening or {}).items()}
     result.not_carried = _not_carried_lines(report.findings, language)
     result.not_carried += carried.dropped
     extra = sorted(set(book.data.sheets) - {sheet.name for sheet in book.cells.sheets} - {META_SHEET})
@@ -156,6 +171,25 @@ def fix_file(
     xlsx.write_annotated(plan, target, _notes(result.findings, language), kept)
     result.kept = kept.get(target)
     return result
+
+
+def _current(blueprint: Blueprint) -> Blueprint:
+    """The current version of the built-in blueprint a workbook was read by: a workbook of an
+    earlier version (read against blueprints/previous/) is written anew by the current one, its
+    tables of blank rows as long as the workbook's."""
+    try:
+        current = loader.load(blueprint.id)
+    except BlueprintError:
+        return blueprint
+    if current.version == blueprint.version:
+        return blueprint
+    rows = {
+        block.id: block.rows.count
+        for sheet in blueprint.sheets
+        for block in sheet.blocks
+        if isinstance(block, Table) and block.rows.source == "count"
+    }
+    return sized_blueprint(current, rows)
 
 
 def _same(path: Path) -> Path:
@@ -382,6 +416,86 @@ class Carry(CellSource):
         self.ambiguous.append(
             say("type-error", facts, name, a1(row, col), key="fix.ambiguous").in_language(self.language)
         )
+
+
+class Moved(CellSource):
+    """Inputs carried into another layout of the blueprint (an option that adds cells, such as
+    the budget's opening balance; the current version of an earlier version's workbook): each
+    cell of the new plan reads the old plan's cell of the same field and coordinates; the opening
+    balance cells take ``opening`` (by line; blank for a line that carries nothing), never the
+    old workbook's own opening balance.
+
+    Args:
+        carried: the old workbook's inputs, by the old plan's cells.
+        old: the plan the workbook was read by.
+        new: the new plan's placement (``build(..., values=False)``).
+        opening: the opening balance of each line, by line id (None: the cells carried as typed).
+    """
+
+    def __init__(self, carried: CellSource, old: WorkbookPlan, new: WorkbookPlan, opening: dict[str, float] | None):
+        self.carried = carried
+        self._cells: dict[tuple[int, int, int], tuple[int, int, int] | None] = {}
+        self._given: dict[tuple[int, int, int], float | None] = {}
+        found = {
+            (name, _key(coords)): (placement.sheet, row, col)
+            for name, placement in old.items.items()
+            if placement.role == "input" and placement.column is None
+            for coords, row, col in placement._cells
+        }
+        for name, placement in new.items.items():
+            if placement.role != "input" or placement.column is not None:
+                continue
+            for coords, row, col in placement._cells:
+                self._cells[(placement.sheet, row, col)] = found.get((name, _key(coords)))
+                if name == OPENING_FIELD and opening is not None:
+                    self._given[(placement.sheet, row, col)] = opening.get(coords.get("line"))
+        self._old_stores = {(s.block_id, s.field.id): s for sheet in old.sheets for s in sheet.stores}
+        self._new = new
+
+    def override(self, sheet: int, row: int, col: int) -> Any:
+        return COMPUTE
+
+    def input(self, sheet: int, row: int, col: int) -> Any:
+        if (sheet, row, col) in self._given:
+            return self._given[(sheet, row, col)]
+        if (sheet, row, col) in self._cells:
+            old = self._cells[(sheet, row, col)]
+            return None if old is None else self.carried.input(*old)
+        store = self._new.sheets[sheet].store_at(row, col)
+        old_store = self._old_stores.get((store.block_id, store.field.id)) if store is not None else None
+        index = row - store.first_row if store is not None else 0
+        if old_store is None or index >= len(old_store.values):
+            return None
+        return self.carried.input(old_store.sheet, old_store.first_row + index, old_store.col)
+
+
+def _key(coords: dict) -> tuple:
+    return tuple(sorted(coords.items()))
+
+
+def carried_out(book: Workbook) -> dict[str, float]:
+    """Each line's carry-over out of its last reported month (its ``surplus`` there; a deficit is
+    negative), by line id: the opening balance of the year after. Lines never reported carry nothing."""
+    computed = book.computed
+    carried, reported = computed.items.get(CARRIED_FIELD), computed.items.get(REPORTED_FIELD)
+    if carried is None or reported is None:
+        return {}
+    evaluator = computed.evaluator
+    surplus = fx.parse("{" + CARRIED_FIELD + "}")
+    # A month is reported once its actual is filled in (the sheet's rule: blank carries nothing).
+    spent = {
+        (coords.get("line"), coords.get("month")): book.value(reported.sheet, row, col)
+        for coords, row, col in reported.cells
+    }
+    last: dict[str, tuple[int, float]] = {}
+    for coords, _, _ in carried.cells:
+        line, month = coords.get("line"), coords.get("month")
+        if line is None or month is None or month > 11 or spent.get((line, month)) in (None, ""):
+            continue
+        value = evaluator.value(surplus, coords, carried.sheet)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and month >= last.get(line, (-1, 0))[0]:
+            last[line] = (month, float(value))
+    return {line: amount for line, (_, amount) in last.items()}
 
 
 def _move(day: dt.date, years: int) -> dt.date:

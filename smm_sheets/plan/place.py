@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from smm_sheets import formula as fx
-from smm_sheets.blueprint.model import NUMERIC_TYPES, Field, Form, Formula, Grid, Table
+from smm_sheets.blueprint.model import NUMERIC_TYPES, Field, Form, Formula, Grid, Table, block_placed
 from smm_sheets.errors import InputError
 from smm_sheets.locale_data import locale_tag, month_names
 from smm_sheets.plan.cells import (
@@ -91,6 +91,8 @@ class Placer:
         if any(isinstance(block, Grid) for block in sheet.blocks):
             self.grid_header(plan, sheet)
         for block in sheet.blocks:
+            if not block_placed(block, self.x.options):
+                continue
             if isinstance(block, Grid):
                 self.place_grid(plan, block)
             elif isinstance(block, Table):
@@ -140,7 +142,7 @@ class Placer:
             plan.put(plan.next_row, 0, Cell("text", style("subtitle"), self.x.text(note)))
             plan.next_row += 1
 
-    def line_label(self, plan: SheetPlan, row: int, coords: dict) -> None:
+    def line_label(self, plan: SheetPlan, row: int, coords: dict, col: int = 1) -> None:
         """The label cell of a spare line: an input where the line first appears, then a copy of it."""
         sheet = len(self.plan.sheets) - 1
         line = coords["line"]
@@ -148,11 +150,11 @@ class Placer:
             self.plan.items[LINE_LABEL] = Placement(LINE_LABEL, _LINE_LABEL_FIELD, sheet)
             self.plan.items[LINE_LABEL_COPY] = Placement(LINE_LABEL_COPY, _LINE_LABEL_COPY_FIELD, sheet, role="formula")
         if not any(found["line"] == line for found, _, _ in self.plan.items[LINE_LABEL]._cells):
-            self.input_cell(plan, row, 1, _LINE_LABEL_FIELD, None, dict(coords))
+            self.input_cell(plan, row, col, _LINE_LABEL_FIELD, None, dict(coords))
             return
         tree = _LINE_LABEL_COPY_FIELD.formula.tree({})
-        self.formula_cell(plan, row, 1, _LINE_LABEL_COPY_FIELD, tree, dict(coords), "formula")
-        plan.cells[(row, 1)].style = style("label")
+        self.formula_cell(plan, row, col, _LINE_LABEL_COPY_FIELD, tree, dict(coords), "formula")
+        plan.cells[(row, col)].style = style("label")
 
     def place_grid(self, plan: SheetPlan, grid: Grid) -> None:
         """A month grid: one row per (row of the block, measure), twelve months and the year."""
@@ -261,13 +263,16 @@ class Placer:
             plan.repeat_rows, plan.repeat_size = (header - (table.timeline is not None), header), size
         plan.next_row = header + 1
         first_coords = None
+        spare = {line.id for line in self.x.lines if line.spare} if table.rows.source == "lines" else set()
         if table.rows.source == "count":
             self.place_columns(plan, table, sheet)
             first_coords = {"row": (table.id, 0)}
         for coords, label, _, index, _ in () if first_coords else block_rows(self.x, table.rows, table.id):
             row = plan.next_row
             first_coords = coords if first_coords is None else first_coords
-            if first:
+            if first and coords.get("line") in spare:
+                self.line_label(plan, row, coords, col=0)  # a spare line's label: the one typed in its grid
+            elif first:
                 plan.put(row, 0, Cell("text", style("label"), label or ""))
                 if table.row_field:
                     self.plan.items[table.row_field]._cells.append((coords, row, 0))

@@ -215,7 +215,8 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
     def check_page(request: Request):
         from smm_sheets.export.pipeline import FORMATS
 
-        return _page(request, "check.html", settings=settings, formats=FORMATS)
+        language = _language(request)
+        return _page(request, "check.html", settings=settings, formats=FORMATS, statuses=_status_labels(language))
 
     @app.post("/check", response_class=HTMLResponse, summary="Check uploaded workbooks and show the report (a form)")
     async def check_submit(
@@ -228,7 +229,8 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
         status = 422 if report["failures"] and not report["reports"] else 200
         views = [report_view.file_view(r, i18n.Texts(language)) for r in report["reports"]]
         for view in views:
-            view.charts = [pages.svg(c) for c in view.charts]
+            for chart in view.charts:
+                chart.svg = pages.svg(chart.svg)
         data = base64.b64encode(json.dumps(report, ensure_ascii=False, indent=2).encode()).decode()
         return _page(
             request,
@@ -291,9 +293,16 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
         request: Request,
         files: Annotated[list[UploadFile] | None, File()] = None,
         format: Annotated[str, Form(max_length=20)] = "ics",
+        status: Annotated[list[str] | None, Form(max_length=200)] = None,
+        since: Annotated[str, Form(max_length=40)] = "",
+        until: Annotated[str, Form(max_length=40)] = "",
+        timezone: Annotated[str, Form(max_length=100)] = "",
+        date_order: Annotated[str, Form(max_length=20)] = "day",
         lang: Annotated[str | None, Form(max_length=10)] = None,
     ):
-        return await _export(files or [], format, settings, runner, _language(request, lang), page=True)
+        language = _language(request, lang)
+        options = _export_options(status, since, until, timezone, date_order, language)
+        return await _export(files or [], format, settings, runner, language, options, page=True)
 
     @app.post(
         "/api/v1/fix",
@@ -324,9 +333,58 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
     async def api_export(
         files: Annotated[list[UploadFile], File(description="one calendar workbook")],
         format: Annotated[str, Query(max_length=20, description="ics, hootsuite, sprout, publer or csv")] = "ics",
+        status: Annotated[
+            list[str] | None,
+            Form(
+                max_length=200,
+                description="statuses to export (idea, draft, in_review, scheduled, published): the field "
+                "repeated or comma-separated; none: every status (export --status)",
+            ),
+        ] = None,
+        since: Annotated[str, Form(max_length=40, description="posts dated on or after YYYY-MM-DD (--since)")] = "",
+        until: Annotated[str, Form(max_length=40, description="posts dated on or before YYYY-MM-DD (--until)")] = "",
+        timezone: Annotated[
+            str,
+            Form(
+                max_length=100,
+                description="IANA zone of posts without one and of scheduler files (--timezone); "
+                "empty: the workbook language's",
+            ),
+        ] = "",
+        date_order: Annotated[
+            str, Form(max_length=20, description="scheduler files' dates: day (31/12/2027) or month (12/31/2027)")
+        ] = "day",
         lang: Annotated[str | None, Form(max_length=10)] = None,
     ):
-        return await _export(files, format, settings, runner, _api_language(lang))
+        language = _api_language(lang)
+        options = _export_options(status, since, until, timezone, date_order, language)
+        return await _export(files, format, settings, runner, language, options)
+
+
+def _status_name(text: str) -> str:
+    return "_".join(text.strip().casefold().replace("-", " ").split())
+
+
+@cache
+def _status_names() -> dict[str, str]:
+    """A status as people may type it -> its key: the key, or its label in any language of the calendar."""
+    from smm_sheets.export.posts import STATUS_KEYS
+
+    labels = loader.load("calendar").labels
+    names = {key: key for key in STATUS_KEYS}
+    for catalog in labels.values():
+        names.update({_status_name(catalog[f"status.{key}"]): key for key in STATUS_KEYS if f"status.{key}" in catalog})
+    return names
+
+
+@cache
+def _status_labels(language: str) -> list[tuple[str, str]]:
+    """(key, label) of the calendar's post statuses, labelled as the calendar's dropdown in ``language``."""
+    from smm_sheets.export.posts import STATUS_KEYS
+
+    labels = loader.load("calendar").labels
+    shown = labels.get(language) or labels.get("en", {})
+    return [(key, shown.get(f"status.{key}", key)) for key in STATUS_KEYS]
 
 
 def _api_language(lang: str | None) -> str | None:
@@ -488,12 +546,87 @@ async def _fix(files: list[UploadFile], settings: Settings, runner: isolation.Ru
     return await _in_worker(files, settings, runner, language, task, collect)
 
 
+def _export_options(
+    statuses: list[str] | None, since: str, until: str, timezone: str, date_order: str, language: str | None
+) -> dict[str, Any]:
+    """The export's options as ``smm_sheets.export`` takes them, checked here so that a bad one is
+    a 422 naming the field (before any upload is read).
+
+    Raises:
+        Refused: 422 ``export_status``, ``export_date``, ``export_dates_order``, ``export_timezone``
+            or ``export_date_order``.
+    """
+    import datetime as dt
+
+    from smm_sheets.errors import ParameterError
+    from smm_sheets.export.posts import STATUS_KEYS, zone_named
+
+    keys = []
+    known = _status_names()
+    for item in (part for value in statuses or [] for part in value.split(",")):
+        key = known.get(_status_name(item), _status_name(item))
+        if not key:
+            continue
+        if key not in STATUS_KEYS:
+            raise Refused(
+                422,
+                "error.export_status",
+                language=language,
+                value=_shown(item, 60),
+                statuses=", ".join(STATUS_KEYS),
+            )
+        if key not in keys:
+            keys.append(key)
+    days: dict[str, str | None] = {}
+    for name, value in (("since", since), ("until", until)):
+        value = value.strip()
+        days[name] = value or None
+        if value:
+            try:
+                if len(value) != 10:
+                    raise ValueError(value)
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise Refused(
+                    422,
+                    "error.export_date",
+                    language=language,
+                    field=i18n.Texts(language or "en")(f"check.{name}"),
+                    value=_shown(value, 40),
+                ) from None
+    if days["since"] and days["until"] and days["since"] > days["until"]:
+        raise Refused(422, "error.export_dates_order", language=language, since=days["since"], until=days["until"])
+    zone = timezone.strip() or None
+    if zone:
+        try:
+            zone_named(zone)
+        except ParameterError:
+            raise Refused(422, "error.export_timezone", language=language, zone=_shown(zone, 100)) from None
+    order = date_order.strip().lower() or "day"
+    if order not in ("day", "month"):
+        raise Refused(422, "error.export_date_order", language=language)
+    return {
+        "statuses": keys or None,
+        "since": days["since"],
+        "until": days["until"],
+        "timezone": zone,
+        "date_order": order,
+    }
+
+
+def _shown(text: str, limit: int) -> str:
+    """Typed text quoted in an error: printable characters only, at most ``limit``."""
+    text = "".join(ch for ch in text.strip() if ch.isprintable())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 async def _export(
     files: list[UploadFile],
     format: str,
     settings: Settings,
     runner: isolation.Runner,
     language: str | None,
+    options: dict[str, Any] | None = None,
     page: bool = False,
 ) -> Response:
     """One uploaded calendar's posts in ``format`` (``smm-sheets export``): the file, or a .zip of several.
@@ -512,7 +645,9 @@ async def _export(
         if len(saved) != 1:
             raise Refused(422, "error.one_calendar", language=language)
         (folder / "export").mkdir()
-        return isolation.export_task(str(saved[0].path), str(folder / "export" / f"posts{suffix}"), format)
+        return isolation.export_task(
+            str(saved[0].path), str(folder / "export" / f"posts{suffix}"), format, options or {}
+        )
 
     def collect(result: dict[str, Any], saved: list[uploads.Saved], folder: Path) -> Response:
         rename = _renamer(saved, folder)

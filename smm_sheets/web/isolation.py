@@ -7,8 +7,14 @@ replaced after a failure or a hundred analyses, which keeps the server's memory 
 many files it sees. (A fresh process per analysis cost 100-150 ms more a request.)
 
 This is the one module the web layer calls to analyse, fix or export (:meth:`Runner.analyse`
-with a path list, or a :func:`fix_task` / :func:`export_task` tuple), so that the analyser's own
-isolation function can take its place when it exists.
+with a path list, or a :func:`fix_task` / :func:`export_task` tuple).
+
+Why not :func:`smm_sheets.processes.run_isolated` (a fork per file) for each request: measured
+on the sample budget, a fork per analysis from a warm worker costs 60-80 ms more than the
+analysis in the warm worker itself (copy-on-write of the warm caches), which would undo the
+< 100 ms a request. What the two share comes from :mod:`smm_sheets.processes`: the limits'
+type (:class:`~smm_sheets.processes.IsolationLimits`, :attr:`Limits.isolation`) and the child's
+tie to its parent (:func:`~smm_sheets.processes.die_with_parent`: a worker dies with the server).
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
+
+from smm_sheets.processes import IsolationLimits, die_with_parent
 
 # Imported by the forkserver once, so that every analysis starts with the analyser loaded.
 PRELOAD = ["smm_sheets.web.warm"]
@@ -56,6 +64,13 @@ class Limits:
     memory: int = 1 << 30
     tasks: int = 100
 
+    @property
+    def isolation(self) -> IsolationLimits:
+        """One analysis's limits as :mod:`smm_sheets.processes` states them: ``memory`` is the
+        worker's whole address space here (it lives for ``tasks`` analyses, so it may not grow
+        past it), ``seconds`` both the wall-clock deadline and the processor time."""
+        return IsolationLimits(memory=self.memory, seconds=self.seconds, wall_seconds=self.seconds)
+
 
 def analyse_to_dict(paths: list[str], language: str | None) -> dict[str, Any]:
     """The report of ``paths`` as ``analyse --format json`` prints it, its findings in ``language``
@@ -70,9 +85,12 @@ def fix_task(paths: list[str], out_dir: str) -> tuple:
     return ("fix", list(paths), out_dir)
 
 
-def export_task(path: str, output: str, format: str) -> tuple:
-    """The task of exporting the calendar ``path`` to ``output`` in ``format``, for :meth:`Runner.analyse`."""
-    return ("export", path, output, format)
+def export_task(path: str, output: str, format: str, options: dict[str, Any] | None = None) -> tuple:
+    """The task of exporting the calendar ``path`` to ``output`` in ``format``, for :meth:`Runner.analyse`.
+
+    ``options``: ``smm_sheets.export``'s statuses, since, until, timezone and date_order.
+    """
+    return ("export", path, output, format, dict(options or {}))
 
 
 def run_task(task: list[str] | tuple, language: str | None) -> dict[str, Any]:
@@ -86,7 +104,7 @@ def run_task(task: list[str] | tuple, language: str | None) -> dict[str, Any]:
         return analyse_to_dict(task, language)
     if task[0] == "fix":
         return _fix(task[1], task[2], language)
-    return _export(task[1], task[2], task[3], language)
+    return _export(task[1], task[2], task[3], language, task[4] if len(task) > 4 else {})
 
 
 def _fix(paths: list[str], out_dir: str, language: str | None) -> dict[str, Any]:
@@ -111,12 +129,12 @@ def _fix(paths: list[str], out_dir: str, language: str | None) -> dict[str, Any]
     return {"fixed": fixed, "failures": failures}
 
 
-def _export(path: str, output: str, format: str, language: str | None) -> dict[str, Any]:
+def _export(path: str, output: str, format: str, language: str | None, options: dict[str, Any]) -> dict[str, Any]:
     import smm_sheets
     from smm_sheets.errors import SmmSheetsError
 
     try:
-        result = smm_sheets.export(path, output, format=format)
+        result = smm_sheets.export(path, output, format=format, **options)
     except SmmSheetsError as error:
         return {"error": " ".join(str(error).split())[:500]}
     findings = [f.in_language(language) if language else f for f in result.sorted_findings()]
@@ -204,7 +222,7 @@ class Runner:
     def _start(self) -> _Worker:
         mine, theirs = self._context.Pipe()
         process = self._context.Process(
-            target=_work, args=(theirs, self.target, self.limits.memory, self.limits.seconds), daemon=True
+            target=_work, args=(theirs, self.target, self.limits.isolation, os.getpid()), daemon=True
         )
         process.start()
         theirs.close()
@@ -229,8 +247,15 @@ class _Worker:
         return None
 
 
-def _work(connection: Connection, target: Callable, memory: int, seconds: float) -> None:
-    """A worker: limit its memory, then analyse what it is sent until told to stop or a task fails."""
+def _work(connection: Connection, target: Callable, limits: IsolationLimits, server: int) -> None:
+    """A worker: tie it to the server, limit its memory, then analyse what it is sent until told
+    to stop or a task fails."""
+    # Its parent is the forkserver, which ends with the server process ``server``: then so does
+    # the worker, even in the middle of an analysis (processes.run_isolated's children do the same).
+    # (A server gone before this line: its end of the connection is closed, recv() ends the worker.)
+    if not die_with_parent() and not _alive(server):
+        os._exit(0)
+    memory, seconds = limits.memory, limits.seconds
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     while True:
         try:
@@ -253,3 +278,13 @@ def _work(connection: Connection, target: Callable, memory: int, seconds: float)
             connection.send(("memory", None))
         if result[0] != "ok":
             os._exit(0)  # after a failure, start afresh
+
+
+def _alive(process_id: int) -> bool:
+    try:
+        os.kill(process_id, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

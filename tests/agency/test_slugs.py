@@ -40,8 +40,7 @@ def _is_safe(slug: str) -> bool:
         and slug == slug.strip("-.")
         and slug not in RESERVED_NAMES
         and unicodedata.normalize("NFC", slug) == slug
-        # Case-folded up to NFC: a few letters (Greek "ῢ") fold to a letter and a mark that NFC
-        # composes back, so no text is both NFC and unchanged by casefold().
+        # casefold() may decompose (ῶ -> ω + ͂): case-folded means equal once composed again
         and unicodedata.normalize("NFC", slug.casefold()) == slug
         and len(slug.encode("utf-8")) <= 240
         and all(c == "-" or unicodedata.category(c)[0] in "LNM" for c in slug)

@@ -455,7 +455,7 @@ def test_exit_codes_and_strict(sample_set, blank_set, tmp_path):
 def test_json_follows_the_schema(sample_set, tmp_path):
     out = tmp_path / "report.json"
     result = CliRunner().invoke(main, ["analyse", str(sample_set), "--format", "json", "--output", str(out)])
-    assert result.exit_code == 1, result.output  # the sample strategy leaves required answers open
+    assert result.exit_code == 0, result.output  # the sample set has warnings, no error
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["schema_version"] == SCHEMA_VERSION
     schema = json.loads((ROOT / "docs" / "report.schema.json").read_text(encoding="utf-8"))

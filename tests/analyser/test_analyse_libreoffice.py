@@ -312,6 +312,9 @@ def calendar_edits(plan) -> Scenario:
     )
 
 
+OWN_CTR_TARGET = 0.02
+
+
 def kpi_edits(plan) -> Scenario:
     ig = {"channel": "instagram"}
     impressions = at(plan, "impressions", **ig, month=1)
@@ -327,6 +330,10 @@ def kpi_edits(plan) -> Scenario:
             {"set": likes.ref, "value": planned_value(plan, "impressions", **ig, month=1) + 1},
             {"set": clicks.ref, "value": planned_value(plan, "impressions", **ig, month=2) + 5},
             {"set": negative.ref, "value": -5},
+            # Months' own targets (the others keep the one for every month): the report's
+            # target in force must follow them.
+            {"set": at(plan, "target_ctr", **ig, month=2).ref, "value": OWN_CTR_TARGET},
+            {"set": at(plan, "target_er_impressions", channel="facebook", month=3).ref, "value": 0.03},
         ],
         expected=[
             ("impossible-count", impressions, "add up to more than"),
@@ -698,6 +705,17 @@ def test_calendar_totals_equal_libreoffices(lo, reports):
                     if list(_order(plan, name, key)).index(coords[key]) == i
                 ]
                 assert close(frame[column].iloc[i], sum(saved(book, w) or 0 for w in cells)), (table, column, i)
+    # Each channel's month: LibreOffice's own cells of the Summary sheet.
+    by_channel_month = report.totals["by_channel_month"]
+    channels = _order(plan, "posts", "channel")
+    assert len(by_channel_month) == len(channels) * 12
+    for column, name in (("posts", "posts"), ("published", "count_published"), ("target", "planned")):
+        for coords, where in cells_of(plan, name):
+            i = channels.index(coords["channel"]) * 12 + coords["month"]
+            assert close(by_channel_month[column].iloc[i], saved(book, where.moved(inserts))), (column, coords)
+    assert list(dict.fromkeys(by_channel_month.index.get_level_values("channel"))) == list(
+        report.totals["by_channel"].index
+    )
     for month in range(12):
         assert close(report.totals["by_month"]["posts"].iloc[month], saved(book, at(plan, "total_posts", month=month)))
         assert close(
@@ -745,6 +763,26 @@ def test_kpi_totals_equal_libreoffices(lo, reports):
             clicks = saved(book, at(plan, "link_clicks", **coords))
             impressions = saved(book, at(plan, "impressions", **coords))
             assert close(value, clicks / impressions)
+    # Each channel's month: the KPIs are LibreOffice's KPI cells, the target the one in force
+    # (the month's own, else every month's), as the sheet's status rules read it.
+    table = report.totals["by_channel_month"]
+    channels, months = _order(plan, "ctr", "channel"), 12
+    assert len(table) == len(channels) * months
+    # Channel by channel in by_channel's order (which the test above ties to the plan's).
+    assert list(dict.fromkeys(table.index.get_level_values("channel"))) == list(report.totals["by_channel"].index)
+    for kpi, column, target in (
+        ("ctr", "ctr", "target_ctr"),
+        ("er_impressions", "engagement_rate", "target_engagement_rate"),
+    ):
+        for coords, where in cells_of(plan, kpi):
+            i = channels.index(coords["channel"]) * months + coords["month"]
+            assert close(table[column].iloc[i], saved(book, where)), (kpi, coords)
+            own = saved(book, at(plan, f"target_{kpi}", **coords))
+            every = saved(book, at(plan, f"target_{kpi}", channel=coords["channel"], month=months))
+            assert close(table[target].iloc[i], every if own in (None, "") else own), (target, coords)
+    instagram = channels.index("instagram") * months
+    assert close(table["target_ctr"].iloc[instagram + 2], OWN_CTR_TARGET)
+    assert not close(table["target_ctr"].iloc[instagram + 1], OWN_CTR_TARGET)
 
 
 # --------------------------------------------------------------------------- strategy

@@ -57,9 +57,14 @@ def _blueprint_keys() -> set[str]:
         for table in blueprint.report.tables:
             keys.add(f"total.{table.id}")
             keys.update(f"total.{column.id}" for column in table.columns)
-            keys.add(
-                f"rows.{ {'months': 'month', 'lines': 'line', 'categories': 'category', 'channels': 'channel'}[table.rows] }"
-            )
+            names = {
+                "months": ("month",),
+                "lines": ("line",),
+                "categories": ("category",),
+                "channels": ("channel",),
+                "channel_months": ("channel", "month"),
+            }[table.rows]
+            keys.update(f"rows.{name}" for name in names)
     return keys
 
 

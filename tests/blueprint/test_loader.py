@@ -45,14 +45,14 @@ def error_of(text: str) -> BlueprintError:
         (
             'formula: "SUM({planned})"}',
             'formula: "SUM({planed})"}',
-            "sheets[0].blocks[3].measures[0].formula",
+            "sheets[0].blocks[4].measures[0].formula",
             "{planed} names no field",
         ),
         ("id: design_tool,", "id: scheduling,", "categories[0].lines[1].id", "duplicate line id 'scheduling'"),
         (
             "id: total_actual,",
             "id: total_planned,",
-            "sheets[0].blocks[4].measures[2].id",
+            "sheets[0].blocks[5].measures[2].id",
             "duplicate field id 'total_planned'",
         ),
         ("label: line.hosting", "label: line.hostin", "categories[3].lines[2].label", "no label 'line.hostin'"),
@@ -61,25 +61,25 @@ def error_of(text: str) -> BlueprintError:
         (
             "{category_planned}-{category_actual})",
             "{category_variance}-{category_actual})",
-            "sheets[0].blocks[3].measures[2].formula",
+            "sheets[0].blocks[4].measures[2].formula",
             "circular reference",
         ),
         (
             '              positive: "IF({actual}=\\"\\",0,MAX(0,{available}-{actual}))"\n',
             "",
-            "sheets[0].blocks[2].measures[1].formula",
+            "sheets[0].blocks[3].measures[1].formula",
             "give one formula for each of none, positive, signed",
         ),
         (
             '"SUM({surplus})"',
             '"XLOOKUP({surplus})"',
-            "sheets[0].blocks[4].measures[4].formula",
+            "sheets[0].blocks[5].measures[4].formula",
             "XLOOKUP is not supported",
         ),
         (
             "rows: categories\n        measures",
             "rows: months\n        measures",
-            "sheets[0].blocks[3].rows",
+            "sheets[0].blocks[4].rows",
             "a grid's rows are lines, categories, total, channels, list",
         ),
         (
@@ -97,7 +97,7 @@ def error_of(text: str) -> BlueprintError:
         (
             "year: last, formula",
             "year: last, sample: 3, formula",
-            "sheets[0].blocks[4].measures[4]",
+            "sheets[0].blocks[5].measures[4]",
             "a computed field has neither required nor sample",
         ),
     ],
@@ -120,9 +120,11 @@ def test_line_numbers_point_at_the_mistake():
 
 
 def test_prev_needs_a_first_month_formula():
-    text = BUDGET.replace('            first: "{planned}"\n', "", 1)
+    text = BUDGET.replace("            first_by: opening_balance\n", "", 1).replace(
+        '            first:\n              "no": "{planned}"\n              "yes": "{planned}+{opening}"\n', "", 1
+    )
     error = error_of(text)
-    assert error.path == "sheets[0].blocks[2].measures[0]" and "needs first" in error.reason
+    assert error.path == "sheets[0].blocks[3].measures[0]" and "needs first" in error.reason
 
 
 def test_yaml_syntax_errors_give_the_line():
@@ -189,7 +191,7 @@ def test_the_budget_blueprint_has_the_seeds_structure(budget):
     assert services == {"photographer", "copywriter", "ads_manager", "web_developer", "designer"}
     assert {line.id for line in budget.categories[3].lines} == {"domain", "website", "hosting"}
     assert budget.categories[1].lines_from == "channels"
-    assert [o.choices for o in budget.options] == [("signed", "positive", "none")]
+    assert [o.choices for o in budget.options] == [("signed", "positive", "none"), ("no", "yes")]
     kinds = [type(block) for sheet in budget.sheets for block in sheet.blocks]
     assert Grid in kinds and Table in kinds
 
@@ -270,6 +272,7 @@ def test_a_catalog_text_that_is_not_a_legal_sheet_name_names_the_catalog(monkeyp
     english = loader.catalogs()["en"]["budget"]
     bad = loader.Text("Budget/Summary", english["sheet.summary"].source, "budget.sheet.summary", 7)
     monkeypatch.setitem(english, "sheet.summary", bad)
+    monkeypatch.setenv("SMM_SHEETS_CACHE", "off")  # the cache is keyed by the shipped files, not this patch
     error = error_of(BUDGET)
     assert error.source.endswith("en.yaml") and error.path == "budget.sheet.summary" and error.line == 7
     assert "at most 31 characters" in error.reason

@@ -6,7 +6,6 @@ has workbooks LibreOffice itself edited."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -17,43 +16,19 @@ from click.testing import CliRunner
 import smm_sheets
 from smm_sheets.analyser import reader
 from smm_sheets.analyser.pipeline import analyse, analyse_book
+from smm_sheets.analyser.recognise import PREVIOUS_DIR
 from smm_sheets.blueprint import loader
 from smm_sheets.cli import main
 from smm_sheets.errors import FileError, InputError
 from smm_sheets.fixer import fix_paths
+from smm_sheets.generator import xlsx
 from smm_sheets.generator.pipeline import generate, generate_all
 from smm_sheets.plan import build
 from smm_sheets.sheetref import a1
 from tests.conftest import params
+from tests.fixer.helpers import FORMULA_CODES, HOSTILE, YEAR, digest, inputs, planned_cell
 
-YEAR = 2031
-HOSTILE = '=HYPERLINK("http://evil.invalid","click")'
-FORMULA_CODES = {"formula-overwritten", "formula-changed", "formula-missing", "stale-value", "carry-over-broken"}
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def planned_cell(plan, item: str, index: int = 0) -> tuple[str, int, int]:
-    placement = plan.items[item]
-    _, row, col = placement.cells[index]
-    return plan.sheets[placement.sheet].name, row, col
-
-
-def inputs(path: Path) -> dict[tuple[str, int], Any]:
-    """Every input of a workbook, read through its plan: (field, index) -> the value the file holds."""
-    book, _ = analyse_book(reader.read(path))
-    found = {}
-    for name, placement in book.plan.items.items():
-        if placement.role != "input":
-            continue
-        for i, (_, row, col) in enumerate(placement.cells):
-            value = book.value(placement.sheet, row, col)
-            if isinstance(value, dt.datetime):
-                value = value.date()
-            found[(name, i)] = None if value == "" else value
-    return found
+INSTAGRAM = {"line": "advertising_instagram", "category": "advertising"}
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +187,12 @@ def test_a_workbook_of_an_older_blueprint_version_is_upgraded(tmp_path):
     assert inputs(path) == inputs(result.target)
 
 
+# The sample's advertising lines (budget.yaml): planned 300, 300, 350, 350 and spent 240, 330,
+# 360, 395 from January to April, so the carry-over runs 60, 30, 20 and -25: April, the last
+# reported month, carries a deficit of 25 out of the year.
+SAMPLE_CARRY = -25.0
+
+
 @pytest.mark.slow
 def test_next_year_over_the_sample_set(tmp_path):
     source = tmp_path / "2031"
@@ -220,26 +201,71 @@ def test_next_year_over_the_sample_set(tmp_path):
     results = smm_sheets.fix(source, tmp_path / "2032", next_year=True)
     assert [r.year for r in results] == [YEAR + 1] * 5
     before, after = analyse(source), analyse(tmp_path / "2032")
+    assert before.exit_code() == 0  # the sample set itself has no error
     old = {r.blueprint_id: r for r in before.reports}
     for report in after.reports:
         assert report.parameters["year"] == YEAR + 1
-        errors = {(f.code, f.cell) for f in report.findings if f.severity == "error"}
-        own = {(f.code, f.cell) for f in old[report.blueprint_id].findings if f.severity == "error"}
-        # 0 errors, but for the required answers the sample itself leaves blank (the strategy's two)
-        assert errors == own, report.blueprint_id
-        assert report.blueprint_id == "strategy" or not errors
+        assert [f for f in report.findings if f.severity == "error"] == [], report.blueprint_id
+    assert after.exit_code() == 0
     new = {r.blueprint_id: r for r in after.reports}
     budget = new["budget"].totals
     assert list(budget["by_month"].index)[0].endswith(str(YEAR + 1))  # the months moved on
     assert budget["actual"] == 0 and budget["planned"] == old["budget"].totals["planned"]  # plans kept, actuals cleared
+    fixed = {r.blueprint_id: r.target for r in results}
+    assert all(value is None for (name, _), value in inputs(fixed["budget"]).items() if name == "actual")
     by_id = {r.blueprint_id: r for r in results}
-    assert by_id["budget"].surplus == old["budget"].totals["remaining"] and by_id["roadmap"].surplus is None
+    assert by_id["budget"].opening == {"Instagram": SAMPLE_CARRY, "Facebook": SAMPLE_CARRY, "TikTok": SAMPLE_CARRY}
+    assert by_id["roadmap"].opening == {}
+    assert new["budget"].parameters["options"] == {"opening_balance": "yes"}
     assert new["kpi-report"].totals["impressions"] == 0
     assert new["calendar"].totals["posts_planned"] == 0  # dated posts cleared
     assert new["roadmap"].totals["initiatives"] == old["roadmap"].totals["initiatives"]  # kept, dates moved on
     assert new["strategy"].totals["goals"] == old["strategy"].totals["goals"]
     for item in ("team", "channels", "company", "currency"):
         assert new["budget"].parameters[item] == old["budget"].parameters[item]
+
+
+def test_next_year_carries_each_lines_surplus_into_the_opening_balance(tmp_path):
+    """Instagram underspends April (a surplus of 70 carried out), Facebook overspends it (a deficit
+    of 25): next year's budget opens with them, and its January has them available."""
+    (tmp_path / "in").mkdir()
+    made = params(sample=True, year=YEAR)
+    path = generate(loader.load("budget"), made, tmp_path / "in")
+    plan = build(loader.load("budget"), made, values=False)
+    book = openpyxl.load_workbook(path)
+    april = next((r, c) for coords, r, c in plan.items["actual"].cells if coords == dict(INSTAGRAM, month=3))
+    book[plan.sheets[plan.items["actual"].sheet].name].cell(april[0] + 1, april[1] + 1).value = 300
+    book.save(path)
+    runner = CliRunner()
+    outcome = runner.invoke(main, ["fix", str(path), "-o", str(tmp_path / "cli"), "--next-year"])
+    assert outcome.exit_code == 0, outcome.output
+    assert f"opening balance carried into {YEAR + 1}: Instagram 70.00, Facebook -25.00 (total 45.00)" in outcome.output
+    [result] = smm_sheets.fix(path, tmp_path / "api", next_year=True)
+    assert result.opening == {"Instagram": 70.0, "Facebook": -25.0}
+    new_book, report = analyse_book(reader.read(result.target))
+    assert new_book.plan.params.options == {"opening_balance": "yes"}
+    opening = {
+        coords["line"]: new_book.value(new_book.plan.items["opening"].sheet, r, c)
+        for coords, r, c in new_book.plan.items["opening"].cells
+    }
+    assert opening == {"advertising_instagram": 70.0, "advertising_facebook": -25.0, "advertising_spare_1": None}
+    available = openpyxl.load_workbook(result.target, data_only=True)
+    for line, carried in (("instagram", 70.0), ("facebook", -25.0)):
+        coords = {"line": f"advertising_{line}", "category": "advertising", "month": 0}
+        cell = next((r, c) for found, r, c in new_book.plan.items["available"].cells if found == coords)
+        planned = next((r, c) for found, r, c in new_book.plan.items["planned"].cells if found == coords)
+        sheet = available[new_book.plan.sheets[new_book.plan.items["available"].sheet].name]
+        assert sheet.cell(cell[0] + 1, cell[1] + 1).value == sheet.cell(planned[0] + 1, planned[1] + 1).value + carried
+    # The year after that: nothing reported in it, so nothing carried (not the old opening balance again).
+    [again] = smm_sheets.fix(result.target, tmp_path / "later", next_year=True)
+    assert again.opening == {} and again.year == YEAR + 2
+    later, _ = analyse_book(reader.read(again.target))
+    assert all(
+        later.value(later.plan.items["opening"].sheet, r, c) is None for _, r, c in later.plan.items["opening"].cells
+    )
+    # Without another year, fix keeps the workbook's opening balance as typed.
+    [same] = smm_sheets.fix(result.target, tmp_path / "same")
+    assert inputs(same.target) == inputs(result.target) and same.opening == {}
 
 
 def test_the_command_line_and_the_api(finnish_budget, tmp_path):
@@ -284,3 +310,56 @@ def test_a_deleted_line_is_named_and_comes_back(tmp_path):
         line.startswith(f"{sheet}: ") and "changed formulas were replaced" in line for line in result.not_carried
     )
     assert len(result.not_carried) < 10
+
+
+def test_a_budget_of_the_previous_version_is_written_by_the_current_one(tmp_path):
+    """A 1.0 budget (read against blueprints/previous/) comes back as the current version, every
+    input in place; into the next year, with its carry-over as the opening balance."""
+    previous = loader.load(PREVIOUS_DIR / "budget-1.0.yaml")
+    made = params(sample=True, year=YEAR)
+    path = xlsx.write(build(previous, made), tmp_path / "budget.xlsx")
+    assert analyse(path).reports[0].blueprint_version == "1.0"
+    [same] = smm_sheets.fix(path, tmp_path / "same")
+    fixed = analyse(same.target).reports[0]
+    assert fixed.blueprint_version == loader.load("budget").version and fixed.stats["errors"] == 0
+    assert same.not_carried == [] and same.opening == {}
+
+    def by_coords(target: Path) -> dict:
+        book, _ = analyse_book(reader.read(target))
+        return {
+            (name, tuple(sorted(coords.items()))): book.value(placement.sheet, row, col)
+            for name, placement in book.plan.items.items()
+            if placement.role == "input"
+            for coords, row, col in placement.cells
+        }
+
+    old, new = by_coords(path), by_coords(same.target)
+    assert {key: value for key, value in old.items() if value not in (None, "")} == {
+        key: value for key, value in new.items() if value not in (None, "")
+    }
+    [following] = smm_sheets.fix(path, tmp_path / "next", next_year=True)
+    assert following.opening == {"Instagram": SAMPLE_CARRY, "Facebook": SAMPLE_CARRY}
+    assert analyse(following.target).reports[0].parameters["options"] == {"opening_balance": "yes"}
+
+
+def test_a_kpi_report_of_the_previous_version_keeps_its_rows_and_inputs(tmp_path):
+    """The KPI report 1.1 (kept in blueprints/previous/, with a table of blank rows) comes back as
+    the current version, with every input by field and coordinates."""
+    previous = loader.load(PREVIOUS_DIR / "kpi-report-1.1.yaml")
+    path = xlsx.write(build(previous, params(sample=True, year=YEAR)), tmp_path / "kpi-report.xlsx")
+    [result] = smm_sheets.fix(path, tmp_path / "out")
+    fixed = analyse(result.target).reports[0]
+    assert fixed.blueprint_version == loader.load("kpi-report").version != previous.version
+    assert fixed.stats["errors"] == 0 and result.not_carried == []
+
+    def typed(target: Path) -> dict:
+        book, _ = analyse_book(reader.read(target))
+        return {
+            (name, tuple(sorted(coords.items()))): value
+            for name, placement in book.plan.items.items()
+            if placement.role == "input"
+            for coords, row, col in placement.cells
+            if (value := book.value(placement.sheet, row, col)) not in (None, "")
+        }
+
+    assert typed(path) and typed(path) == typed(result.target)

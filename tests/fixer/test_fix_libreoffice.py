@@ -7,6 +7,7 @@ SMM_SHEETS_REQUIRE_LIBREOFFICE=1)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -19,21 +20,11 @@ from smm_sheets.blueprint import loader
 from smm_sheets.fixer import fix_paths
 from smm_sheets.generator.pipeline import generate
 from smm_sheets.plan import build
-from smm_sheets.sheetref import a1
 from tests.conftest import params
-from tests.fixer.test_fix import FORMULA_CODES, HOSTILE, inputs
+from tests.fixer.helpers import FORMULA_CODES, HOSTILE, YEAR, inputs, plain, ref
 from tests.libreoffice import disagreements, edit_many, error_cells, formula_cells, recalculate_many, soffice_uno  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("soffice_uno")
-
-YEAR = 2031
-
-
-def ref(plan, item: str, index: int = 0, shift: int = 0) -> str:
-    placement = plan.items[item]
-    _, row, col = placement.cells[index]
-    name = plan.sheets[placement.sheet].name
-    return "'" + name.replace("'", "''") + "'!" + a1(row + shift, col)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +90,7 @@ def test_every_input_is_carried_over(edited, fixed):
     for name, source in edited.items():
         old, new = inputs(source), inputs(fixed[name].target)
         repaired = {(r["sheet"], r["cell"]): r["now"] for r in fixed[name].repaired}
-        changed = {key: (old[key], new[key]) for key in old if _plain(old[key]) != _plain(new.get(key))}
+        changed = {key: (old[key], new[key]) for key in old if plain(old[key]) != plain(new.get(key))}
         assert len(changed) == len(repaired), (name, changed, repaired)
         assert sorted(map(repr, (after for _, after in changed.values()))) == sorted(map(repr, repaired.values()))
     assert {r["now"] for r in fixed["budget"].repaired} == {1200.5, 2600.0}  # "2,6k" in a Finnish workbook
@@ -123,12 +114,36 @@ def test_libreoffice_recalculates_the_fixed_workbooks_to_their_values(fixed, tmp
         assert not error_cells(again), target.name
 
 
-def _plain(value):
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.timedelta):
-        seconds = int(round(value.total_seconds()))
-        return dt.time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
+def test_libreoffice_recalculates_next_years_budget_with_its_opening_balance(tmp_path):
+    """A sample budget whose Instagram underspends April (70 carried out) and Facebook overspends it
+    (25 short): fixed into the next year, LibreOffice recalculates its January with them."""
+    made = params(sample=True, year=YEAR, language="nb")
+    (tmp_path / "in").mkdir()
+    path = generate(loader.load("budget"), made, tmp_path / "in")
+    plan = build(loader.load("budget"), made, values=False)
+    april = ref(plan, "actual", 75)
+    assert plan.items["actual"].cells[75][0] == {"line": "advertising_instagram", "category": "advertising", "month": 3}
+    [edited] = edit_many([{"src": path, "out": tmp_path / "edited.xlsx", "actions": [{"set": april, "value": 300}]}])
+    [result] = fix_paths(edited, tmp_path / "next", next_year=True)
+    assert sorted(result.opening.values()) == [-25.0, 70.0]
+    [again] = recalculate_many([result.target], tmp_path / "recalculated")
+    assert disagreements(formula_cells(result.target), formula_cells(again)) == []
+    assert not error_cells(again)
+    new = build(
+        loader.load("budget"),
+        dataclasses.replace(made, year=YEAR + 1, sample=False, options={"opening_balance": "yes"}),
+        values=False,
+    )
+    book = openpyxl.load_workbook(again, data_only=True)
+    for line, carried in (("instagram", 70.0), ("facebook", -25.0)):
+        coords = {"line": f"advertising_{line}", "category": "advertising"}
+        values = {}
+        for name, month in (("opening", None), ("planned", 0), ("available", 0)):
+            placement = new.items[name]
+            row, col = next(
+                (r, c)
+                for found, r, c in placement.cells
+                if found == (coords if month is None else dict(coords, month=month))
+            )
+            values[name] = book[new.sheets[placement.sheet].name].cell(row + 1, col + 1).value
+        assert values["opening"] == carried and values["available"] == values["planned"] + carried, (line, values)

@@ -15,7 +15,6 @@ more recalculates every fixed workbook. Needs LibreOffice and python3-uno.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 from pathlib import Path
@@ -30,7 +29,7 @@ from smm_sheets.errors import SmmSheetsError
 from smm_sheets.fixer import FixResult, fix_file
 from smm_sheets.sheetref import cell_position
 from tests.analyser.edit_matrix import CASES, FORMATS, EditCase, Layout, make_edited_files
-from tests.fixer.test_fix import FORMULA_CODES, HOSTILE
+from tests.fixer.helpers import FORMULA_CODES, HOSTILE, book_inputs, plain
 from tests.libreoffice import disagreements, error_cells, formula_cells, recalculate_many, soffice_uno  # noqa: F401
 
 pytestmark = [pytest.mark.usefixtures("soffice_uno"), pytest.mark.slow]
@@ -103,14 +102,7 @@ def analysed(path: Path) -> tuple[dict[tuple[str, int], tuple[Any, str, str]], l
     """One analysis of a workbook: its inputs through its plan ((field, index) -> (value, file
     sheet, A1 cell)) and its formula findings."""
     book, report = analyse_book(reader.read(path))
-    found = {}
-    for name, placement in book.plan.items.items():
-        if placement.role != "input":
-            continue
-        for i, (_, row, col) in enumerate(placement.cells):
-            value = book.value(placement.sheet, row, col)
-            found[(name, i)] = (None if value == "" else value, *book.ref(placement.sheet, row, col))
-    return found, [f"{f.code} {f.sheet}!{f.cell}" for f in report.findings if f.code in FORMULA_CODES]
+    return book_inputs(book), [f"{f.code} {f.sheet}!{f.cell}" for f in report.findings if f.code in FORMULA_CODES]
 
 
 def planned_inputs(path: Path) -> dict[tuple[str, int], tuple[Any, str, str]]:
@@ -129,9 +121,9 @@ def input_differences(edited: Path, result: FixResult) -> list[str]:
     wrong = []
     for key, (before, sheet, cell) in old.items():
         after = new.get(key, (None,))[0]  # the edited file's table may have grown by inserted rows
-        if _plain(before) == _plain(after):
+        if plain(before) == plain(after):
             continue
-        if (sheet, cell) in repaired and _plain(repaired[sheet, cell]) == _plain(after):
+        if (sheet, cell) in repaired and plain(repaired[sheet, cell]) == plain(after):
             continue
         if after is None and reported(result, sheet, cell):
             continue
@@ -168,17 +160,6 @@ def _split(ref: str) -> tuple[str, str]:
     if sheet.startswith("'"):
         sheet = sheet[1:-1].replace("''", "'")
     return sheet, cell.replace("$", "")
-
-
-def _plain(value):
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.timedelta):
-        seconds = int(round(value.total_seconds()))
-        return dt.time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
 
 
 # --------------------------------------------------------------------------- the tests
@@ -239,7 +220,7 @@ def test_libreoffice_recalculates_every_fixed_workbook_to_its_values(matrix, tmp
     distinct = {}
     for key in KEYS:
         result = _result(results, key)
-        inputs = tuple(sorted((k, repr(_plain(v[0]))) for k, v in planned_inputs(result.target).items()))
+        inputs = tuple(sorted((k, repr(plain(v[0]))) for k, v in planned_inputs(result.target).items()))
         distinct.setdefault((result.blueprint_id, inputs), result)
     fixed = list(distinct.values())
     assert {result.blueprint_id for result in fixed} == {case.blueprint for case in ALL_CASES}

@@ -464,15 +464,11 @@ def test_completeness_of_a_blank_strategy_is_zero(blank_plan):
 
 def test_completeness_of_the_sample_counts_answered_over_required(sample_plan):
     counts = check_completeness(sample_plan)
-    assert counts["positioning"] == (31, 33)  # two questions are left open in the sample
+    assert counts["positioning"] == (33, 33)  # the sample answers every required question
     assert counts["channels"] == (18, 18)  # 3 questions + 5 per channel
     assert counts["people"] == (7, 7) and counts["goals"] == (9, 9) and counts["competitors"] == (9, 9)
-    assert value(sample_plan, "done_all") == pytest.approx(123 / 125)
-    assert all(
-        v == 1.0
-        for n, v in ((n, value(sample_plan, n)) for n in sample_plan.items if n.startswith("done_"))
-        if n not in ("done_positioning", "done_all")
-    )
+    assert value(sample_plan, "done_all") == pytest.approx(125 / 125)
+    assert all(v == 1.0 for n, v in ((n, value(sample_plan, n)) for n in sample_plan.items if n.startswith("done_")))
 
 
 @pytest.mark.parametrize("channels", ["instagram", "instagram,facebook,tiktok,linkedin,Mastodon"])
@@ -603,7 +599,7 @@ def test_libreoffice_agrees_with_every_cached_value(recalculated, case):
 
 
 def test_libreoffice_reads_the_completeness_back(recalculated):
-    for case, expected in (("blank", 0.0), ("sample", 123 / 125)):
+    for case, expected in (("blank", 0.0), ("sample", 1.0)):
         plan, _, result = recalculated[case]
         _, row, col = plan.items["done_all"].cells[0]
         shown = openpyxl.load_workbook(result, data_only=True)["Overview"].cell(row + 1, col + 1).value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -21,3 +23,11 @@ def sample_set(tmp_path_factory):
 def client():
     with TestClient(create_app()) as test_client:
         yield test_client
+
+
+@pytest.fixture()
+def no_leftovers(tmp_path, monkeypatch):
+    """Every temporary file of a request goes in tmp_path; the test checks it is empty after."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    yield tmp_path
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("smm-web-")] == []

@@ -8,20 +8,15 @@ Skipped, visibly, without Playwright or chromium; failed instead when SMM_SHEETS
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import openpyxl
 import pytest
 
 import smm_sheets
 from smm_sheets.web.report_view import value_text
-from tests.helpers import ROOT
 from tests.libreoffice import edit_many, soffice_uno  # noqa: F401 - the fixture
+from tests.web.server import ServerDidNotStart, serving
 
 CHROMIUM = os.environ.get("SMM_SHEETS_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_ENV = "SMM_SHEETS_REQUIRE_CHROMIUM"
@@ -71,36 +66,11 @@ def server_tmp(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(browser, server_tmp):
     """``smm-sheets serve`` on a free port, stopped (by its pid) at the end."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(server_tmp)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smm_sheets", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start: {process.stderr.read().decode()[-2000:]}")
-        time.sleep(0.2)
-    yield base
-    process.terminate()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        with serving(server_tmp) as running:
+            yield running.base
+    except ServerDidNotStart as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture()
@@ -174,7 +144,11 @@ def test_upload_a_set_filled_in_by_libreoffice(page, server, tmp_path, soffice_u
     assert value_text("actual", budget.totals["actual"], "EUR", "fi") in totals
     finding = page.locator("table.findings tr", has_text="type-error").first
     assert first in finding.inner_text()
-    assert page.locator("svg.chart").count() == 4
+    # Budget 1, posts per channel and month 1, and one KPI chart per channel with figures.
+    kpi = next(r for r in expected.reports if r.blueprint_id == "kpi-report").totals["by_channel_month"]
+    reported = kpi[["engagement_rate", "ctr"]].notna().any(axis=1).groupby(level="channel").any()
+    assert page.locator("svg.chart").count() == 2 + int(reported.sum())
+    assert page.locator("svg.chart line.mark").count() > 0 and page.locator("svg.chart line.target").count() > 0
     screenshot(page, "web-report.png")
 
 
@@ -268,6 +242,48 @@ def test_download_a_corrected_workbook_and_a_calendar_export(page, server, tmp_p
     assert download.value.suggested_filename == "calendar-ics.ics"
     download.value.save_as(tmp_path / "posts.ics")
     assert (tmp_path / "posts.ics").read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+
+
+def test_export_options_with_the_keyboard_alone(page, server, tmp_path):
+    made = tmp_path / "made"
+    (calendar,) = smm_sheets.generate("calendar", made, company="Nordic Knitwear Oy", year=2031, sample=True)
+    expected = smm_sheets.export(
+        calendar, tmp_path / "lib.ics", format="ics", statuses=["published"], since="2031-01-05", timezone="Europe/Oslo"
+    )
+    page.goto(server + "/check")
+    page.set_input_files("#files", str(calendar))
+
+    def tab_to(control: str) -> None:
+        for _ in range(60):
+            if page.evaluate("() => document.activeElement.id") == control:
+                return
+            page.keyboard.press("Tab")
+        pytest.fail(f"Tab never reached #{control}")
+
+    page.focus("#files")
+    tab_to("status-published")
+    page.keyboard.press("Space")
+    assert page.is_checked("#status-published")
+    tab_to("since")
+    page.keyboard.type("01052031")  # en-US: month, day, year
+    assert page.input_value("#since") == "2031-01-05"
+    tab_to("timezone")
+    page.keyboard.type("Europe/Oslo")
+    tab_to("date-order")
+    screenshot(page, "web-check.png")
+    tab_to("export-submit")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert download.value.suggested_filename == "calendar-ics.ics"
+    download.value.save_as(tmp_path / "posts.ics")
+    text = (tmp_path / "posts.ics").read_text(encoding="utf-8")
+    assert text.count("BEGIN:VEVENT") == expected.exported and "X-WR-TIMEZONE:Europe/Oslo" in text
+    # A bad zone typed: the error page says which.
+    page.goto(server + "/check")
+    page.set_input_files("#files", str(calendar))
+    page.fill("#timezone", "Mars/Olympus")
+    page.click("#export-submit")
+    assert "Mars/Olympus" in page.locator("#error-message").inner_text()
 
 
 def test_nothing_is_left_in_the_servers_temporary_folder(server, server_tmp):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 import zipfile
 from urllib.parse import unquote
 
@@ -30,14 +29,6 @@ def disposition_name(response) -> str:
     value = response.headers["content-disposition"]
     assert value.startswith("attachment;")
     return unquote(value.split("filename*=UTF-8''", 1)[1])
-
-
-@pytest.fixture()
-def no_leftovers(tmp_path, monkeypatch):
-    """Every temporary file of a request goes in tmp_path; the test checks it is empty after."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    yield tmp_path
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("smm-web-")] == []
 
 
 @pytest.fixture(scope="module")

@@ -35,12 +35,15 @@ def used_keys() -> set[str]:
     keys |= {f"chart.posts.{table}" for table in ("by_month", "by_channel")}
     keys |= {"privacy.text", "footer.version"}
     keys |= {f"export.{f}" for f in FORMATS}
+    keys |= {"check.since", "check.until"}  # the date fields' names in error.export_date
     for path in loader.builtin_blueprints():
         report = loader.load(path).report
         keys |= {f"total.{m.id}" for m in report.totals}
         for table in report.tables:
             keys.add(f"total.{table.id}")
-            keys.add(f"total.{table.rows.removesuffix('s').replace('categorie', 'category')}")
+            rows = "channel_months" if table.rows == "channel_months" else table.rows.removesuffix("s")
+            for name in {"channel_months": ("channel", "month")}.get(rows, (rows.replace("categorie", "category"),)):
+                keys.add(f"total.{name}")
             keys |= {f"total.{c.id}" for c in table.columns}
     return keys
 

@@ -50,3 +50,24 @@ def _running(process_id: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_the_limits_are_stated_as_the_shared_isolation_states_them():
+    from smm_sheets.processes import IsolationLimits
+
+    limits = isolation.Limits(seconds=12.0, memory=1 << 29)
+    assert limits.isolation == IsolationLimits(memory=1 << 29, seconds=12.0, wall_seconds=12.0)
+
+
+def test_a_worker_dies_with_its_forkserver():
+    # die_with_parent (smm_sheets.processes): the worker's parent is the forkserver; when it is
+    # killed (as when the server process is), the kernel kills the worker, even mid-analysis.
+    runner = isolation.Runner(target=pid)
+    worker = runner.run([], "en")
+    forkserver = int(Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert forkserver != os.getpid()
+    os.kill(forkserver, 9)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _running(worker):
+        time.sleep(0.05)
+    assert not _running(worker)
