@@ -22,7 +22,7 @@ from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smm_sheets import __version__
@@ -433,7 +433,7 @@ class GenerateRequest(BaseModel):
     goals: str | list[str] = ""
     language: str = Field("en", max_length=100)
     sample: bool = False
-    options: dict[str, str | bool] = Field(
+    options: dict[str, StrictStr | StrictBool] = Field(
         default_factory=dict,
         description='blueprint options, e.g. {"carry_over": "positive", "opening_balance": true}',
     )
