@@ -130,15 +130,13 @@ def generate_command(
     "all" writes every built-in workbook from the same parameters, so that channels, team and
     goals agree across the files.
     """
+    from smm_sheets.blueprint.params import option_pairs
     from smm_sheets.generator.pipeline import generate_files
 
     values = _read_params(params_file) if params_file else {}
     values.update({key: value for key, value in flags.items() if value is not None})
-    for item in options:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ParameterError(f"--option wants KEY=VALUE, not {item!r}")
-        values.setdefault("options", {})[key.strip()] = value.strip()
+    if options:
+        values["options"] = {**values.get("options", {}), **option_pairs(options)}
     kept: dict[Path, Path] = {}
     paths = generate_files(blueprint, out_dir, sample=sample, force=force, kept=kept, **values)
     for path in paths:
@@ -153,6 +151,7 @@ MAX_PARAMS_BYTES = 1_000_000  # a parameters file: a few lines; 50 MB of goals i
 def _read_params(path: Path) -> dict[str, Any]:
     import yaml
 
+    from smm_sheets.blueprint.params import option_values
     from smm_sheets.blueprint.source import yaml_shape_problem
 
     try:
@@ -185,12 +184,8 @@ def _read_params(path: Path) -> dict[str, Any]:
         raise ParameterError(f"{path}: unknown key {unknown[0]!r} (allowed: {', '.join(PARAMS_KEYS)})")
     if "options" in data and not isinstance(data["options"], dict):
         raise ParameterError(f"{path}: options must be a mapping")
-    if "options" in data:
-        # YAML reads an unquoted yes/no (on/off) as true/false: the option's value is meant.
-        data["options"] = {
-            key: ("yes" if value else "no") if isinstance(value, bool) else value
-            for key, value in data["options"].items()
-        }
+    if "options" in data:  # an unquoted yes/no is a YAML boolean: option_values makes it "yes"/"no"
+        data["options"] = option_values(data["options"])
     return dict(data)
 
 

@@ -58,7 +58,7 @@ FURNITURE_LABELS = frozenset(
     | {
         f"start.{key}"
         for key in (
-            "sheet purpose order fill read lists colours add add.text carry carry.text check check.text".split()
+            "sheet purpose order fill read lists colours add add.text carry carry.text opening.text check check.text".split()
             + ["colour.input", "colour.formula", "colour.total", "colour.na", "colour.status"]
         )
     }

@@ -57,7 +57,7 @@ def make_parameters(
     channels: list[str] | tuple[str, ...] | str | None = None,
     team: list[str] | tuple[str, ...] | str | None = None,
     sample: bool = False,
-    options: dict[str, str] | None = None,
+    options: dict[str, str | bool] | None = None,
     channel_names: dict[str, str] | None = None,
     goals: list[str] | tuple[str, ...] | str | None = None,
     language: str = "en",
@@ -70,6 +70,8 @@ def make_parameters(
         team: people or roles, the same way.
         language: the workbook's language (``en``, ``fi``, ``lv``, ``mk``, ``nb``); without a
             company or team, their defaults are in that language ("Oma yritys").
+        options: blueprint options, e.g. ``{"carry_over": "positive", "opening_balance": True}``
+            (a boolean is the option's "yes" or "no").
 
     Raises:
         ParameterError: one clear line saying which value is wrong.
@@ -91,10 +93,7 @@ def make_parameters(
         raise ParameterError(f"start month must be 1-12, not {_shown(start_month)}")
     if not isinstance(currency, str):
         raise ParameterError(f"currency must be a code such as EUR, not {currency!r}")
-    if options is not None and (
-        not isinstance(options, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in options.items())
-    ):
-        raise ParameterError("options must map option names to values, e.g. carry_over: positive")
+    options = option_values(options)
     code = currency.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code) or not known_currency(code):
         raise ParameterError(f"unknown currency {currency!r}: use an ISO 4217 code such as EUR, USD or NOK")
@@ -110,6 +109,40 @@ def make_parameters(
         options=dict(options or {}),
         goals=tuple(_names("goals", goals)) if goals else (),
     )
+
+
+def option_values(options: object) -> dict[str, str]:
+    """Blueprint options as names to values; ``True``/``False`` are ``"yes"``/``"no"``.
+
+    The one conversion for every way in: the Python API, a parameters file (YAML reads an
+    unquoted yes/no as a boolean), the CLI's ``--option`` and the web. Whether an option exists
+    and the value is one of its choices is checked against the blueprint when it is built.
+
+    Raises:
+        ParameterError: not a mapping of names to text or booleans.
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, dict) or not all(
+        isinstance(k, str) and isinstance(v, (str, bool)) for k, v in options.items()
+    ):
+        raise ParameterError("options must map option names to values, e.g. carry_over: positive")
+    return {key: ("yes" if value else "no") if isinstance(value, bool) else value for key, value in options.items()}
+
+
+def option_pairs(items: list[str] | tuple[str, ...], what: str = "--option") -> dict[str, str]:
+    """Options written ``KEY=VALUE`` (the CLI's ``--option``, the web form's ``option`` fields).
+
+    Raises:
+        ParameterError: an item without ``=`` or without a name.
+    """
+    options: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"{what} wants KEY=VALUE, not {_shown(item)}")
+        options[key.strip()] = value.strip()
+    return options
 
 
 def _shown(value: object) -> str:

@@ -649,6 +649,9 @@ class Placer:
             row += 1
             section("start.carry")
             line("", x.text("start.carry.text"))
+            opening = self.plan.items.get("opening")  # placed only with opening_balance: yes
+            if opening is not None:
+                line(self.plan.sheets[opening.sheet].name, x.text("start.opening.text"))
         row += 1
         section("start.check")
         line("", x.text("start.check.text"))

@@ -22,11 +22,12 @@ from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smm_sheets import __version__
 from smm_sheets.blueprint import loader
+from smm_sheets.blueprint.params import option_pairs, option_values
 from smm_sheets.errors import SmmSheetsError
 from smm_sheets.web import i18n, isolation, pages, report_view, uploads
 
@@ -147,7 +148,31 @@ def _make_form(request: Request, language: str, values: dict[str, Any], error: s
         values=values,
         error=error,
         months=_month_names(language),
+        workbook_options=_workbook_options(language),
     )
+
+
+@cache
+def _workbook_options(language: str) -> tuple[dict[str, Any], ...]:
+    """The built-in blueprints' options for the Make page, each choice named by its blueprint's
+    catalog in ``language``: a yes/no option is a checkbox, any other a select."""
+    found: dict[str, dict[str, Any]] = {}
+    for path in loader.builtin_blueprints():
+        blueprint = loader.load(path)
+        labels = blueprint.labels.get(language) or blueprint.labels["en"]
+        for option in blueprint.options:
+            choices = {c: labels.get(f"option.{option.id}.{c}", c) for c in option.choices}
+            found.setdefault(
+                option.id,
+                {
+                    "id": option.id,
+                    "default": option.default,
+                    "toggle": set(choices) == {"yes", "no"},
+                    "hint": choices.get("yes", ""),
+                    "choices": list(choices.items()),
+                },
+            )
+    return tuple(found.values())
 
 
 @cache
@@ -168,6 +193,7 @@ DEFAULT_FORM = {
     "goals": "",
     "language": "",
     "sample": False,
+    "options": {},
 }
 
 
@@ -190,6 +216,7 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
         goals: Annotated[str, Form(max_length=20_000)] = "",
         language: Annotated[str, Form(max_length=100)] = "en",
         sample: Annotated[str | None, Form(max_length=10)] = None,
+        option: Annotated[list[str] | None, Form(max_length=200)] = None,
         lang: Annotated[str | None, Form(max_length=10)] = None,
     ):
         page_language = _language(request, lang)
@@ -204,9 +231,11 @@ def _routes(app: FastAPI, settings: Settings, runner: isolation.Runner) -> None:
             "goals": goals,
             "language": language,
             "sample": bool(sample),
+            "options": {},
         }
         try:
-            parameters = _parameters(values)
+            values["options"] = option_pairs(option or [], "option")  # KEY=VALUE, as the CLI's --option
+            parameters = _parameters(values, form=True)
             return await _generate(workbook, parameters)
         except SmmSheetsError as error:
             return _make_form(request, page_language, values, _one_line(error), 422)
@@ -404,10 +433,20 @@ class GenerateRequest(BaseModel):
     goals: str | list[str] = ""
     language: str = Field("en", max_length=100)
     sample: bool = False
+    options: dict[str, StrictStr | StrictBool] = Field(
+        default_factory=dict,
+        description='blueprint options, e.g. {"carry_over": "positive", "opening_balance": true}',
+    )
 
 
-def _parameters(values: dict[str, Any]) -> dict[str, Any]:
-    """The form's or the API's values as :func:`smm_sheets.generator.pipeline.generate_files` takes them."""
+def _parameters(values: dict[str, Any], form: bool = False) -> dict[str, Any]:
+    """The form's or the API's values as :func:`smm_sheets.generator.pipeline.generate_files` takes them.
+
+    Args:
+        form: from the Make page, which offers the built-in options whatever workbook is chosen:
+            those the chosen workbook does not have are left out (the API refuses them); an
+            option no built-in workbook has is refused.
+    """
     from smm_sheets.errors import ParameterError
 
     workbook = values["workbook"]
@@ -429,6 +468,13 @@ def _parameters(values: dict[str, Any]) -> dict[str, Any]:
             value = int(value)
         if value is not None:
             parameters[key] = value
+    options = option_values(values.get("options"))
+    if form and workbook != "all":
+        own = {option.id for option in loader.load(workbook).options}
+        offered = {option["id"] for option in _workbook_options("en")}
+        options = {key: value for key, value in options.items() if key in own or key not in offered}
+    if options:
+        parameters["options"] = options
     return parameters
 
 

@@ -10,12 +10,14 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import smm_sheets
 from smm_sheets import formula as fx
 from smm_sheets.analyser import reader
 from smm_sheets.analyser.pipeline import analyse_book
 from smm_sheets.blueprint import loader
 from smm_sheets.blueprint.params import make_parameters
 from smm_sheets.cli import main
+from smm_sheets.errors import InputError, ParameterError
 from smm_sheets.generator import xlsx
 from smm_sheets.plan import META_SHEET, build
 from smm_sheets.sheetref import a1
@@ -213,3 +215,40 @@ def test_generate_turns_it_on_from_the_command_line_a_parameters_file_and_a_batc
     assert outcome.exit_code == 0, outcome.output
     assert _has_opening(tmp_path / "batch" / "acme-oy" / "budget.xlsx")
     assert not _has_opening(tmp_path / "batch" / "beta-oy" / "budget.xlsx")
+
+
+def test_the_python_api_takes_a_boolean_for_a_yes_no_option(tmp_path):
+    assert make_parameters(options={"opening_balance": True}).options == {"opening_balance": "yes"}
+    assert make_parameters(options={"opening_balance": False}).options == {"opening_balance": "no"}
+    assert shown(plan_of({"opening_balance": True})) == shown(plan_of(ON))
+    assert shown(plan_of({"opening_balance": False})) == shown(plan_of())
+    (path,) = smm_sheets.generate("budget", tmp_path, year=2030, options={"opening_balance": True})
+    assert _has_opening(path)
+    # A boolean for an option with other choices is its "yes", which that option refuses in one line.
+    with pytest.raises(InputError, match="option carry_over must be one of signed, positive, none, not 'yes'"):
+        plan_of({"carry_over": True})
+    for bad in ({"opening_balance": 1}, {"opening_balance": None}, ["opening_balance"], {1: "yes"}):
+        with pytest.raises(ParameterError, match="options must map option names to values"):
+            make_parameters(options=bad)
+
+
+@pytest.mark.parametrize("language", ["en", "fi", "lv", "mk", "nb"])
+def test_start_here_says_where_to_type_the_opening_balance_only_when_on(language):
+    labels = loader.load("budget").labels[language]
+    plan, off = plan_of(ON, language=language), plan_of(language=language)
+
+    def start_lines(plan) -> list[tuple]:
+        start = next(s for s in plan.sheets if s.name == labels["start.sheet"])
+        rows = sorted({row for row, _ in start.cells.placed})
+        return [tuple(start.cells.placed[(r, c)].value for c in (0, 1) if (r, c) in start.cells.placed) for r in rows]
+
+    said = [line for line in start_lines(plan) if len(line) == 2 and line[1] == labels["start.opening.text"]]
+    # On the line of the sheet that has the table, and naming that table by its title.
+    assert said == [(labels["sheet.budget"], labels["start.opening.text"])]
+    assert labels["section.opening"] in labels["start.opening.text"]
+    assert "fix --next-year" in labels["start.opening.text"]
+    lines = start_lines(plan)
+    carry = lines.index((labels["start.carry"],))
+    assert lines[carry + 2] == said[0]  # right after the carry-over's example
+    assert all(labels["start.opening.text"] not in line for line in start_lines(off))
+    assert len(start_lines(off)) == len(lines) - 1

@@ -59,6 +59,28 @@ def test_page_counts_are_at_most_the_readmes(printouts):
     assert over == {}
 
 
+def test_the_budget_with_an_opening_balance_prints_as_well(soffice, tmp_path):
+    """The option adds a table and a Start here line: still no overprint, no small word, and the
+    README's page limit, in every language."""
+    if pdf_layout.pdftotext_path() is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    import smm_sheets
+    from tests.libreoffice import pdf_many
+
+    sources = []
+    for language in ("en", "fi", "lv", "mk", "nb"):
+        (path,) = smm_sheets.generate(
+            "budget", tmp_path / language, language=language, year=2027, sample=True, options={"opening_balance": True}
+        )
+        sources.append(path.replace(tmp_path / f"opening-{language}-budget.xlsx"))
+    printouts = [pdf_layout.measure(pdf) for pdf in pdf_many(sources, tmp_path / "pdf")]
+    limit = readme_page_limits()["budget"]
+    assert [(p.name, p.overlaps[:3], p.small_words(6.0)[:3]) for p in printouts] == [
+        (p.name, [], []) for p in printouts
+    ]
+    assert [p.pages for p in printouts if p.pages > limit] == []
+
+
 def test_overlap_and_size_measures_catch_a_bad_printout():
     """The measures themselves: two boxes on one line overlapping, and a word's size from its box."""
     a = pdf_layout.Word(0, 10, 10, 50, 23, "Engagement")

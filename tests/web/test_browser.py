@@ -17,6 +17,7 @@ import smm_sheets
 from smm_sheets.web.report_view import value_text
 from tests.libreoffice import edit_many, soffice_uno  # noqa: F401 - the fixture
 from tests.web.server import ServerDidNotStart, serving
+from tests.web.test_make_options import has_opening_inputs, options_of
 
 CHROMIUM = os.environ.get("SMM_SHEETS_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_ENV = "SMM_SHEETS_REQUIRE_CHROMIUM"
@@ -218,6 +219,37 @@ def test_the_pages_work_with_the_keyboard_alone(page, server, tmp_path):
     assert page.evaluate("() => document.activeElement.className") == "skip"
     page.keyboard.press("Enter")
     assert page.evaluate("() => location.hash") == "#main"
+
+
+def test_the_budgets_options_with_the_keyboard_alone(page, server, tmp_path):
+    page.goto(server + "/")
+
+    def tab_to(control: str) -> None:
+        for _ in range(60):
+            if page.evaluate("() => document.activeElement.id") == control:
+                return
+            page.keyboard.press("Tab")
+        pytest.fail(f"Tab never reached #{control}")
+
+    page.focus("body")
+    tab_to("wb-all")
+    page.keyboard.press("ArrowDown")
+    assert page.is_checked("#wb-budget")
+    tab_to("option-carry_over")
+    page.keyboard.press("ArrowDown")
+    assert page.input_value("#option-carry_over") == "carry_over=positive"
+    tab_to("option-opening_balance")
+    page.keyboard.press("Space")
+    assert page.is_checked("#option-opening_balance")
+    tab_to("make-submit")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert download.value.suggested_filename == "budget.xlsx"
+    target = tmp_path / "budget.xlsx"
+    download.value.save_as(target)
+    content = target.read_bytes()
+    assert options_of(content) == {"carry_over": "positive", "opening_balance": "yes"}
+    assert has_opening_inputs(content)
 
 
 def test_download_a_corrected_workbook_and_a_calendar_export(page, server, tmp_path):

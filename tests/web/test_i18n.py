@@ -37,6 +37,7 @@ def used_keys() -> set[str]:
     keys |= {f"export.{f}" for f in FORMATS}
     keys |= {"check.since", "check.until"}  # the date fields' names in error.export_date
     for path in loader.builtin_blueprints():
+        keys |= {f"make.option.{option.id}" for option in loader.load(path).options}  # the Make page's options
         report = loader.load(path).report
         keys |= {f"total.{m.id}" for m in report.totals}
         for table in report.tables:
