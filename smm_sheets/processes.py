@@ -181,17 +181,10 @@ def _frames(fd: int, seconds: float) -> Iterator[bytes | None]:
             del buffer[: _LENGTH.size + size]
             yield frame
             deadline = time.monotonic() + seconds
-        left = deadline - time.monotonic()
-        if left <= 0:
+        chunk = _read(fd, deadline)
+        if chunk is None:
             yield None
             return
-        try:
-            ready, _, _ = select.select([fd], [], [], left)
-        except InterruptedError:
-            continue
-        if not ready:
-            continue
-        chunk = os.read(fd, 1 << 20)
         if not chunk:
             return
         buffer += chunk
@@ -305,19 +298,26 @@ def _collect(fd: int, seconds: float) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
     deadline = time.monotonic() + seconds
     while True:
+        chunk = _read(fd, deadline)
+        if chunk is None:
+            return b"", True
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+
+
+def _read(fd: int, deadline: float) -> bytes | None:
+    """The next chunk the child wrote; ``b""`` when it closed the pipe, None when time is up."""
+    while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            return b"", True
+            return None
         try:
             ready, _, _ = select.select([fd], [], [], left)
         except InterruptedError:
             continue
-        if not ready:
-            continue
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return b"".join(chunks), False
-        chunks.append(chunk)
+        if ready:
+            return os.read(fd, 1 << 20)
 
 
 def _still_running(pid: int) -> bool:

@@ -221,27 +221,29 @@ def test_the_pages_work_with_the_keyboard_alone(page, server, tmp_path):
     assert page.evaluate("() => location.hash") == "#main"
 
 
+def tab_to(page, control: str) -> None:
+    """Tab through the page until ``control`` (an element id) has the focus."""
+    for _ in range(60):
+        if page.evaluate("() => document.activeElement.id") == control:
+            return
+        page.keyboard.press("Tab")
+    pytest.fail(f"Tab never reached #{control}")
+
+
 def test_the_budgets_options_with_the_keyboard_alone(page, server, tmp_path):
     page.goto(server + "/")
 
-    def tab_to(control: str) -> None:
-        for _ in range(60):
-            if page.evaluate("() => document.activeElement.id") == control:
-                return
-            page.keyboard.press("Tab")
-        pytest.fail(f"Tab never reached #{control}")
-
     page.focus("body")
-    tab_to("wb-all")
+    tab_to(page, "wb-all")
     page.keyboard.press("ArrowDown")
     assert page.is_checked("#wb-budget")
-    tab_to("option-carry_over")
+    tab_to(page, "option-carry_over")
     page.keyboard.press("ArrowDown")
     assert page.input_value("#option-carry_over") == "carry_over=positive"
-    tab_to("option-opening_balance")
+    tab_to(page, "option-opening_balance")
     page.keyboard.press("Space")
     assert page.is_checked("#option-opening_balance")
-    tab_to("make-submit")
+    tab_to(page, "make-submit")
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     assert download.value.suggested_filename == "budget.xlsx"
@@ -285,25 +287,18 @@ def test_export_options_with_the_keyboard_alone(page, server, tmp_path):
     page.goto(server + "/check")
     page.set_input_files("#files", str(calendar))
 
-    def tab_to(control: str) -> None:
-        for _ in range(60):
-            if page.evaluate("() => document.activeElement.id") == control:
-                return
-            page.keyboard.press("Tab")
-        pytest.fail(f"Tab never reached #{control}")
-
     page.focus("#files")
-    tab_to("status-published")
+    tab_to(page, "status-published")
     page.keyboard.press("Space")
     assert page.is_checked("#status-published")
-    tab_to("since")
+    tab_to(page, "since")
     page.keyboard.type("01052031")  # en-US: month, day, year
     assert page.input_value("#since") == "2031-01-05"
-    tab_to("timezone")
+    tab_to(page, "timezone")
     page.keyboard.type("Europe/Oslo")
-    tab_to("date-order")
+    tab_to(page, "date-order")
     screenshot(page, "web-check.png")
-    tab_to("export-submit")
+    tab_to(page, "export-submit")
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     assert download.value.suggested_filename == "calendar-ics.ics"
