@@ -32,6 +32,7 @@ _PREFIXES = re.compile(r"_xlfn\.|_xlws\.|_xludf\.", re.IGNORECASE)
 _QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
 _SPACE = re.compile(r"\s+")
 _STRINGS = re.compile(r'("(?:[^"]|"")*")')
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
 _SIMPLE_QUOTED_SHEET = re.compile(r"(?<!')'([A-Za-z0-9_]+)'!")
 
 
@@ -53,17 +54,21 @@ def canonical(text: str) -> str:
     return "".join(out)
 
 
-def _same_unquoted(actual: str, expected: str) -> bool:
+def _same_unquoted(actual: str, expected: str, plain_names: tuple[str, ...]) -> bool:
     """Is ``actual`` ``expected`` with its plain sheet names unquoted, as LibreOffice saves them?
 
     A shortcut for :func:`canonical` (slower, per part) in that common case. Only names of
     letters, digits and ``_`` lose their quotes, outside string literals (``(?<!')``: never a
     quote inside a quoted name), which changes nothing canonical() looks at: equal here means
-    equal there. Not equal here decides nothing.
+    equal there. Not equal here decides nothing. ``plain_names`` (the workbook's plain sheet
+    names) are unquoted with str.replace when no quote can be inside a name or a string.
     """
-    if '"' not in expected:
-        return _SIMPLE_QUOTED_SHEET.sub(r"\1!", expected[1:]) == actual
-    parts = _STRINGS.split(expected[1:])
+    text = expected[1:]
+    parts = _STRINGS.split(text) if '"' in text else [text]
+    if "''" not in text and not any("'" in literal for literal in parts[1::2]):
+        for name in plain_names:
+            text = text.replace(f"'{name}'!", f"{name}!")
+        return text == actual
     parts[::2] = [_SIMPLE_QUOTED_SHEET.sub(r"\1!", part) for part in parts[::2]]
     return "".join(parts) == actual
 
@@ -104,6 +109,7 @@ def compare_formulas(book: Workbook) -> FormulaComparison:
     if not any(s.formulas is not None for s in book.data.sheets.values()):
         return FormulaComparison(broken, findings)
     findings.extend(_rows_without_formulas(book, broken))
+    plain_names = tuple(sheet.name for sheet in book.cells.sheets if _PLAIN_NAME.fullmatch(sheet.name))
     for s, row, col, owner, text in planned_formulas(book.plan):
         if broken.get((s, row, col)) == MISSING or book.gone(s, row):
             continue
@@ -124,7 +130,9 @@ def compare_formulas(book: Workbook) -> FormulaComparison:
             key = "formula-overwritten.blank" if blank else "formula-overwritten"
             findings.append(say("formula-overwritten", facts, sheet_name, where, key=key))
         elif (
-            actual != expected[1:] and not _same_unquoted(actual, expected) and canonical(actual) != canonical(expected)
+            actual != expected[1:]
+            and not _same_unquoted(actual, expected, plain_names)
+            and canonical(actual) != canonical(expected)
         ):
             broken[(s, row, col)] = CHANGED
             facts = planned_cell_facts(book, s, row, col, owner) | {"expected": expected, "found": "=" + actual}
