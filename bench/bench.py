@@ -139,6 +139,12 @@ class _Proxy:
 
         return method
 
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if attr in _Proxy.__slots__:
+            object.__setattr__(self, attr, value)
+        else:  # an option set after construction (workbook.in_memory): logged, replayed as a call
+            self._recorder.call(self._name, "__setattr__", self._real.__setattr__, (attr, value), {})
+
     def __enter__(self):
         return self
 
