@@ -80,31 +80,11 @@ def run_isolated(function: Callable[..., Any], *args: Any, limits: IsolationLimi
         FileError / InputError: the one line of the error ``function`` raised (as its kind), or
             one line saying the child ran out of memory or time, or crashed.
     """
-    if not hasattr(os, "fork"):
-        return function(*args)
-    read_end, write_end = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read_end)
-        _child(function, args, limits, write_end, parent)
-    os.close(write_end)
-    try:
-        data, timed_out = _collect(read_end, limits.wall_seconds)
-    finally:
-        os.close(read_end)
-        if _still_running(pid):
-            os.kill(pid, signal.SIGKILL)
-    status = _wait(pid)
-    if timed_out:
-        raise FileError(f"took longer than {limits.wall_seconds:g} s; stopped")
-    try:
-        kind, value = pickle.loads(data)
-    except Exception:
-        raise FileError(_death(status, limits)) from None
-    if kind == "ok":
-        return value
-    raise (InputError if kind == "input" else FileError)(value)
+    # One item for run_isolated_each: one mechanism for one file and for many.
+    ((_, answer),) = run_isolated_each(lambda _: function(*args), [None], limits=limits)
+    if isinstance(answer, SmmSheetsError):
+        raise answer
+    return answer
 
 
 def run_isolated_each(
@@ -246,24 +226,6 @@ def _answer_of(function: Callable[..., Any], args: tuple, limits: IsolationLimit
         return pickle.dumps(("file", f"needs more than the memory limit of {limits.memory / 2**30:g} GiB"))
 
 
-def _child(function: Callable[..., Any], args: tuple, limits: IsolationLimits, out: int, parent: int) -> None:
-    code = 0
-    try:
-        _enter_child(parent)
-        _limit_memory(limits.memory)
-        _limit_cpu(max(1, math.ceil(limits.seconds)))
-        data = _answer_of(function, args, limits)
-        with os.fdopen(out, "wb") as stream:
-            stream.write(data)
-    except BaseException as error:
-        try:
-            with os.fdopen(out, "wb", closefd=False) as stream:
-                stream.write(pickle.dumps(("file", f"internal error: {type(error).__name__}: {error}")))
-        except BaseException:
-            code = 1
-    os._exit(code)
-
-
 def _limit_memory(extra: int, ceiling: int | None = None) -> None:
     """RLIMIT_AS: what the child has mapped now (a copy of its parent), plus ``extra``; only
     lowered, unless a ``ceiling`` is given (a child answering one item after another): then set,
@@ -291,19 +253,6 @@ def _limit_cpu(seconds: int, ceiling: int | None = None) -> None:
             seconds = min(seconds, cap)
     if soft == resource.RLIM_INFINITY or seconds < soft or ceiling is not None:
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
-
-
-def _collect(fd: int, seconds: float) -> tuple[bytes, bool]:
-    """Everything the child writes, until it closes the pipe or time is up."""
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + seconds
-    while True:
-        chunk = _read(fd, deadline)
-        if chunk is None:
-            return b"", True
-        if not chunk:
-            return b"".join(chunks), False
-        chunks.append(chunk)
 
 
 def _read(fd: int, deadline: float) -> bytes | None:
