@@ -17,6 +17,7 @@ workbooks (5 blueprints x 5 languages x blank and sample) as a table.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,21 @@ class Printout:
 
 def pdftotext_path() -> str | None:
     return shutil.which("pdftotext")
+
+
+def require_pdftotext() -> str:
+    """The pdftotext path; else skip the calling test, or fail it where LibreOffice is required
+    (the print checks are LibreOffice checks: CI installs poppler-utils beside it)."""
+    import pytest
+
+    from tests.libreoffice import REQUIRE_ENV
+
+    found = pdftotext_path()
+    if found is None:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"pdftotext (poppler-utils) is required ({REQUIRE_ENV}=1) but not on PATH")
+        pytest.skip(f"pdftotext (poppler-utils) is not installed; set {REQUIRE_ENV}=1 to make this a failure")
+    return found
 
 
 def read_words(pdf: Path) -> tuple[int, list[Word]]:

@@ -22,6 +22,7 @@ from smm_sheets.generator.pipeline import with_sample_goals
 from smm_sheets.locale_data import LANGUAGES
 from smm_sheets.plan import build
 from tests.libreoffice import disagreements, error_cells, formula_cells, pdf, recalculate_plans
+from tests.pdf_layout import require_pdftotext
 
 BLUEPRINTS = [path.stem for path in loader.builtin_blueprints()]
 OTHERS = [language for language in LANGUAGES if language != "en"]
@@ -443,6 +444,7 @@ def test_libreoffice_agrees_in_every_language(recalculated, case):
 
 
 def test_libreoffice_shows_the_languages_months_and_decimal_comma(soffice, tmp_path):
+    require_pdftotext()
     plan = build(loader.load("budget"), make_parameters(language="fi", sample=True, year=2027, company="Acme"))
     shown = subprocess.run(
         ["pdftotext", "-layout", str(pdf(xlsx.write(plan, tmp_path / "b.xlsx"), tmp_path)), "-"],

@@ -27,8 +27,7 @@ def readme_page_limits() -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def printouts(soffice, tmp_path_factory) -> list[pdf_layout.Printout]:
-    if pdf_layout.pdftotext_path() is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    pdf_layout.require_pdftotext()
     return pdf_layout.print_set(tmp_path_factory.mktemp("print"))
 
 
@@ -62,8 +61,7 @@ def test_page_counts_are_at_most_the_readmes(printouts):
 def test_the_budget_with_an_opening_balance_prints_as_well(soffice, tmp_path):
     """The option adds a table and a Start here line: still no overprint, no small word, and the
     README's page limit, in every language."""
-    if pdf_layout.pdftotext_path() is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    pdf_layout.require_pdftotext()
     import smm_sheets
     from tests.libreoffice import pdf_many
 
