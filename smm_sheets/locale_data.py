@@ -74,6 +74,12 @@ def month_names(language: str = "en") -> tuple[str, ...]:
     return tuple(names[month] for month in range(1, 13))
 
 
+def load(language: str = "en") -> None:
+    """Read Babel's data for ``language`` (and what all languages share) now: in a process about
+    to fork children that use it, it is then read once."""
+    Locale.parse(language).number_symbols  # noqa: B018 - read for its side effect
+
+
 # --------------------------------------------------------------------------- messages
 
 
