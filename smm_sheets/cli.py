@@ -153,13 +153,16 @@ def generate_command(
     goals agree across the files.
     """
     with loading():
+        from smm_sheets import locale_data
         from smm_sheets.blueprint.params import option_pairs
         from smm_sheets.generator.pipeline import generate_files
 
-    values = _read_params(params_file) if params_file else {}
-    values.update({key: value for key, value in flags.items() if value is not None})
-    if options:
-        values["options"] = {**values.get("options", {}), **option_pairs(options)}
+        values = _read_params(params_file) if params_file else {}
+        values.update({key: value for key, value in flags.items() if value is not None})
+        if options:
+            values["options"] = {**values.get("options", {}), **option_pairs(options)}
+        if values.get("language", "en") in locale_data.LANGUAGES:  # else the parameters' error, later
+            locale_data.load(values.get("language", "en"))
     kept: dict[Path, Path] = {}
     paths = generate_files(blueprint, out_dir, sample=sample, force=force, kept=kept, **values)
     for path in paths:

@@ -127,8 +127,29 @@ def default_texts(language: str) -> dict[str, str]:
     Returns:
         ``{"company": ..., "team": ...}``.
     """
-    common = catalogs().get(language, catalogs()["en"])[COMMON_SECTION]
-    return {"company": str(common["default.company"]), "team": str(common["default.team"])}
+    texts = _default_texts()
+    return dict(texts.get(language, texts["en"]))
+
+
+_defaults: dict[bytes, dict[str, dict[str, str]]] = {}
+
+
+def _default_texts() -> dict[str, dict[str, str]]:
+    """Each language's default company and team names, kept in the cache folder apart from the
+    catalogs: generating a workbook needs these few texts, not every catalog (600 KB to unpickle)."""
+
+    def make() -> dict[str, dict[str, str]]:
+        return {
+            language: {"company": str(common["default.company"]), "team": str(common["default.team"])}
+            for language, sections in catalogs().items()
+            for common in (sections[COMMON_SECTION],)
+        }
+
+    key = shipped_key()
+    if key not in _defaults:
+        _defaults.clear()
+        _defaults[key] = cached("default-texts", key, make)
+    return _defaults[key]
 
 
 def catalog_path(language: str) -> Path:
