@@ -16,7 +16,7 @@ from functools import cache
 
 from babel import Locale
 from babel.dates import get_date_format, get_month_names
-from babel.numbers import get_currency_precision, get_currency_symbol, is_currency
+from babel.numbers import NumberPattern, get_currency_precision, get_currency_symbol, is_currency, parse_pattern
 
 # The languages workbooks are written in (a catalog blueprints/i18n/<code>.yaml each).
 LANGUAGES = ("en", "fi", "lv", "mk", "nb")
@@ -85,9 +85,15 @@ def load(language: str = "en") -> None:
 
 def format_number(value: float, language: str = "en", decimals: int = 2) -> str:
     """A number as the language writes it, at most ``decimals`` decimals: ``1 234,5`` in Finnish."""
-    from babel.numbers import format_decimal
+    locale, pattern = _number_pattern(language, decimals)
+    # What babel.numbers.format_decimal does, without parsing the locale and pattern again for
+    # each of the hundreds of figures of a report (a fifth of the time).
+    return pattern.apply(value, locale)
 
-    return format_decimal(value, format="#,##0." + "#" * decimals if decimals else "#,##0", locale=language)
+
+@cache
+def _number_pattern(language: str, decimals: int) -> tuple[Locale, NumberPattern]:
+    return Locale.parse(language), parse_pattern("#,##0." + "#" * decimals if decimals else "#,##0")
 
 
 def format_date(value: dt.date, language: str = "en") -> str:
