@@ -11,7 +11,6 @@ import io
 import json
 import math
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from smm_sheets.analyser.findings import ERROR, WARNING
@@ -199,11 +198,13 @@ class _NotPlain(Exception):
     """The report has something only rich draws right."""
 
 
-@dataclass
 class _Column:
-    header: str
-    justify: str = "left"  # or "right"
-    overflow: str = "ellipsis"  # or "fold"
+    """A column of a table: its header, how it is justified and how a long word is cut."""
+
+    __slots__ = ("header", "justify", "overflow")
+
+    def __init__(self, header: str, justify: str = "left", overflow: str = "ellipsis") -> None:
+        self.header, self.justify, self.overflow = header, justify, overflow  # or "right"; or "fold"
 
 
 def _plain_text(report: Report, width: int) -> str | None:
