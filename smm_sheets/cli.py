@@ -60,14 +60,16 @@ def loading() -> Iterator[None]:
 
     Importing makes some 100,000 objects and almost no garbage, yet sets off a collection every
     few hundred of them (about 30 ms of an ``analyse``); frozen (:func:`gc.freeze`), the modules'
-    objects are left out of later collections too, also in the children forked to read files.
+    objects are left out of later collections too, also in the children forked to read files and
+    in the interpreter's collections at exit (about 40 ms less).
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if not gc.get_freeze_count():  # once a process (commands run in a test's process: no more)
+            gc.freeze()
         if enabled:
             gc.enable()
 
