@@ -37,7 +37,7 @@ from smm_sheets.analyser.totals import compute_totals
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
 from smm_sheets.errors import SmmSheetsError
-from smm_sheets.plan import COMPUTE, CellSource, WorkbookPlan, build, evaluate, meta_parameters
+from smm_sheets.plan import COMPUTE, CellSource, WorkbookPlan, evaluate, meta_parameters, placed
 from smm_sheets.processes import IsolationLimits
 from smm_sheets.sheetref import serial
 
@@ -178,7 +178,7 @@ def _place(
 ) -> tuple[WorkbookPlan, CellMap, set[str]]:
     """The plan's formula text and placement, where its cells are in the file, and the tables
     of blank rows that were resized to the rows the file has."""
-    plan = build(blueprint, params, values=False)
+    plan = placed(blueprint, params)
     cells = CellMap(plan, data)
     longest = max((len(sheet.rows) for sheet in data.sheets.values()), default=0)
     grown = {block: min(count, max(longest, 1)) for block, count in _table_sizes(plan, cells).items()}
@@ -186,7 +186,7 @@ def _place(
     # has, as here): placing it again would make the same plan and the same map.
     if grown and grown != {block: count for block, count in _row_counts(plan).items() if block in grown}:
         # people added (or removed) rows of a table of blank rows: they are its rows
-        plan = build(sized_blueprint(blueprint, grown), params, values=False)
+        plan = placed(sized_blueprint(blueprint, grown), params)
         cells = CellMap(plan, data)
     return plan, cells, set(grown)
 

@@ -23,7 +23,7 @@ import dataclasses
 
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
-from smm_sheets.plan import meta
+from smm_sheets.plan import cache, meta
 from smm_sheets.plan.cells import (
     GRID_LABEL_COLUMNS,
     LIST_PREFIX,
@@ -69,6 +69,7 @@ __all__ = [
     "evaluate",
     "expand",
     "meta_parameters",
+    "placed",
 ]
 
 
@@ -128,6 +129,13 @@ def build(
     return plan
 
 
+def placed(blueprint: Blueprint, params: Parameters) -> WorkbookPlan:
+    """``build(blueprint, params, values=False)``, kept in memory for the next file of the same
+    blueprint and parameters (see :mod:`.cache`): the returned plan may be shared, and must not
+    be changed (:func:`evaluate` does not change it)."""
+    return cache.placed(blueprint, params, build)
+
+
 def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
     """The values of a plan of formula text (``build(..., values=False)``) from a filled-in
     workbook's inputs, without placing the blueprint again: what ``build(blueprint, params,
@@ -153,19 +161,19 @@ def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
         copies = [_store_values(store, source) for store in sheet.stores]
         stores.update((id(store), copy) for store, copy in zip(sheet.stores, copies))
         values = dataclasses.replace(sheet, stores=copies)
-        cells = values.cells.placed
-        for (row, col), cell in sheet.cells.placed.items():
+        # Text cells are shared (nothing changes them): copied in one go, then the inputs and
+        # formulas replaced by cells of their own.
+        cells = values.cells.placed = dict(sheet.cells.placed)
+        for key, cell in cells.items():
             kind = cell.kind
             if kind == "input":
-                cell = Cell("input", cell.style, source.input(s, row, col))
+                cells[key] = Cell("input", cell.style, source.input(s, *key))
             elif kind == "formula":
-                found = source.override(s, row, col)
-                made = Cell("formula", cell.style, found if found is not COMPUTE else None)
+                found = source.override(s, *key)
+                made = cells[key] = Cell("formula", cell.style, found if found is not COMPUTE else None)
                 if found is COMPUTE:
                     made.tree, made.coords, made.refs = cell.tree, cell.coords, cell.refs
                 made.owner = cell.owner
-                cell = made
-            cells[(row, col)] = cell  # text cells are shared: nothing changes them
         sheets.append(values)
     items = {
         name: dataclasses.replace(item, column=stores[id(item.column)]) if item.column is not None else item

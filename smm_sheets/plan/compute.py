@@ -278,18 +278,22 @@ class Computation:
 
     def _run(self, program: fx.Compiled, refs: dict) -> Any:
         """A template's value, its references resolved (see :meth:`_resolve`)."""
-        ranges = self._ranges
+        ranges, sheets = self._ranges, self.plan.sheets
 
         def lookup(name: str, modifier: str | None) -> Any:
             target, rects = refs[(name, modifier)]
             if target is None:
                 return rects  # a label's text
-            plan = self.plan.sheets[target]
+            plan = sheets[target]
             if len(rects) == 1:
                 r1, c1, r2, c2 = rects[0]
                 if r1 == r2 and c1 == c2:
                     # Still a range: COUNT(A1) of a blank cell is 0, SUM(A1) of text is 0.
-                    return fx.Range((self.value(target, r1, c1),))
+                    found = plan.cells.placed.get((r1, c1))
+                    # An input, a text or a formula computed already: its value as value() gives it.
+                    if found is not None and found.tree is None and found.value.__class__ in _PLAIN:
+                        return fx.Range((found.value,))
+                    return fx.Range((self.value(target, r1, c1, found),))
                 store = plan.store_at(r1, c1) if c1 == c2 else None
                 if store is not None and (r1, r2) == (store.first_row, store.last_row):
                     return self.column_range(store)
