@@ -220,7 +220,22 @@ class _FileSource(CellSource):
         return _formula_value(self.book.value(sheet, row, col))
 
     def inputs(self, sheet: int, first_row: int, col: int, count: int) -> list[Any]:
-        return [_formula_value(value) for value in self.book.column(sheet, first_row, col, count)]
+        # Most values are as formulas see them (a table's column may be 100,000 rows).
+        return [
+            value if value.__class__ in _AS_THEY_ARE else _formula_value(value)
+            for value in self.book.column(sheet, first_row, col, count)
+        ]
+
+    def overrides(self, sheet: int, first_row: int, col: int, count: int) -> dict[int, Any]:
+        # Only the broken formula cells have an override: those of this column, not every row.
+        last_row = first_row + count - 1
+        found = {}
+        for s, row, c in self.book.broken:
+            if s == sheet and c == col and first_row <= row <= last_row:
+                value = self.override(s, row, c)
+                if value is not COMPUTE:
+                    found[row - first_row] = value
+        return found
 
     def override(self, sheet: int, row: int, col: int) -> Any:
         state = self.book.broken.get((sheet, row, col))
@@ -230,6 +245,9 @@ class _FileSource(CellSource):
         if state in (CHANGED, COUNTS_INSERTED) and value is None and not self.book.data.cached_values:
             return COMPUTE  # nothing saved to go by: the blueprint's formula stands in
         return _formula_value(value)
+
+
+_AS_THEY_ARE = frozenset({float, str, bool, type(None)})  # the classes _formula_value leaves alone
 
 
 def _formula_value(value: Any) -> Any:

@@ -53,12 +53,13 @@ class Range:
     it remembers which rows meet each COUNTIFS/SUMIFS criterion, as a bit mask.
     """
 
-    __slots__ = ("values", "masks", "columns")
+    __slots__ = ("values", "masks", "columns", "_rows_of")
 
     def __init__(self, values: Sequence[Any], keep: bool = False, columns: int | None = None):
         self.values = values
         self.masks: dict[Any, int] | None = {} if keep else None
         self.columns = columns
+        self._rows_of: dict[tuple, list[int]] | None = None  # a kept range's rows by value, on first use
 
     def mask(self, criterion: Any) -> int:
         """Bit i is set when row i meets the criterion."""
@@ -68,13 +69,39 @@ class Range:
             test = criterion_test(criterion)
             bits = bytearray(b"0" * len(self.values))
             last = len(self.values) - 1
-            for i, value in enumerate(self.values):
-                if test(value):
-                    bits[last - i] = 49  # "1"
+            rows_of = self._value_rows() if self.masks is not None else None
+            if rows_of is not None:
+                # A kept range (a column of posts) is tested once per distinct value, not per row.
+                for (_, value), rows in rows_of.items():
+                    if test(value):
+                        for i in rows:
+                            bits[last - i] = 49  # "1"
+            else:
+                for i, value in enumerate(self.values):
+                    if test(value):
+                        bits[last - i] = 49  # "1"
             found = int(bits, 2) if bits else 0
             if self.masks is not None:
                 self.masks[key] = found
         return found
+
+    def _value_rows(self) -> dict[tuple, list[int]] | None:
+        """The rows of each distinct value, by (class, value): True and 1.0 are not the same to a
+        criterion. None when a value cannot be a key."""
+        if self._rows_of is None:
+            rows_of: dict[tuple, list[int]] = {}
+            try:
+                for i, value in enumerate(self.values):
+                    key = (value.__class__, value)
+                    found = rows_of.get(key)
+                    if found is None:
+                        rows_of[key] = [i]
+                    else:
+                        found.append(i)
+            except TypeError:
+                return None
+            self._rows_of = rows_of
+        return self._rows_of
 
 
 def scalar(value: Any) -> Any:

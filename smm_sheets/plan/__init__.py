@@ -195,11 +195,8 @@ def _store_values(store: ColumnStore, source: CellSource) -> ColumnStore:
         values = source.inputs(sheet, first, col, count)
     elif store.kind == "formula":
         values = [TODO] * count
-        override = source.override
-        for r in range(count):
-            found = override(sheet, first + r, col)
-            if found is not COMPUTE:
-                values[r] = found
+        for index, found in source.overrides(sheet, first, col, count).items():
+            values[index] = found
     else:
         values = list(store.values)
     copy = ColumnStore(sheet, col, first, store.block_id, store.field, store.kind, store.style, values)

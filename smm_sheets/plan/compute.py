@@ -16,7 +16,7 @@ from smm_sheets.errors import InputError
 from smm_sheets.plan.cells import LINE_LABEL, TODO, Cell, ColumnStore, WorkbookPlan
 from smm_sheets.plan.expand import Expanded, block_rows
 from smm_sheets.plan.resolve import Resolver, a1_range
-from smm_sheets.sheetref import serial
+from smm_sheets.sheetref import column_letter, quote_sheet, serial
 
 _PLAIN = (float, str, bool, type(None))
 _PENDING = object()  # a formula row being computed (to catch circular references)
@@ -64,6 +64,8 @@ class Computation:
         # is computed before it is made, and stays as it is (grid totals and the report's
         # figures read the same months and lines again and again).
         self._ranges: dict[tuple, fx.Range] = {}
+        # A formula column -> its text pattern and references (see _row_text), in Mode.TEXT.
+        self._row_texts: dict[ColumnStore, tuple[str, list]] = {}
 
     def program(self, tree: tuple) -> fx.Compiled:
         """The compiled form of a template. The cells of a row or a column mostly share one
@@ -120,7 +122,10 @@ class Computation:
             return value if value.__class__ in _PLAIN else serial(value)
         if value is TODO:
             store.values[index] = _PENDING
-            if self.with_text:
+            if not self.with_values:
+                store.texts[index] = self._row_text(store, index)
+                store.values[index] = None
+            elif self.with_text:
                 store.texts[index], store.values[index] = self.compute(
                     store.sheet, store.tree, {"row": (store.block_id, index)}, store.field.id
                 )
@@ -132,6 +137,43 @@ class Computation:
         if value is _PENDING:
             raise InputError(f"{self.x.blueprint.source}: circular reference through {store.field.id}")
         return value
+
+    def _row_text(self, store: ColumnStore, index: int) -> str:
+        """A formula row's A1 text (:attr:`Mode.TEXT`), from the text its column's references
+        make in every row: a reference to a column of the same table is that row's cell, any
+        other the same cells in every row (see :meth:`Resolver.resolve`)."""
+        parts = self._row_texts.get(store)
+        if parts is None:
+            # The first row asked for is resolved in full: what it raises, every row would.
+            text = self.compute(store.sheet, store.tree, {"row": (store.block_id, index)}, store.field.id)[0]
+            self._row_texts[store] = self._row_parts(store, index)
+            return text
+        pattern, pieces = parts
+        return pattern.format(*[_row_part(piece, index) for piece in pieces])
+
+    def _row_parts(self, store: ColumnStore, index: int) -> tuple[str, list]:
+        """A formula column's text pattern, and for each reference its text (the same in every
+        row) or (A1 text before the row number, first row of the column referred to)."""
+        program = self.program(store.tree)
+        here = self.plan.sheets[store.sheet].name
+        coords = {"row": (store.block_id, index)}
+        pieces: list[Any] = []
+        for name, modifier in program.refs:
+            if modifier == "label":
+                text = self.x.text(name)
+                pieces.append('"' + text.replace('"', '""') + '"')
+                continue
+            placement = self.plan.items[name]
+            column = placement.column
+            target = self.plan.sheets[placement.sheet].name
+            prefix = "" if target == here else quote_sheet(target) + "!"
+            if column is not None and column.block_id == store.block_id and modifier != "all":
+                pieces.append((prefix + column_letter(column.col), column.first_row + 1))
+            else:
+                target_index, rects = self.resolver.resolve(name, modifier, coords, store.field.id)
+                target = self.plan.sheets[target_index].name
+                pieces.append(",".join(a1_range(None if target == here else target, *rect) for rect in rects))
+        return program.pattern, pieces
 
     def row_value(
         self,
@@ -301,16 +343,18 @@ class Computation:
             found = ranges.get(key)
             if found is not None:
                 return found
-            cells = plan.cells.placed
-            values = []
+            get = plan.cells.placed.get
+            values: list = []
+            append = values.append
             for r1, c1, r2, c2 in rects:
                 for r in range(r1, r2 + 1):
                     for c in range(c1, c2 + 1):
-                        found = cells.get((r, c))
-                        if found is None or found.kind == "formula" or found.value.__class__ not in _PLAIN:
-                            values.append(self.value(target, r, c, found))
+                        found = get((r, c))
+                        # An input, a text or a formula computed already: its value as value() gives it.
+                        if found is not None and found.tree is None and found.value.__class__ in _PLAIN:
+                            append(found.value)
                         else:
-                            values.append(found.value)
+                            append(self.value(target, r, c, found))
             found = fx.Range(values)
             if len(values) <= _RANGE_KEPT_CELLS and len(ranges) < _RANGES_KEPT:
                 ranges[key] = found
@@ -322,6 +366,11 @@ class Computation:
         if result is None:
             result = 0.0  # a formula pointing at a blank cell shows 0
         return result
+
+
+def _row_part(piece: Any, index: int) -> str:
+    """A reference's text in row ``index`` of a formula column (see :meth:`Computation._row_parts`)."""
+    return piece if piece.__class__ is str else piece[0] + str(piece[1] + index)
 
 
 class Evaluator:
