@@ -23,6 +23,15 @@ from typing import Any
 from smm_sheets.sheetref import EPOCH_DATE, FIRST_DATE
 
 COMPARISONS = ("=", "<>", "<", ">", "<=", ">=")
+_COMPARE = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "^"})
 
 
 @dataclass(frozen=True)
@@ -272,19 +281,22 @@ def binary(op: str, left: Any, right: Any) -> Any:
     Returns:
         The result, or the first error of the operands; overflow is #NUM!, division by 0 #DIV/0!.
     """
-    if isinstance(left, ExcelError):
-        return left
-    if isinstance(right, ExcelError):
-        return right
-    if op == "&":
-        return as_text(left) + as_text(right)
-    if op in COMPARISONS:
-        return compare(op, left, right)
-    a, b = as_number(left), as_number(right)
-    if isinstance(a, ExcelError):
-        return a
-    if isinstance(b, ExcelError):
-        return b
+    if left.__class__ is float and right.__class__ is float and op in _ARITHMETIC:
+        a, b = left, right  # two numbers: nothing to convert (most operations of a workbook)
+    else:
+        if isinstance(left, ExcelError):
+            return left
+        if isinstance(right, ExcelError):
+            return right
+        if op == "&":
+            return as_text(left) + as_text(right)
+        if op in COMPARISONS:
+            return compare(op, left, right)
+        a, b = as_number(left), as_number(right)
+        if isinstance(a, ExcelError):
+            return a
+        if isinstance(b, ExcelError):
+            return b
     if op == "+":
         # Sums that cancel to about 15 digits are 0, as in LibreOffice: 0.1+0.2-0.3 is 0.
         result = 0.0 if ((a < 0.0 < b) or (b < 0.0 < a)) and approx_equal(a, -b) else a + b
@@ -333,6 +345,11 @@ def _rank(value: Any) -> int:
 
 def compare(op: str, left: Any, right: Any) -> bool:
     """A comparison of two non-error values: numbers < text < logical values, text ignoring case."""
+    if left.__class__ is float and right.__class__ is float:  # two numbers (most comparisons)
+        a, b = left, right
+        if approx_equal(a, b):
+            a = b
+        return _COMPARE[op](a, b)
     # A blank compares as 0 against a number, as "" against text, as FALSE against a logical.
     if left is None:
         left = "" if isinstance(right, str) else (False if isinstance(right, bool) else 0.0)

@@ -126,6 +126,10 @@ def build(
         plan.evaluator = Evaluator(computation)
     else:
         plan.expanded, plan.cell_groups = x, resolver.groups
+        plan.live_cells = [
+            [(key, cell) for key, cell in sheet.cells.placed.items() if cell.kind in ("input", "formula")]
+            for sheet in plan.sheets
+        ]
     return plan
 
 
@@ -157,6 +161,7 @@ def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
         raise ValueError("evaluate() needs a plan built with values=False")
     stores: dict[int, ColumnStore] = {}
     sheets = []
+    to_compute: list[list[tuple[tuple[int, int], Cell]]] = []  # each sheet's formula cells, in order
     for s, sheet in enumerate(placed.sheets):
         copies = [_store_values(store, source) for store in sheet.stores]
         stores.update((id(store), copy) for store, copy in zip(sheet.stores, copies))
@@ -164,26 +169,31 @@ def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
         # Text cells are shared (nothing changes them): copied in one go, then the inputs and
         # formulas replaced by cells of their own.
         cells = values.cells.placed = dict(sheet.cells.placed)
-        for key, cell in cells.items():
+        formulas: list[tuple[tuple[int, int], Cell]] = []
+        for key, cell in placed.live_cells[s]:
             kind = cell.kind
             if kind == "input":
                 cells[key] = Cell("input", cell.style, source.input(s, *key))
             elif kind == "formula":
                 found = source.override(s, *key)
                 made = cells[key] = Cell("formula", cell.style, found if found is not COMPUTE else None)
-                if found is COMPUTE:
+                if found is COMPUTE and cell.tree is not None:
                     made.tree, made.coords, made.refs = cell.tree, cell.coords, cell.refs
+                    formulas.append((key, made))
                 made.owner = cell.owner
         sheets.append(values)
+        to_compute.append(formulas)
     items = {
         name: dataclasses.replace(item, column=stores[id(item.column)]) if item.column is not None else item
         for name, item in placed.items.items()
     }
-    plan = dataclasses.replace(placed, sheets=sheets, items=items, evaluator=None, expanded=None, cell_groups=None)
+    plan = dataclasses.replace(
+        placed, sheets=sheets, items=items, evaluator=None, expanded=None, cell_groups=None, live_cells=None
+    )
     # The same placement: its cells grouped by coordinates are found again (a table's column
     # store is another object here, but stores are never grouped).
     computation = Computation(plan, x, Resolver(plan, x, placed.cell_groups), Mode.VALUES)
-    computation.finish()
+    computation.finish(to_compute)
     plan.evaluator = Evaluator(computation)
     return plan
 

@@ -76,10 +76,16 @@ class Computation:
             last = self._last = (tree, fx.compiled(tree))
         return last[1]
 
-    def finish(self) -> None:
-        """Compute every formula cell and every formula row of the plan."""
+    def finish(self, formula_cells: list[list[tuple[tuple[int, int], Cell]]] | None = None) -> None:
+        """Compute every formula cell and every formula row of the plan.
+
+        Args:
+            formula_cells: each sheet's formula cells still to compute, in the plan's order, when
+                the caller knows them (:func:`~smm_sheets.plan.evaluate`): the other cells are not walked.
+        """
         for s, plan in enumerate(self.plan.sheets):
-            for (row, col), cell in plan.cells.placed.items():
+            cells = plan.cells.placed.items() if formula_cells is None else formula_cells[s]
+            for (row, col), cell in cells:
                 if cell.tree is not None:
                     self.value(s, row, col, cell)
             for store in plan.stores:
@@ -205,7 +211,8 @@ class Computation:
             return self.compute(sheet, tree, coords, owner, lenient)[1]
         locals_, results = memo
         # With the types: True and 1.0 are equal keys, but not the same to ISNUMBER.
-        key = tuple((value.__class__, value) for value in (self.store_value(local, index) for local in locals_))
+        store_value = self.store_value
+        key = tuple([(value.__class__, value) for value in [store_value(local, index) for local in locals_]])
         try:
             return results[key]
         except KeyError:
@@ -336,13 +343,18 @@ class Computation:
                     if found is not None and found.tree is None and found.value.__class__ in _PLAIN:
                         return fx.Range((found.value,))
                     return fx.Range((self.value(target, r1, c1, found),))
-                store = plan.store_at(r1, c1) if c1 == c2 else None
-                if store is not None and (r1, r2) == (store.first_row, store.last_row):
-                    return self.column_range(store)
             key = (target, *rects)
             found = ranges.get(key)
             if found is not None:
                 return found
+            if len(rects) == 1 and c1 == c2:
+                store = plan.store_at(r1, c1)
+                if store is not None and (r1, r2) == (store.first_row, store.last_row):
+                    # Kept on the store already: found again here without looking for the store.
+                    found = self.column_range(store)
+                    if len(ranges) < _RANGES_KEPT:
+                        ranges[key] = found
+                    return found
             get = plan.cells.placed.get
             values: list = []
             append = values.append
