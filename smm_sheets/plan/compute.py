@@ -241,7 +241,10 @@ class Computation:
     def column_range(self, store: ColumnStore) -> fx.Range:
         """A whole column as one Range, made once: formulas that scan it can keep what they learn."""
         if store._range is None:
-            values = [self.store_value(store, i) for i in range(len(store.values))]
+            if store.kind != "formula":  # inputs and constants: as store_value() gives them, in one go
+                values = [value if value.__class__ in _PLAIN else serial(value) for value in store.values]
+            else:
+                values = [self.store_value(store, i) for i in range(len(store.values))]
             store._range = fx.Range(values, keep=True)
         return store._range
 
