@@ -37,7 +37,7 @@ from smm_sheets.analyser.totals import compute_totals
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
 from smm_sheets.errors import SmmSheetsError
-from smm_sheets.plan import COMPUTE, CellSource, WorkbookPlan, build, evaluate, meta_parameters
+from smm_sheets.plan import COMPUTE, CellSource, WorkbookPlan, evaluate, meta_parameters, placed
 from smm_sheets.processes import IsolationLimits
 from smm_sheets.sheetref import serial
 
@@ -178,7 +178,7 @@ def _place(
 ) -> tuple[WorkbookPlan, CellMap, set[str]]:
     """The plan's formula text and placement, where its cells are in the file, and the tables
     of blank rows that were resized to the rows the file has."""
-    plan = build(blueprint, params, values=False)
+    plan = placed(blueprint, params)
     cells = CellMap(plan, data)
     longest = max((len(sheet.rows) for sheet in data.sheets.values()), default=0)
     grown = {block: min(count, max(longest, 1)) for block, count in _table_sizes(plan, cells).items()}
@@ -186,7 +186,7 @@ def _place(
     # has, as here): placing it again would make the same plan and the same map.
     if grown and grown != {block: count for block, count in _row_counts(plan).items() if block in grown}:
         # people added (or removed) rows of a table of blank rows: they are its rows
-        plan = build(sized_blueprint(blueprint, grown), params, values=False)
+        plan = placed(sized_blueprint(blueprint, grown), params)
         cells = CellMap(plan, data)
     return plan, cells, set(grown)
 
@@ -220,7 +220,22 @@ class _FileSource(CellSource):
         return _formula_value(self.book.value(sheet, row, col))
 
     def inputs(self, sheet: int, first_row: int, col: int, count: int) -> list[Any]:
-        return [_formula_value(value) for value in self.book.column(sheet, first_row, col, count)]
+        # Most values are as formulas see them (a table's column may be 100,000 rows).
+        return [
+            value if value.__class__ in _AS_THEY_ARE else _formula_value(value)
+            for value in self.book.column(sheet, first_row, col, count)
+        ]
+
+    def overrides(self, sheet: int, first_row: int, col: int, count: int) -> dict[int, Any]:
+        # Only the broken formula cells have an override: those of this column, not every row.
+        last_row = first_row + count - 1
+        found = {}
+        for s, row, c in self.book.broken:
+            if s == sheet and c == col and first_row <= row <= last_row:
+                value = self.override(s, row, c)
+                if value is not COMPUTE:
+                    found[row - first_row] = value
+        return found
 
     def override(self, sheet: int, row: int, col: int) -> Any:
         state = self.book.broken.get((sheet, row, col))
@@ -230,6 +245,9 @@ class _FileSource(CellSource):
         if state in (CHANGED, COUNTS_INSERTED) and value is None and not self.book.data.cached_values:
             return COMPUTE  # nothing saved to go by: the blueprint's formula stands in
         return _formula_value(value)
+
+
+_AS_THEY_ARE = frozenset({float, str, bool, type(None)})  # the classes _formula_value leaves alone
 
 
 def _formula_value(value: Any) -> Any:

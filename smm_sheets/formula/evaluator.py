@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smm_sheets.formula.functions import FUNCTIONS, MULTI_AREA_FUNCTIONS
-from smm_sheets.formula.values import NUM, binary, negate, scalar
+from smm_sheets.formula.values import NUM, Range, binary, negate, scalar
 from smm_sheets.formula.writer import to_a1
 
 Lookup = Callable[[str, str | None], Any]
@@ -108,11 +108,31 @@ def _compile(tree: tuple) -> Callable[[Lookup], Any]:
         return _compile(tree[1])
     if kind == "bin":
         op, left, right = tree[1], _compile(tree[2]), _compile(tree[3])
-        return lambda lookup: binary(op, scalar(left(lookup)), scalar(right(lookup)))
+
+        def run_binary(lookup: Lookup) -> Any:
+            a = left(lookup)
+            if a.__class__ is Range:
+                a = scalar(a)
+            b = right(lookup)
+            if b.__class__ is Range:
+                b = scalar(b)
+            return binary(op, a, b)
+
+        return run_binary
     if kind == "neg":
         inner = _compile(tree[1])
         return lambda lookup: negate(scalar(inner(lookup)))
     function, args = FUNCTIONS[tree[1]][0], [_compile(arg) for arg in tree[2]]
+    # Most calls have one to three arguments: called directly, without a list per call.
+    if len(args) == 1:
+        (first,) = args
+        return lambda lookup: function(first(lookup))
+    if len(args) == 2:
+        first, second = args
+        return lambda lookup: function(first(lookup), second(lookup))
+    if len(args) == 3:
+        first, second, third = args
+        return lambda lookup: function(first(lookup), second(lookup), third(lookup))
     return lambda lookup: function(*[arg(lookup) for arg in args])
 
 

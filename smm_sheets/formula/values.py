@@ -23,6 +23,15 @@ from typing import Any
 from smm_sheets.sheetref import EPOCH_DATE, FIRST_DATE
 
 COMPARISONS = ("=", "<>", "<", ">", "<=", ">=")
+_COMPARE = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "^"})
 
 
 @dataclass(frozen=True)
@@ -53,12 +62,13 @@ class Range:
     it remembers which rows meet each COUNTIFS/SUMIFS criterion, as a bit mask.
     """
 
-    __slots__ = ("values", "masks", "columns")
+    __slots__ = ("values", "masks", "columns", "_rows_of")
 
     def __init__(self, values: Sequence[Any], keep: bool = False, columns: int | None = None):
         self.values = values
         self.masks: dict[Any, int] | None = {} if keep else None
         self.columns = columns
+        self._rows_of: dict[tuple, list[int]] | None = None  # a kept range's rows by value, on first use
 
     def mask(self, criterion: Any) -> int:
         """Bit i is set when row i meets the criterion."""
@@ -68,13 +78,39 @@ class Range:
             test = criterion_test(criterion)
             bits = bytearray(b"0" * len(self.values))
             last = len(self.values) - 1
-            for i, value in enumerate(self.values):
-                if test(value):
-                    bits[last - i] = 49  # "1"
+            rows_of = self._value_rows() if self.masks is not None else None
+            if rows_of is not None:
+                # A kept range (a column of posts) is tested once per distinct value, not per row.
+                for (_, value), rows in rows_of.items():
+                    if test(value):
+                        for i in rows:
+                            bits[last - i] = 49  # "1"
+            else:
+                for i, value in enumerate(self.values):
+                    if test(value):
+                        bits[last - i] = 49  # "1"
             found = int(bits, 2) if bits else 0
             if self.masks is not None:
                 self.masks[key] = found
         return found
+
+    def _value_rows(self) -> dict[tuple, list[int]] | None:
+        """The rows of each distinct value, by (class, value): True and 1.0 are not the same to a
+        criterion. None when a value cannot be a key."""
+        if self._rows_of is None:
+            rows_of: dict[tuple, list[int]] = {}
+            try:
+                for i, value in enumerate(self.values):
+                    key = (value.__class__, value)
+                    found = rows_of.get(key)
+                    if found is None:
+                        rows_of[key] = [i]
+                    else:
+                        found.append(i)
+            except TypeError:
+                return None
+            self._rows_of = rows_of
+        return self._rows_of
 
 
 def scalar(value: Any) -> Any:
@@ -245,19 +281,22 @@ def binary(op: str, left: Any, right: Any) -> Any:
     Returns:
         The result, or the first error of the operands; overflow is #NUM!, division by 0 #DIV/0!.
     """
-    if isinstance(left, ExcelError):
-        return left
-    if isinstance(right, ExcelError):
-        return right
-    if op == "&":
-        return as_text(left) + as_text(right)
-    if op in COMPARISONS:
-        return compare(op, left, right)
-    a, b = as_number(left), as_number(right)
-    if isinstance(a, ExcelError):
-        return a
-    if isinstance(b, ExcelError):
-        return b
+    if left.__class__ is float and right.__class__ is float and op in _ARITHMETIC:
+        a, b = left, right  # two numbers: nothing to convert (most operations of a workbook)
+    else:
+        if isinstance(left, ExcelError):
+            return left
+        if isinstance(right, ExcelError):
+            return right
+        if op == "&":
+            return as_text(left) + as_text(right)
+        if op in COMPARISONS:
+            return compare(op, left, right)
+        a, b = as_number(left), as_number(right)
+        if isinstance(a, ExcelError):
+            return a
+        if isinstance(b, ExcelError):
+            return b
     if op == "+":
         # Sums that cancel to about 15 digits are 0, as in LibreOffice: 0.1+0.2-0.3 is 0.
         result = 0.0 if ((a < 0.0 < b) or (b < 0.0 < a)) and approx_equal(a, -b) else a + b
@@ -306,6 +345,11 @@ def _rank(value: Any) -> int:
 
 def compare(op: str, left: Any, right: Any) -> bool:
     """A comparison of two non-error values: numbers < text < logical values, text ignoring case."""
+    if left.__class__ is float and right.__class__ is float:  # two numbers (most comparisons)
+        a, b = left, right
+        if approx_equal(a, b):
+            a = b
+        return _COMPARE[op](a, b)
     # A blank compares as 0 against a number, as "" against text, as FALSE against a logical.
     if left is None:
         left = "" if isinstance(right, str) else (False if isinstance(right, bool) else 0.0)

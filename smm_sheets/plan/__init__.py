@@ -23,7 +23,7 @@ import dataclasses
 
 from smm_sheets.blueprint.model import Blueprint
 from smm_sheets.blueprint.params import Parameters
-from smm_sheets.plan import meta
+from smm_sheets.plan import cache, meta
 from smm_sheets.plan.cells import (
     GRID_LABEL_COLUMNS,
     LIST_PREFIX,
@@ -69,6 +69,7 @@ __all__ = [
     "evaluate",
     "expand",
     "meta_parameters",
+    "placed",
 ]
 
 
@@ -125,7 +126,18 @@ def build(
         plan.evaluator = Evaluator(computation)
     else:
         plan.expanded, plan.cell_groups = x, resolver.groups
+        plan.live_cells = [
+            [(key, cell) for key, cell in sheet.cells.placed.items() if cell.kind in ("input", "formula")]
+            for sheet in plan.sheets
+        ]
     return plan
+
+
+def placed(blueprint: Blueprint, params: Parameters) -> WorkbookPlan:
+    """``build(blueprint, params, values=False)``, kept in memory for the next file of the same
+    blueprint and parameters (see :mod:`.cache`): the returned plan may be shared, and must not
+    be changed (:func:`evaluate` does not change it)."""
+    return cache.placed(blueprint, params, build)
 
 
 def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
@@ -149,33 +161,39 @@ def evaluate(placed: WorkbookPlan, source: CellSource) -> WorkbookPlan:
         raise ValueError("evaluate() needs a plan built with values=False")
     stores: dict[int, ColumnStore] = {}
     sheets = []
+    to_compute: list[list[tuple[tuple[int, int], Cell]]] = []  # each sheet's formula cells, in order
     for s, sheet in enumerate(placed.sheets):
         copies = [_store_values(store, source) for store in sheet.stores]
         stores.update((id(store), copy) for store, copy in zip(sheet.stores, copies))
         values = dataclasses.replace(sheet, stores=copies)
-        cells = values.cells.placed
-        for (row, col), cell in sheet.cells.placed.items():
+        # Text cells are shared (nothing changes them): copied in one go, then the inputs and
+        # formulas replaced by cells of their own.
+        cells = values.cells.placed = dict(sheet.cells.placed)
+        formulas: list[tuple[tuple[int, int], Cell]] = []
+        for key, cell in placed.live_cells[s]:
             kind = cell.kind
             if kind == "input":
-                cell = Cell("input", cell.style, source.input(s, row, col))
+                cells[key] = Cell("input", cell.style, source.input(s, *key))
             elif kind == "formula":
-                found = source.override(s, row, col)
-                made = Cell("formula", cell.style, found if found is not COMPUTE else None)
-                if found is COMPUTE:
+                found = source.override(s, *key)
+                made = cells[key] = Cell("formula", cell.style, found if found is not COMPUTE else None)
+                if found is COMPUTE and cell.tree is not None:
                     made.tree, made.coords, made.refs = cell.tree, cell.coords, cell.refs
+                    formulas.append((key, made))
                 made.owner = cell.owner
-                cell = made
-            cells[(row, col)] = cell  # text cells are shared: nothing changes them
         sheets.append(values)
+        to_compute.append(formulas)
     items = {
         name: dataclasses.replace(item, column=stores[id(item.column)]) if item.column is not None else item
         for name, item in placed.items.items()
     }
-    plan = dataclasses.replace(placed, sheets=sheets, items=items, evaluator=None, expanded=None, cell_groups=None)
+    plan = dataclasses.replace(
+        placed, sheets=sheets, items=items, evaluator=None, expanded=None, cell_groups=None, live_cells=None
+    )
     # The same placement: its cells grouped by coordinates are found again (a table's column
     # store is another object here, but stores are never grouped).
     computation = Computation(plan, x, Resolver(plan, x, placed.cell_groups), Mode.VALUES)
-    computation.finish()
+    computation.finish(to_compute)
     plan.evaluator = Evaluator(computation)
     return plan
 
@@ -187,11 +205,8 @@ def _store_values(store: ColumnStore, source: CellSource) -> ColumnStore:
         values = source.inputs(sheet, first, col, count)
     elif store.kind == "formula":
         values = [TODO] * count
-        override = source.override
-        for r in range(count):
-            found = override(sheet, first + r, col)
-            if found is not COMPUTE:
-                values[r] = found
+        for index, found in source.overrides(sheet, first, col, count).items():
+            values[index] = found
     else:
         values = list(store.values)
     copy = ColumnStore(sheet, col, first, store.block_id, store.field, store.kind, store.style, values)

@@ -262,3 +262,5 @@ class WorkbookPlan:
     # With it, the cells of each field grouped by coordinates (:class:`~smm_sheets.plan.resolve.Resolver`),
     # which the evaluation of the same placement finds again rather than groups again.
     cell_groups: dict | None = field(default=None, repr=False)
+    # With it, each sheet's input and formula cells ((row, col), cell): the cells evaluate() replaces.
+    live_cells: list[list[tuple[tuple[int, int], Cell]]] | None = field(default=None, repr=False)

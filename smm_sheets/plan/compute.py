@@ -16,7 +16,7 @@ from smm_sheets.errors import InputError
 from smm_sheets.plan.cells import LINE_LABEL, TODO, Cell, ColumnStore, WorkbookPlan
 from smm_sheets.plan.expand import Expanded, block_rows
 from smm_sheets.plan.resolve import Resolver, a1_range
-from smm_sheets.sheetref import serial
+from smm_sheets.sheetref import column_letter, quote_sheet, serial
 
 _PLAIN = (float, str, bool, type(None))
 _PENDING = object()  # a formula row being computed (to catch circular references)
@@ -64,6 +64,8 @@ class Computation:
         # is computed before it is made, and stays as it is (grid totals and the report's
         # figures read the same months and lines again and again).
         self._ranges: dict[tuple, fx.Range] = {}
+        # A formula column -> its text pattern and references (see _row_text), in Mode.TEXT.
+        self._row_texts: dict[ColumnStore, tuple[str, list]] = {}
 
     def program(self, tree: tuple) -> fx.Compiled:
         """The compiled form of a template. The cells of a row or a column mostly share one
@@ -74,10 +76,16 @@ class Computation:
             last = self._last = (tree, fx.compiled(tree))
         return last[1]
 
-    def finish(self) -> None:
-        """Compute every formula cell and every formula row of the plan."""
+    def finish(self, formula_cells: list[list[tuple[tuple[int, int], Cell]]] | None = None) -> None:
+        """Compute every formula cell and every formula row of the plan.
+
+        Args:
+            formula_cells: each sheet's formula cells still to compute, in the plan's order, when
+                the caller knows them (:func:`~smm_sheets.plan.evaluate`): the other cells are not walked.
+        """
         for s, plan in enumerate(self.plan.sheets):
-            for (row, col), cell in plan.cells.placed.items():
+            cells = plan.cells.placed.items() if formula_cells is None else formula_cells[s]
+            for (row, col), cell in cells:
                 if cell.tree is not None:
                     self.value(s, row, col, cell)
             for store in plan.stores:
@@ -120,7 +128,10 @@ class Computation:
             return value if value.__class__ in _PLAIN else serial(value)
         if value is TODO:
             store.values[index] = _PENDING
-            if self.with_text:
+            if not self.with_values:
+                store.texts[index] = self._row_text(store, index)
+                store.values[index] = None
+            elif self.with_text:
                 store.texts[index], store.values[index] = self.compute(
                     store.sheet, store.tree, {"row": (store.block_id, index)}, store.field.id
                 )
@@ -132,6 +143,43 @@ class Computation:
         if value is _PENDING:
             raise InputError(f"{self.x.blueprint.source}: circular reference through {store.field.id}")
         return value
+
+    def _row_text(self, store: ColumnStore, index: int) -> str:
+        """A formula row's A1 text (:attr:`Mode.TEXT`), from the text its column's references
+        make in every row: a reference to a column of the same table is that row's cell, any
+        other the same cells in every row (see :meth:`Resolver.resolve`)."""
+        parts = self._row_texts.get(store)
+        if parts is None:
+            # The first row asked for is resolved in full: what it raises, every row would.
+            text = self.compute(store.sheet, store.tree, {"row": (store.block_id, index)}, store.field.id)[0]
+            self._row_texts[store] = self._row_parts(store, index)
+            return text
+        pattern, pieces = parts
+        return pattern.format(*[_row_part(piece, index) for piece in pieces])
+
+    def _row_parts(self, store: ColumnStore, index: int) -> tuple[str, list]:
+        """A formula column's text pattern, and for each reference its text (the same in every
+        row) or (A1 text before the row number, first row of the column referred to)."""
+        program = self.program(store.tree)
+        here = self.plan.sheets[store.sheet].name
+        coords = {"row": (store.block_id, index)}
+        pieces: list[Any] = []
+        for name, modifier in program.refs:
+            if modifier == "label":
+                text = self.x.text(name)
+                pieces.append('"' + text.replace('"', '""') + '"')
+                continue
+            placement = self.plan.items[name]
+            column = placement.column
+            target = self.plan.sheets[placement.sheet].name
+            prefix = "" if target == here else quote_sheet(target) + "!"
+            if column is not None and column.block_id == store.block_id and modifier != "all":
+                pieces.append((prefix + column_letter(column.col), column.first_row + 1))
+            else:
+                target_index, rects = self.resolver.resolve(name, modifier, coords, store.field.id)
+                target = self.plan.sheets[target_index].name
+                pieces.append(",".join(a1_range(None if target == here else target, *rect) for rect in rects))
+        return program.pattern, pieces
 
     def row_value(
         self,
@@ -163,7 +211,8 @@ class Computation:
             return self.compute(sheet, tree, coords, owner, lenient)[1]
         locals_, results = memo
         # With the types: True and 1.0 are equal keys, but not the same to ISNUMBER.
-        key = tuple((value.__class__, value) for value in (self.store_value(local, index) for local in locals_))
+        store_value = self.store_value
+        key = tuple([(value.__class__, value) for value in [store_value(local, index) for local in locals_]])
         try:
             return results[key]
         except KeyError:
@@ -192,7 +241,10 @@ class Computation:
     def column_range(self, store: ColumnStore) -> fx.Range:
         """A whole column as one Range, made once: formulas that scan it can keep what they learn."""
         if store._range is None:
-            values = [self.store_value(store, i) for i in range(len(store.values))]
+            if store.kind != "formula":  # inputs and constants: as store_value() gives them, in one go
+                values = [value if value.__class__ in _PLAIN else serial(value) for value in store.values]
+            else:
+                values = [self.store_value(store, i) for i in range(len(store.values))]
             store._range = fx.Range(values, keep=True)
         return store._range
 
@@ -278,35 +330,46 @@ class Computation:
 
     def _run(self, program: fx.Compiled, refs: dict) -> Any:
         """A template's value, its references resolved (see :meth:`_resolve`)."""
-        ranges = self._ranges
+        ranges, sheets = self._ranges, self.plan.sheets
 
         def lookup(name: str, modifier: str | None) -> Any:
             target, rects = refs[(name, modifier)]
             if target is None:
                 return rects  # a label's text
-            plan = self.plan.sheets[target]
+            plan = sheets[target]
             if len(rects) == 1:
                 r1, c1, r2, c2 = rects[0]
                 if r1 == r2 and c1 == c2:
                     # Still a range: COUNT(A1) of a blank cell is 0, SUM(A1) of text is 0.
-                    return fx.Range((self.value(target, r1, c1),))
-                store = plan.store_at(r1, c1) if c1 == c2 else None
-                if store is not None and (r1, r2) == (store.first_row, store.last_row):
-                    return self.column_range(store)
+                    found = plan.cells.placed.get((r1, c1))
+                    # An input, a text or a formula computed already: its value as value() gives it.
+                    if found is not None and found.tree is None and found.value.__class__ in _PLAIN:
+                        return fx.Range((found.value,))
+                    return fx.Range((self.value(target, r1, c1, found),))
             key = (target, *rects)
             found = ranges.get(key)
             if found is not None:
                 return found
-            cells = plan.cells.placed
-            values = []
+            if len(rects) == 1 and c1 == c2:
+                store = plan.store_at(r1, c1)
+                if store is not None and (r1, r2) == (store.first_row, store.last_row):
+                    # Kept on the store already: found again here without looking for the store.
+                    found = self.column_range(store)
+                    if len(ranges) < _RANGES_KEPT:
+                        ranges[key] = found
+                    return found
+            get = plan.cells.placed.get
+            values: list = []
+            append = values.append
             for r1, c1, r2, c2 in rects:
                 for r in range(r1, r2 + 1):
                     for c in range(c1, c2 + 1):
-                        found = cells.get((r, c))
-                        if found is None or found.kind == "formula" or found.value.__class__ not in _PLAIN:
-                            values.append(self.value(target, r, c, found))
+                        found = get((r, c))
+                        # An input, a text or a formula computed already: its value as value() gives it.
+                        if found is not None and found.tree is None and found.value.__class__ in _PLAIN:
+                            append(found.value)
                         else:
-                            values.append(found.value)
+                            append(self.value(target, r, c, found))
             found = fx.Range(values)
             if len(values) <= _RANGE_KEPT_CELLS and len(ranges) < _RANGES_KEPT:
                 ranges[key] = found
@@ -318,6 +381,11 @@ class Computation:
         if result is None:
             result = 0.0  # a formula pointing at a blank cell shows 0
         return result
+
+
+def _row_part(piece: Any, index: int) -> str:
+    """A reference's text in row ``index`` of a formula column (see :meth:`Computation._row_parts`)."""
+    return piece if piece.__class__ is str else piece[0] + str(piece[1] + index)
 
 
 class Evaluator:

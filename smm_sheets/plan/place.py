@@ -54,6 +54,16 @@ class CellSource:
         """``input`` of ``count`` cells down a column (a table's column: a source may read it faster)."""
         return [self.input(sheet, row, col) for row in range(first_row, first_row + count)]
 
+    def overrides(self, sheet: int, first_row: int, col: int, count: int) -> dict[int, Any]:
+        """``override`` of ``count`` cells down a column, by index, where it is not :data:`COMPUTE`
+        (a table's formula column: a source may know its few replaced formulas without asking each row)."""
+        found = {}
+        for index in range(count):
+            value = self.override(sheet, first_row + index, col)
+            if value is not COMPUTE:
+                found[index] = value
+        return found
+
 
 COMPUTE = object()  # CellSource.override: compute the blueprint's formula
 
@@ -357,9 +367,7 @@ class Placer:
                 if self.source is not None:
                     values = [self.source.input(sheet, first_row + r, i) for r in range(count)]
                 else:
-                    values = [
-                        self.input_value(column, samples[r] if r < len(samples) else None, _ROW) for r in range(count)
-                    ]
+                    values = self.row_inputs(column, samples, count)
                 store = ColumnStore(
                     sheet, i, first_row, table.id, column, "input", style("input", column.shown_as), values
                 )
@@ -408,6 +416,23 @@ class Placer:
             value = self.source.input(len(self.plan.sheets) - 1, row, col)
         plan.put(row, col, Cell("input", style("input", item.shown_as), value))
         self.plan.items[item.id]._cells.append((coords, row, col))
+
+    def row_inputs(self, column: Field, samples: list, count: int) -> list:
+        """The inputs of a column of ``count`` blank rows: :meth:`input_value` of each row's
+        sample, made once per distinct sample (a calendar's 100,000 posts repeat a few dozen)."""
+        made: dict[tuple, Any] = {}
+        values = []
+        for r in range(count):
+            sample = samples[r] if r < len(samples) else None
+            try:
+                key = (sample.__class__, sample)  # True and 1 are equal keys, not equal samples
+                value = made[key]
+            except KeyError:
+                value = made[key] = self.input_value(column, sample, _ROW)
+            except TypeError:  # a sample that cannot be a key
+                value = self.input_value(column, sample, _ROW)
+            values.append(value)
+        return values
 
     def input_value(self, item: Field, sample: Any, coords: dict) -> Any:
         """What an input cell holds: its sample (with --sample) or default, or nothing."""

@@ -31,7 +31,8 @@ class Resolver:
         """``groups``: the ``groups`` of a Resolver of the same placement (see :func:`~smm_sheets.plan.evaluate`)."""
         self.plan = plan
         self.x = expanded
-        self._index: dict[tuple, tuple] = groups if groups is not None else {}
+        # A copy: the groups of a kept plan (plan.cache) are shared, and read only.
+        self._index: dict[tuple, tuple] = dict(groups) if groups is not None else {}
         self._resolved: dict[tuple, tuple[int, list[Rect]]] = {}  # (name, modifier, coords) -> resolve()
         # Remember what resolve() gave cells of a grid (the evaluator's templates, once the
         # plan's own formulas are computed: those ask once for each).

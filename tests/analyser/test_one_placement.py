@@ -10,7 +10,8 @@ import pytest
 from smm_sheets.analyser import pipeline as A
 from smm_sheets.blueprint import loader
 from smm_sheets.generator.pipeline import generate_all
-from smm_sheets.plan import COMPUTE, CellSource, build, evaluate
+from smm_sheets.plan import COMPUTE, CellSource, build, evaluate, placed
+from smm_sheets.plan import cache as plan_cache
 from smm_sheets.plan import place as place_module
 from tests.conftest import params
 
@@ -30,10 +31,12 @@ def sample_set(tmp_path_factory) -> Path:
 PLACEMENTS = {"budget": 1, "kpi-report": 1, "strategy": 1, "calendar": 1, "roadmap": 1}
 
 
-@pytest.mark.parametrize("workbook", WORKBOOKS)
-def test_one_placement_per_analysis(sample_set, workbook, monkeypatch):
+def _count_placements(monkeypatch) -> tuple[list, list]:
+    """Count the Placer's placements and plan.build's calls (with their ``values``) from now on."""
+    import smm_sheets.plan as plan_module
+
     placements, builds = [], []
-    real_init, real_build = place_module.Placer.__init__, A.build
+    real_init, real_build = place_module.Placer.__init__, plan_module.build
 
     def counting_init(self, *args, **kwargs):
         placements.append(1)
@@ -44,11 +47,68 @@ def test_one_placement_per_analysis(sample_set, workbook, monkeypatch):
         return real_build(*args, **kwargs)
 
     monkeypatch.setattr(place_module.Placer, "__init__", counting_init)
-    monkeypatch.setattr(A, "build", counting_build)
+    monkeypatch.setattr(plan_module, "build", counting_build)
+    return placements, builds
+
+
+@pytest.mark.parametrize("workbook", WORKBOOKS)
+def test_one_placement_per_analysis(sample_set, workbook, monkeypatch):
+    plan_cache.clear()  # a first analysis of this blueprint and parameters
+    placements, builds = _count_placements(monkeypatch)
     report = A.analyse_file(sample_set / f"{workbook}.xlsx")
     assert report.blueprint_id == workbook
     # No build computes values: the placement is evaluated with the file's inputs (plan.evaluate).
     assert len(placements) == PLACEMENTS[workbook] and builds == [False] * PLACEMENTS[workbook]
+
+
+@pytest.mark.parametrize("workbook", WORKBOOKS)
+def test_the_same_blueprint_and_parameters_are_placed_once(sample_set, workbook, monkeypatch):
+    """A second analysis takes the kept placement, leaves it as it was, and reports the same."""
+    plan_cache.clear()
+    path = sample_set / f"{workbook}.xlsx"
+    first = A.analyse_file(path)
+    kept = list(plan_cache._plans.values())
+    before = [_fingerprint(plan) for plan in kept]
+    placements, builds = _count_placements(monkeypatch)
+    again = A.analyse_file(path)
+    assert placements == [] and builds == []
+    assert again == first
+    assert [_fingerprint(plan) for plan in kept] == before  # evaluated, never changed
+
+
+def test_big_plans_are_not_kept(monkeypatch):
+    monkeypatch.setattr(plan_cache, "MOST_CELLS_KEPT", 10)
+    plan_cache.clear()
+    blueprint = loader.load("budget")
+    assert placed(blueprint, params()) is not placed(blueprint, params())
+    assert not plan_cache._plans
+
+
+def test_kept_plans_are_keyed_by_every_parameter_and_bounded(monkeypatch):
+    plan_cache.clear()
+    blueprint = loader.load("budget")
+    first = placed(blueprint, params())
+    assert placed(blueprint, params()) is first
+    assert placed(loader.load("budget"), params()) is not first  # another blueprint object
+    assert placed(blueprint, params(company="Other Oy")) is not first
+    assert placed(blueprint, params(options={"carry_over": "positive"})) is not first
+    assert placed(blueprint, params(language="fi")) is not first
+    assert placed(blueprint, params()) is first
+    for year in range(2000, 2000 + plan_cache.PLANS_KEPT):
+        placed(blueprint, params(year=year))
+    assert len(plan_cache._plans) == plan_cache.PLANS_KEPT
+    assert placed(blueprint, params()) is not first  # the oldest went
+
+
+def _fingerprint(plan) -> list:
+    """Everything of a plan that evaluating it could change."""
+    found = []
+    for sheet in plan.sheets:
+        for key, cell in sheet.cells.placed.items():
+            found.append((key, cell.kind, cell.value, cell.formula, cell.tree, cell.coords, cell.refs))
+        found.extend((store.kind, list(store.values), store.texts, store.tree, store._range) for store in sheet.stores)
+    found.append(repr(plan.cell_groups))
+    return found
 
 
 class _Filled(CellSource):

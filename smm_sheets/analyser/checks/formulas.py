@@ -110,16 +110,23 @@ def compare_formulas(book: Workbook) -> FormulaComparison:
         return FormulaComparison(broken, findings)
     findings.extend(_rows_without_formulas(book, broken))
     plain_names = tuple(sheet.name for sheet in book.cells.sheets if _PLAIN_NAME.fullmatch(sheet.name))
+    unmoved = book.cells.identity  # every formula's text stands as planned
+    current = None
     for s, row, col, owner, text in planned_formulas(book.plan):
-        if broken.get((s, row, col)) == MISSING or book.gone(s, row):
+        if s != current:  # the formulas come sheet by sheet: each sheet is looked up once
+            current, where = s, book.cells.sheets[s]
+            sheet_name, deleted, in_place = where.name, where.deleted_rows, where.identity
+            sheet = book.data.sheets.get(sheet_name)
+            formulas = sheet.formulas if sheet is not None else None
+        if formulas is None or row in deleted or broken.get((s, row, col)) == MISSING:
             continue
-        sheet_name, r, c = book.file_cell(s, row, col)
-        sheet = book.data.sheets.get(sheet_name)
-        if sheet is None or sheet.formulas is None:
+        r, c = (row, col) if in_place else where.locate(row, col)
+        actual = formulas.get((r, c))
+        planned = text if unmoved else book.cells.translate(text, s)
+        if actual == planned:
             continue
-        actual = sheet.formulas.get((r, c))
-        expected = "=" + book.cells.translate(text, s)
-        where = a1(r, c)
+        expected = "=" + planned
+        where_a1 = a1(r, c)
         if actual is None:
             value = sheet.value(r, c)
             broken[(s, row, col)] = OVERWRITTEN
@@ -128,15 +135,11 @@ def compare_formulas(book: Workbook) -> FormulaComparison:
             if not blank:
                 facts["found"] = saved_repr(value)
             key = "formula-overwritten.blank" if blank else "formula-overwritten"
-            findings.append(say("formula-overwritten", facts, sheet_name, where, key=key))
-        elif (
-            actual != expected[1:]
-            and not _same_unquoted(actual, expected, plain_names)
-            and canonical(actual) != canonical(expected)
-        ):
+            findings.append(say("formula-overwritten", facts, sheet_name, where_a1, key=key))
+        elif not _same_unquoted(actual, expected, plain_names) and canonical(actual) != canonical(expected):
             broken[(s, row, col)] = CHANGED
             facts = planned_cell_facts(book, s, row, col, owner) | {"expected": expected, "found": "=" + actual}
-            findings.append(say("formula-changed", facts, sheet_name, where))
+            findings.append(say("formula-changed", facts, sheet_name, where_a1))
     return FormulaComparison(broken, findings)
 
 
