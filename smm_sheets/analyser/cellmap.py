@@ -69,6 +69,7 @@ class AxisMap:
     # Do the rows keep their order (False: rows were sorted or moved past each other)?
     ordered: bool = True
     same_below: int = 0  # see freeze()
+    paired: set[tuple[int, int, int]] = field(default_factory=set, repr=False, compare=False)  # see _pair()
 
     def add(self, planned: int, actual: int) -> None:
         self.known.setdefault(planned, actual)
@@ -386,8 +387,17 @@ def _label(value) -> str:
 
 def _pair(axis: AxisMap, p1: int, p2: int, a1_: int, a2: int) -> None:
     if p2 - p1 == a2 - a1_:
-        for i in range(p2 - p1 + 1):
-            axis.add(p1 + i, a1_ + i)
+        # Every column of a table names the same rows: a range is paired once (a second pairing
+        # of it would add nothing, as the first pairing of a number wins).
+        if (p1, p2, a1_) in axis.paired:
+            return
+        axis.paired.add((p1, p2, a1_))
+        span, known = range(p1, p2 + 1), axis.known
+        if known.keys().isdisjoint(span):
+            known.update(zip(span, range(a1_, a2 + 1)))
+        else:
+            for i in range(p2 - p1 + 1):
+                axis.add(p1 + i, a1_ + i)
     else:  # grown or shrunk: the ends are sure, the inside is not
         axis.add(p1, a1_)
         axis.add(p2, a2)

@@ -44,38 +44,59 @@ def check_inputs(book: Workbook) -> Iterator[Finding]:
             allowed = allowed if allowed is not None else fields_lists.get(item.list)
             shown_allowed = allowed_values(allowed) if allowed is not None else None
             allowed = {str(v).casefold() for v in allowed} if allowed is not None else None
-        for coords, row, col, value in _input_cells(book, placement, used):
+        list_code = list_codes.get(item.list or "")
+        fine: set[tuple[type, Any]] = set()  # values found right: a table's column repeats them
+        for where, row, col, value in _input_cells(book, placement, used):
             if value is None or value == "":
                 if item.required:
-                    name, where = book.ref(placement.sheet, row, col)
-                    yield say("missing-value", cell_facts(book, placement, coords), name, where)
+                    name, at = book.ref(placement.sheet, row, col)
+                    yield say("missing-value", cell_facts(book, placement, _coords(placement, where)), name, at)
                 continue
-            problem = _check_value(item, value, allowed, list_codes.get(item.list or ""), period, language)
-            if problem is not None:
-                code, key, facts = problem
-                if code in _LIST_CODES:
-                    facts["allowed"] = shown_allowed
-                name, where = book.ref(placement.sheet, row, col)
-                yield say(code, cell_facts(book, placement, coords) | facts, name, where, key=key)
+            try:
+                known = (value.__class__, value)
+                if known in fine:
+                    continue
+            except TypeError:  # unhashable: checked every time
+                known = None
+            problem = _check_value(item, value, allowed, list_code, period, language)
+            if problem is None:
+                if known is not None:
+                    fine.add(known)
+                continue
+            code, key, facts = problem
+            if code in _LIST_CODES:
+                facts["allowed"] = shown_allowed
+            name, at = book.ref(placement.sheet, row, col)
+            yield say(code, cell_facts(book, placement, _coords(placement, where)) | facts, name, at, key=key)
 
 
-def _input_cells(book: Workbook, placement: Placement, used: set[int] | None) -> Iterator[tuple[dict, int, int, Any]]:
-    """(coordinates, row, col, the file's value) of a placement's cells that are there and used.
+def _input_cells(book: Workbook, placement: Placement, used: set[int] | None) -> Iterator[tuple[Any, int, int, Any]]:
+    """(where, row, col, the file's value) of a placement's cells that are there and used; where
+    is the cell's coordinates, or its row's index in a table (see :func:`_coords`).
 
     A table's column (a calendar of 100,000 posts) is read in one go, and a row's coordinates
-    are made only for the rows looked at."""
+    are made only for the rows a finding names."""
     store = placement.column
     if store is None:
         for coords, row, col in placement._cells:  # cells of a form or grid: no rows "used"
             if not book.gone(placement.sheet, row):
                 yield coords, row, col, book.value(placement.sheet, row, col)
         return
-    count, first = len(store.values), store.first_row
-    column = book.column(store.sheet, first, store.col, count)
-    for i in range(count):
-        if used is not None and i not in used or book.gone(placement.sheet, first + i):
-            continue
-        yield {"row": (store.block_id, i)}, first + i, store.col, column[i]
+    count, first, col = len(store.values), store.first_row, store.col
+    where = book.cells.sheets[placement.sheet]
+    if where.name not in book.data.sheets:
+        return  # the sheet is missing: every row is gone (:meth:`Workbook.gone`)
+    deleted = where.deleted_rows
+    column = book.column(store.sheet, first, col, count)
+    rows = range(count) if used is None else sorted(i for i in used if 0 <= i < count)
+    for i in rows:
+        if not deleted or first + i not in deleted:
+            yield i, first + i, col, column[i]
+
+
+def _coords(placement: Placement, where: Any) -> dict:
+    """A cell's coordinates from what :func:`_input_cells` gives: a table's row index, or the coordinates."""
+    return {"row": (placement.column.block_id, where)} if placement.column is not None else where
 
 
 _LIST_CODES = {"not-in-list", "owner-not-on-team", "channel-not-in-plan", "status-not-in-workflow"}

@@ -36,12 +36,13 @@ class SheetExtent:
     cells: int = 0
     bad: dict[tuple[int, int], str] = field(default_factory=dict)  # non-finite numbers: position -> text
 
-    def add_refs(self, refs: list[tuple[bytes, bytes]]) -> None:
-        """Note cells from ``(column letters, row digits)`` pairs of their ``r`` attributes."""
-        self.cells += len(refs)
-        for letters in set(map(itemgetter(0), refs)):
+    def add_refs(self, cells: list[tuple[bytes, ...]], letters_at: int = 0) -> None:
+        """Note cells from tuples holding their ``r`` attribute's column letters at ``letters_at``
+        and row digits just after."""
+        self.cells += len(cells)
+        for letters in set(map(itemgetter(letters_at), cells)):
             self.cols.add(column_number(letters.decode("ascii").upper()))
-        self.rows.update(int(digits) - 1 for digits in set(map(itemgetter(1), refs)))
+        self.rows.update(int(digits) - 1 for digits in set(map(itemgetter(letters_at + 1), cells)))
 
     def add(self, row: int, col: int) -> None:
         self.cells += 1

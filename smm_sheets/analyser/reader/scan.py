@@ -151,6 +151,7 @@ class FastSheetScan(ScanResults):
         self.buffer = b""
         self.prefix: bytes | None = None
         self.started = False
+        self.f_attributes: dict[bytes, dict[str, str]] = {}  # an <f>'s attributes as written -> parsed (read only)
 
     def feed(self, data: bytes) -> None:
         self.buffer += data
@@ -183,25 +184,45 @@ class FastSheetScan(ScanResults):
         self.finish()
 
     def scan(self, region: bytes) -> None:
-        self.note_extent(region)
-        odd, f_start, cell, c_tag, e_attribute, error_tag, value, c_end = self.patterns
-        if odd.search(region):
-            raise _NeedsFullParse  # a comment, CDATA, declaration or processing instruction
-        for hit in f_start.finditer(region):
-            c_at = region.rfind(c_tag, 0, hit.start())
-            match = cell.match(region, c_at) if c_at >= 0 else None
-            if match is None or match.start(2) != hit.start():
-                raise _NeedsFullParse  # an <f> not where a formula is, or attributes we do not follow
-            position = _r_position(match.group(1))
-            self.formula(_text(match.group(4)), _attributes(match.group(3)), position)
+        declines, f_start, content_cell, c_tag, e_attribute, error_tag, value, c_end = self.patterns
+        if declines.search(region):
+            raise _NeedsFullParse
+        # One search finds every cell that holds something (for the extent) and, in the same
+        # match, all that is needed of a formula; each <f> must be in one of them (directly in a
+        # <c>, with attributes we follow), else expat reads the part.
+        cells = content_cell.findall(region)
+        if not cells:
+            if f_start.search(region):
+                raise _NeedsFullParse
+            return
+        self.extent.add_refs(cells, letters_at=1)
+        formula_cells = [cell for cell in cells if cell[4]]
+        if len(formula_cells) != len(f_start.findall(region)):
+            raise _NeedsFullParse  # an <f> not where a formula is
+        formulas, columns, uncached, f_attributes_seen = self.formulas, _COLUMNS, self.uncached, self.f_attributes
+        cached = 0
+        for r_attribute, letters, digits, c_attributes, _, f_attributes, raw, empty_value, some_value in formula_cells:
+            if len(letters) > 3 or len(digits) > 7:
+                raise _NeedsFullParse  # a reference past the sheet's size: expat's job
+            col = columns.get(letters)
+            if col is None:
+                col = columns[letters] = column_number(letters.decode("ascii"))
+            position = (int(digits) - 1, col)
+            text = _text(raw)
+            if f_attributes:  # LibreOffice writes aca="false" on every one: parsed once
+                attributes = f_attributes_seen.get(f_attributes)
+                if attributes is None:
+                    attributes = f_attributes_seen[f_attributes] = _attributes(f_attributes)
+                self.formula(text, attributes, position)
+            elif text:
+                formulas[position] = text
             # openpyxl and others write <v></v> for a value they never computed; an empty text
             # result is <v></v> too, but in a cell of type str.
-            if match.group(5) and (
-                not _EMPTY_VALUE.match(region, match.start(5)) or _STR_TYPE.search(match.group(1) or b"")
-            ):
-                self.cached += 1
+            if some_value or (empty_value and (_STR_TYPE.search(r_attribute) or _STR_TYPE.search(c_attributes))):
+                cached += 1
             else:
-                self.uncached.append(position)
+                uncached.append(position)
+        self.cached += cached
         # Every writer we know spells it t="e"; with spaces around "=" an error cell would read as blank.
         for hit in e_attribute.finditer(region):
             c_at = region.rfind(c_tag, 0, hit.start())
@@ -212,36 +233,6 @@ class FastSheetScan(ScanResults):
             cached = value.search(region, tag.end(), close)
             if cached is not None:
                 self.errors[_r_position(tag.group(1))] = _text(cached.group(1)).strip()
-
-    def note_extent(self, region: bytes) -> None:
-        """The cells with a value in a block of rows, for :attr:`extent` (calamine keeps no empty
-        cell, however far its style reaches); a cell without ``r`` (placed by counting) or a
-        number that is not finite leaves the part to expat."""
-        unplaced, r_ref, not_finite = _extent_patterns(self.prefix)
-        if unplaced.search(region) or not_finite.search(region):
-            raise _NeedsFullParse
-        refs = r_ref.findall(region)
-        if refs:
-            self.extent.add_refs(refs)
-
-
-@functools.lru_cache(maxsize=8)
-def _extent_patterns(p: bytes) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
-    """A <c> tag without r; the r of each <c> that holds something (not self-closing nor
-    ``<c ...></c>``); a <v> that is not a finite number."""
-    p_ = re.escape(p)
-    # Lazy, atomic and possessive where backtracking could not change the answer: most <c> tags
-    # are self-closing (styled blank cells), and a tag's end decides alone whether it holds something.
-    unplaced = re.compile(rb"<" + p_ + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)")
-    r_ref = re.compile(
-        rb"<"
-        + p_
-        + rb"c\s(?>[^>]*?(?<=\s)r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"'])[^>]*+(?<!/)>(?!\s*</"
-        + p_
-        + rb"c>)"
-    )
-    not_finite = re.compile(rb"<" + p_ + rb"v>\s*[+-]?(?i:inf|nan)")
-    return unplaced, r_ref, not_finite
 
 
 def _r_position(attributes: bytes | None) -> tuple[int, int]:
@@ -286,27 +277,47 @@ def _attributes(raw: bytes | None) -> dict[str, str]:
 def _sheet_patterns(p: bytes) -> tuple:
     """The searches of :class:`FastSheetScan` for elements of namespace prefix ``p``."""
     p_ = re.escape(p)
-    odd = re.compile(rb"<[!?]")
     f_start = re.compile(rb"<" + p_ + rb"f(?=[\s/>])")
-    e_attribute = re.compile(rb"t=[\"']e[\"']")
-    # <c ...> <f ...>text</f> <v: groups 1 c attributes, 2 the <f> element, 3 its attributes, 4 its text, 5 <v
-    cell = re.compile(
+    # A cell that holds something (not self-closing nor <c ...></c>: calamine keeps no empty cell,
+    # however far its style reaches), and what a formula cell has: groups 1 its attributes up to
+    # and with r, 2-3 r's column letters and row digits, 4 the attributes after r, 5 "<f" where
+    # the cell starts with a formula, 6 the <f> attributes, 7 its text, 8 an empty <v> (<v/>,
+    # <v></v>), 9 another <v>. Lazy, atomic and possessive where backtracking could not change
+    # the answer: most <c> tags are self-closing (styled blank cells), and a tag's end decides
+    # alone whether it holds something.
+    content_cell = re.compile(
         rb"<"
         + p_
-        + rb"c(\s[^>]*+)?(?<!/)>\s*+(<"
+        + rb"c(\s(?>[^>]*?(?<=\s)r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"']))([^>]*+)(?<!/)>(?!\s*</"
         + p_
-        + rb"f(\s[^>]*?)?(?:/>|>([^<]*)</"
+        + rb"c>)(?:\s*+(<"
         + p_
-        + rb"f>))\s*(<"
+        + rb"f)(\s[^>]*?)?(?:/>|>([^<]*)</"
         + p_
-        + rb"v[\s/>])?"
+        + rb"f>)\s*(?:(<"
+        + p_
+        + rb"v\s*(?:/>|>\s*</(?:[\w.-]+:)?v>))|(<"
+        + p_
+        + rb"v[\s/>]))?)?"
     )
+    # What the fast scan leaves to expat: a comment, CDATA, declaration or processing instruction;
+    # a <c> tag without r (placed by counting); a <v> that is not a finite number.
+    declines = re.compile(rb"<(?:[!?]|" + p_ + rb"c(?=[\s/>])(?![^>]*?\sr\s*=)|" + p_ + rb"v>\s*[+-]?(?i:inf|nan))")
+    e_attribute = re.compile(rb"t=[\"']e[\"']")
     error_tag = re.compile(rb"<" + p_ + rb"c(\s[^>]*)(?<!/)>")
     value = re.compile(rb"<" + p_ + rb"v>([^<]*)</" + p_ + rb"v>")
-    return b"</" + p + b"row>", (odd, f_start, cell, b"<" + p + b"c", e_attribute, error_tag, value, b"</" + p + b"c>")
+    return b"</" + p + b"row>", (
+        declines,
+        f_start,
+        content_cell,
+        b"<" + p + b"c",
+        e_attribute,
+        error_tag,
+        value,
+        b"</" + p + b"c>",
+    )
 
 
-_EMPTY_VALUE = re.compile(rb"<(?:[\w.-]+:)?v\s*(?:/>|>\s*</(?:[\w.-]+:)?v>)")
 _STR_TYPE = re.compile(rb"\st\s*=\s*[\"']str[\"']")
 
 
