@@ -48,10 +48,10 @@ WEB_BENCH_SECONDS ?= 60
 serve: $(VENV)/.installed
 	$(BIN)/smm-sheets serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-# The same figures in a few minutes: fewer runs, smaller calendars and batches (100 clients), no peers.
+# The same figures in a few minutes: fewer runs, smaller calendars and batches (20 clients), no peers.
 bench-quick: $(VENV)/.installed
 	$(BIN)/python bench/bench_process.py --runs 3
-	$(BIN)/python bench/bench.py --quick && $(BIN)/python bench/bench_batch.py --clients 100 --small 50
+	$(BIN)/python bench/bench.py --quick && $(BIN)/python bench/bench_batch.py --clients 20 --small 5
 	$(BIN)/python bench/bench_analyse.py --runs 3 --skip-peers --skip-libreoffice-set --calendar-posts 1000 10000
 	$(BIN)/python bench/bench_web.py --seconds 10
 

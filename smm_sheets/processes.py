@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import errno
 import faulthandler
+import gc
 import math
 import os
 import pickle
@@ -111,7 +112,14 @@ def run_isolated_each(
     while pending:
         read_end, write_end = os.pipe()
         parent = os.getpid()
-        pid = os.fork()
+        # The child's garbage collections leave the objects it inherits alone (they stay frozen
+        # there), so it does not copy every page of them; here they are collected as before.
+        gc.freeze()
+        try:
+            pid = os.fork()
+        finally:
+            if os.getpid() == parent:
+                gc.unfreeze()
         if pid == 0:  # the child: never returns
             os.close(read_end)
             _child_each(function, pending, args, limits, write_end, parent)

@@ -124,6 +124,6 @@ def test_the_parent_holds_what_every_child_would_load_for_itself():
     from smm_sheets.analyser import isolated, messages, recognise
     from smm_sheets.locale_data import LANGUAGES
 
-    isolated._warm()
+    isolated.warm()
     assert recognise._BUILTIN and messages.catalogs.cache_info().currsize == 1
     assert set(LANGUAGES) <= set(babel.localedata._cache)  # Babel's locale data, read once here

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 import json
 import math
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,11 +108,50 @@ def analyse_client(folder: str) -> ClientSummary:
     from smm_sheets.analyser.pipeline import analyse
     from smm_sheets.processes import DEFAULT_ISOLATION
 
-    name = os.path.basename(folder)
     try:
         report = analyse(folder, isolation=DEFAULT_ISOLATION)  # each file in a child: an abort is one line
     except SmmSheetsError as error:
-        return ClientSummary(name, problem=str(error))
+        return ClientSummary(os.path.basename(folder), problem=str(error))
+    return _summary(folder, report)
+
+
+def analyse_clients(folders: Iterable[str]) -> Iterator[tuple[str, ClientSummary]]:
+    """``(folder, row)`` of each folder, as :func:`analyse_client` gives it, in their order.
+
+    One child process analyses folder after folder (a child per folder cost more than its
+    fork, and started with cold caches); a folder that ends the child (a native abort, out of
+    memory or time) or whose analysis raised is analysed again by :func:`analyse_client`, file
+    by file in children, so that the file to blame is its own one line, as it always was.
+    """
+    from smm_sheets.analyser.isolated import warm
+    from smm_sheets.processes import DEFAULT_ISOLATION, run_isolated_each
+
+    folders = list(folders)
+    if len(folders) > 1:
+        warm()  # loaded once here, inherited by every child
+    for folder, outcome in run_isolated_each(_analyse_in_child, folders, limits=DEFAULT_ISOLATION):
+        yield folder, outcome if isinstance(outcome, ClientSummary) else analyse_client(folder)
+
+
+def analyse_chunk(folders: tuple[str, ...]) -> list[ClientSummary]:
+    """The rows of a few folders (one task of a worker process: see :func:`analyse_clients`)."""
+    return [row for _, row in analyse_clients(folders)]
+
+
+CHUNK = 5  # client folders per task of a worker process: one child analyses them in turn
+
+
+def _analyse_in_child(folder: str) -> ClientSummary:
+    """One folder's row, its files analysed in this process (a child of :func:`analyse_clients`);
+    any error is raised, and the folder analysed again file by file."""
+    from smm_sheets.analyser.pipeline import analyse
+
+    return _summary(folder, analyse(folder))
+
+
+def _summary(folder: str, report: Any) -> ClientSummary:
+    """The row of a folder's report."""
+    name = os.path.basename(folder)
     first: dict[str, Any] = {}
     for item in report.reports:
         first.setdefault(item.blueprint_id, item)
@@ -189,7 +229,7 @@ def run_portfolio(
         rows.execute("CREATE TABLE position (folder TEXT PRIMARY KEY, row INTEGER)")
         rows.executemany("INSERT OR IGNORE INTO position VALUES (?, ?)", _manifest_positions(batch_dir))
         count = 0
-        for folder, outcome in Runner(jobs, scheduler).map_unordered(analyse_client, client_folders(batch_dir)):
+        for folder, outcome in _rows(client_folders(batch_dir), Runner(jobs, scheduler)):
             if isinstance(outcome, BaseException):
                 outcome = ClientSummary(
                     os.path.basename(folder), problem=f"internal error: {type(outcome).__name__}: {outcome}"
@@ -216,6 +256,25 @@ def run_portfolio(
     return PortfolioSummary(
         count, counts["with_errors"], counts["with_warnings"], counts["unreadable"], xlsx_path, json_path, code
     )
+
+
+def _rows(folders: Iterator[str], runner: Runner) -> Iterator[tuple[str, ClientSummary | BaseException]]:
+    """``(folder, row or the exception of its task)``: in this process (one child analysing
+    folder after folder), or a few folders per task of the runner's workers."""
+    if runner.jobs == 1 and not runner.scheduler:
+        yield from analyse_clients(folders)
+        return
+    for chunk, outcome in runner.map_unordered(analyse_chunk, _chunks(folders, CHUNK)):
+        if isinstance(outcome, BaseException):
+            yield from ((folder, outcome) for folder in chunk)
+        else:
+            yield from zip(chunk, outcome)
+
+
+def _chunks(items: Iterator[str], size: int) -> Iterator[tuple[str, ...]]:
+    """``items`` in tuples of ``size`` (the last may be shorter), read as they are needed."""
+    while chunk := tuple(itertools.islice(items, size)):
+        yield chunk
 
 
 def _manifest_positions(batch_dir: Path) -> Iterator[tuple[str, int]]:

@@ -28,7 +28,7 @@ def analyse_file_isolated(
     """
     from smm_sheets.analyser.pipeline import analyse_file
 
-    _warm()
+    warm()
     try:
         return run_isolated(analyse_file, str(path), language, limits=limits)
     except SmmSheetsError as error:
@@ -52,7 +52,7 @@ def analyse_each_isolated(
 
     paths = list(paths)
     if len(paths) > 1:
-        _warm()
+        warm()
     for path, outcome in run_isolated_each(analyse_file, paths, language, limits=limits):
         if isinstance(outcome, SmmSheetsError):
             message = str(outcome)
@@ -80,7 +80,7 @@ def analyse_isolated(
         return FileFailure(str(path), str(error))
 
 
-def _warm() -> None:
+def warm() -> None:
     """What every child would load again for itself, loaded once in the parent it is forked from:
     the built-in blueprints, the finding catalogs and each language's locale data (Babel reads
     a language's file on its first use: about 20 ms)."""

@@ -68,6 +68,12 @@ def text_points(text: str, font: Font) -> float:
     return width * (1.1 if font.bold else 1.03)
 
 
+@lru_cache(maxsize=1 << 16)  # a text's words are measured once, however many workbooks show it
+def longest_word_points(text: str, font: Font) -> float:
+    """The printed width of the longest word of ``text`` in points (0 for no word)."""
+    return max((text_points(word, font) for word in text.split()), default=0)
+
+
 def column_points(width: float) -> float:
     """A column of ``width`` characters in points (Excel's pixels: 7 per character and 5; LibreOffice
     prints Arial's characters some 6 % wider)."""
@@ -124,7 +130,7 @@ def fit_sheet(sheet: SheetPlan, font_of: Callable[[Style], Font], last_col: int,
     texts = list(_wrapped_texts(sheet, font_of))
     floors: dict[int, float] = {}
     for _, col, text, font in texts:
-        longest = max((text_points(word, font) for word in text.split()), default=0)
+        longest = longest_word_points(text, font)
         needed = min(width_for_points(longest + _PADDING), MAX_WIDTH)
         # A word longer than the floor (a link) breaks rather than keep the sheet off the page.
         floors[col] = max(floors.get(col, SQUEEZE_FLOOR), min(needed, SQUEEZE_CAP))

@@ -400,10 +400,11 @@ def _smallest_font(sheet: SheetPlan, formats: _Formats) -> float:
 def _print_last_row(sheet: SheetPlan) -> int:
     """The last row to print: the last cell, but a table of blank rows only to its last filled
     row, and at least :data:`BLANK_PRINT_ROWS` of it (when nothing is placed below it)."""
-    last = max(max((row for row, _ in sheet.cells.placed), default=0), sheet.print_rows - 1)
+    lowest = max((row for row, _ in sheet.cells.placed), default=None)  # the last placed cell's row
+    last = max(lowest if lowest is not None else 0, sheet.print_rows - 1)
     if not sheet.stores:
         return last
-    if any(row > store.last_row for row, _ in sheet.cells.placed for store in sheet.stores):
+    if lowest is not None and any(lowest > store.last_row for store in sheet.stores):
         return max(last, *(store.last_row for store in sheet.stores))
     filled = -1
     for store in sheet.stores:
@@ -471,28 +472,30 @@ def _write_rows(ws, sheet: SheetPlan, formats: _Formats) -> None:
     stores = sorted(sheet.stores, key=lambda store: store.col)
     for store in stores:
         rows.update(range(store.first_row, store.last_row + 1))
-    store_formats = [formats.get(store.style) for store in stores]
+    # (first row, values, texts, col, format) of each store, the loop's constants bound once
+    columns = [(s.first_row, s.values, s.texts, s.col, formats.get(s.style)) for s in stores]
     write_formula = formula_writer(ws)
+    write_value = value_writer(ws)
+    heights = sheet.heights
     for row in sorted(rows):
-        if row in sheet.heights:
-            ws.set_row(row, sheet.heights[row])
-        for col, cell in sorted(by_row.get(row, ())):
-            _write_cell(ws, row, col, cell, formats.get(cell.style), write_formula)
-        _write_merges(ws, sheet, row, formats)
-        for store, fmt in zip(stores, store_formats):
-            index = row - store.first_row
-            if 0 <= index < len(store.values):
-                value = store.values[index]
-                if store.texts is not None:
+        if row in heights:
+            ws.set_row(row, heights[row])
+        placed = by_row.get(row)
+        if placed:
+            for col, cell in sorted(placed):
+                _write_cell(row, col, cell, formats.get(cell.style), write_formula, write_value)
+        if row in sheet.merges:
+            _write_merges(ws, sheet, row, formats)
+        for first_row, values, texts, col, fmt in columns:
+            index = row - first_row
+            if 0 <= index < len(values):
+                value = values[index]
+                if texts is not None:
                     write_formula(
-                        row,
-                        store.col,
-                        store.texts[index],
-                        fmt,
-                        value.code if isinstance(value, fx.ExcelError) else value,
+                        row, col, texts[index], fmt, value.code if isinstance(value, fx.ExcelError) else value
                     )
                 else:
-                    _write_value(ws, row, store.col, value, fmt)
+                    write_value(row, col, value, fmt)
 
 
 def formula_writer(ws) -> Callable[[int, int, str, Any, Any], None]:
@@ -525,30 +528,41 @@ def _write_merges(ws, sheet: SheetPlan, row: int, formats: _Formats) -> None:
         ws.merge_range(r1, c1, r2, c2, cell.value, formats.get(cell.style))
 
 
-def _write_value(ws, row: int, col: int, value: Any, fmt) -> None:
-    # xlsxwriter's own worksheet: its undecorated methods (the public ones first check for "A1"
-    # notation, on each of a workbook's tens of thousands of cells); the same cells either way.
+def value_writer(ws) -> Callable[[int, int, Any, Any], None]:
+    """``write(row, col, value, format)``: a blank, boolean, number, date or text cell.
+
+    On xlsxwriter's own worksheet, its undecorated methods (the public ones first check for "A1"
+    notation, on each of a workbook's tens of thousands of cells); the same cells either way.
+    """
     plain = type(ws) is Worksheet
-    if value is None or value == "":
-        (ws._write_blank if plain else ws.write_blank)(row, col, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(row, col, value, fmt)
-    elif isinstance(value, (int, float)):
-        (ws._write_number if plain else ws.write_number)(row, col, value, fmt)
-    elif isinstance(value, (dt.date, dt.time)):
-        ws.write_datetime(row, col, value, fmt)
-    else:
-        (ws._write_string if plain else ws.write_string)(row, col, str(value), fmt)
+    write_blank = ws._write_blank if plain else ws.write_blank
+    write_number = ws._write_number if plain else ws.write_number
+    write_string = ws._write_string if plain else ws.write_string
+    write_boolean, write_datetime = ws.write_boolean, ws.write_datetime
+
+    def write(row: int, col: int, value: Any, fmt: Any) -> None:
+        if value is None or value == "":
+            write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            write_boolean(row, col, value, fmt)
+        elif isinstance(value, (int, float)):
+            write_number(row, col, value, fmt)
+        elif isinstance(value, (dt.date, dt.time)):
+            write_datetime(row, col, value, fmt)
+        else:
+            write_string(row, col, str(value), fmt)
+
+    return write
 
 
-def _write_cell(ws, row: int, col: int, cell: Cell, fmt, write_formula) -> None:
+def _write_cell(row: int, col: int, cell: Cell, fmt, write_formula, write_value) -> None:
     value = cell.value
     if cell.kind == "formula":
         if isinstance(value, fx.ExcelError):
             value = value.code
         write_formula(row, col, cell.formula, fmt, value)
     else:
-        _write_value(ws, row, col, value, fmt)
+        write_value(row, col, value, fmt)
 
 
 def _write_chart(workbook: xlsxwriter.Workbook, ws, chart) -> None:
@@ -711,10 +725,11 @@ def _render_table(
         ws.write_string(first, col, header, header_format)
     ws.freeze_panes(first + 1, 1)
     last = first
+    write_value = value_writer(ws)
     for values in rows:
         last += 1
         for col, value in enumerate(values):
-            _write_value(ws, last, col, value, body[col])
+            write_value(last, col, value, body[col])
     if last > first:
         ws.autofilter(first, 0, last, len(columns) - 1)
     row = last

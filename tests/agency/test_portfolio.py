@@ -182,3 +182,37 @@ def test_bad_usage_exit_2(batch_dir, tmp_path):
     code, _, stderr = run("analyse", tmp_path / "nothing", "--summary", tmp_path / "s.xlsx")
     assert code == 2 and "no client folders" in stderr
     assert not (tmp_path / "s.xlsx").exists()
+
+
+def test_one_child_for_many_folders_gives_the_rows_of_one_folder_at_a_time(batch_dir):
+    from smm_sheets.agency import portfolio
+
+    folders = [str(batch_dir / folder) for folder in FOLDERS]
+    assert list(portfolio.analyse_clients(folders)) == [(f, portfolio.analyse_client(f)) for f in folders]
+    assert portfolio.analyse_chunk(tuple(folders[:2])) == [portfolio.analyse_client(f) for f in folders[:2]]
+
+
+def test_a_file_that_crashes_the_child_is_its_own_line_and_the_other_clients_go_on(batch_dir, tmp_path, monkeypatch):
+    import os
+
+    from smm_sheets.agency import portfolio
+
+    copy = tmp_path / "batch"
+    shutil.copytree(batch_dir, copy)
+    shutil.copy(copy / "alpha-oy" / "budget.xlsx", copy / "alpha-oy" / "crash.xlsx")
+    real = analysis.analyse_file
+
+    def analyse_file(path, language=None):
+        if Path(path).name == "crash.xlsx":
+            os.abort()  # in a child: as a native library's abort would
+        return real(path, language)
+
+    monkeypatch.setattr(analysis, "analyse_file", analyse_file)
+    folders = [str(copy / folder) for folder in FOLDERS]
+    rows = dict(portfolio.analyse_clients(folders))
+    crashed = rows[str(copy / "alpha-oy")]
+    assert (crashed.workbooks, crashed.unreadable, crashed.problem) == (4, 1, None)
+    assert crashed.budget_planned is not None  # its other files were analysed
+    for folder in FOLDERS[:-1]:
+        assert rows[str(copy / folder)] == portfolio.analyse_client(str(batch_dir / folder))
+    assert portfolio.run_portfolio(copy, tmp_path / "summary.xlsx", jobs=1).unreadable == 1
