@@ -155,7 +155,9 @@ class Computation:
             self._row_texts[store] = self._row_parts(store, index)
             return text
         pattern, pieces = parts
-        return pattern.format(*[_row_part(piece, index) for piece in pieces])
+        return pattern.format(
+            *[piece if piece.__class__ is str else piece[0] + str(piece[1] + index) for piece in pieces]
+        )
 
     def _row_parts(self, store: ColumnStore, index: int) -> tuple[str, list]:
         """A formula column's text pattern, and for each reference its text (the same in every
@@ -211,8 +213,13 @@ class Computation:
             return self.compute(sheet, tree, coords, owner, lenient)[1]
         locals_, results = memo
         # With the types: True and 1.0 are equal keys, but not the same to ISNUMBER.
-        store_value = self.store_value
-        key = tuple([(value.__class__, value) for value in [store_value(local, index) for local in locals_]])
+        typed = []
+        for local in locals_:
+            value = local.values[index]
+            if value.__class__ not in _PLAIN:  # a date, a formula row not computed yet, an error
+                value = self.store_value(local, index)
+            typed.append((value.__class__, value))
+        key = tuple(typed)
         try:
             return results[key]
         except KeyError:
@@ -381,11 +388,6 @@ class Computation:
         if result is None:
             result = 0.0  # a formula pointing at a blank cell shows 0
         return result
-
-
-def _row_part(piece: Any, index: int) -> str:
-    """A reference's text in row ``index`` of a formula column (see :meth:`Computation._row_parts`)."""
-    return piece if piece.__class__ is str else piece[0] + str(piece[1] + index)
 
 
 class Evaluator:
