@@ -337,7 +337,8 @@ def _align_rows(
         )
 
     def file_key(row: int) -> tuple:
-        return tuple(_label(found.value(row, c)) for c in range(C1) if _label(found.value(row, c)))
+        cells = found.rows[row][: max(C1, 0)] if 0 <= row < len(found.rows) else ()
+        return tuple(label for label in map(_label, cells) if label)
 
     all_keys = [planned_key(row) for row in range(r1, r2 + 1)]
     last_row = min(R2, len(found.rows) - 1)  # a name pointing far: the rows beyond the file's cells are blank

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from itertools import repeat
 from typing import Any
 
 from smm_sheets import formula as fx
@@ -88,10 +89,15 @@ def _input_cells(book: Workbook, placement: Placement, used: set[int] | None) ->
         return  # the sheet is missing: every row is gone (:meth:`Workbook.gone`)
     deleted = where.deleted_rows
     column = book.column(store.sheet, first, col, count)
-    rows = range(count) if used is None else sorted(i for i in used if 0 <= i < count)
-    for i in rows:
-        if not deleted or first + i not in deleted:
-            yield i, first + i, col, column[i]
+    if used is None:
+        rows: Any = range(count)
+    else:
+        rows = sorted(used)
+        if rows and (rows[0] < 0 or rows[-1] >= count):
+            rows = [i for i in rows if 0 <= i < count]
+    if deleted:
+        rows = [i for i in rows if first + i not in deleted]
+    yield from zip(rows, map(first.__add__, rows), repeat(col), map(column.__getitem__, rows))
 
 
 def _coords(placement: Placement, where: Any) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,16 @@ def report_facts(book: Workbook) -> tuple[dict[str, list[str]], dict[str, dict[s
         if placement is None:
             continue
         first: dict[str, tuple[str, str]] = {}
-        for _, row, col in placement_cells(placement):
-            value = book.value(placement.sheet, row, col)
+        store = placement.column
+        if store is not None:  # a table's column (100,000 posts) read in one go
+            cells = zip(
+                book.column(placement.sheet, store.first_row, store.col, len(store.values)),
+                range(store.first_row, store.first_row + len(store.values)),
+                repeat(store.col),
+            )
+        else:
+            cells = ((book.value(placement.sheet, row, col), row, col) for _, row, col in placement_cells(placement))
+        for value, row, col in cells:
             if value not in (None, "") and str(value) not in first:
                 first[str(value)] = book.ref(placement.sheet, row, col)
         facts[fact] = sorted(first)

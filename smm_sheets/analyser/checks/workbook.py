@@ -82,6 +82,17 @@ class Workbook:
         :meth:`value` gives them: a table's column (100,000 posts) in one go where the sheet did not move."""
         self.value(sheet, first_row, col)  # decides whether the sheet moved
         fast = self._unmoved[sheet]
+        if fast is False and first_row >= 0 and col >= 0:
+            # Moved: each row mapped as value() maps it, the column once.
+            where = self.cells.sheets[sheet]
+            found = self.data.sheets.get(where.name)
+            if found is None:
+                return [None] * count
+            rows, deleted, file_col = where.rows, where.deleted_rows, where.cols(col)
+            return [
+                None if row in deleted else found.value(rows(row), file_col)
+                for row in range(first_row, first_row + count)
+            ]
         if fast is False or first_row < 0 or col < 0:
             return [self.value(sheet, row, col) for row in range(first_row, first_row + count)]
         if fast is None:
@@ -161,7 +172,8 @@ def used_rows(book: Workbook) -> dict[str, set[int]]:
         if store is None or placement.role != "input":
             continue
         rows = used.setdefault(store.block_id, set())
-        for i in range(len(store.values)):
-            if i not in rows and book.value(placement.sheet, store.first_row + i, store.col) not in (None, ""):
-                rows.add(i)
+        if len(rows) >= len(store.values) and rows.issuperset(range(len(store.values))):
+            continue  # every row is used already (a calendar's posts all have a date)
+        values = book.column(placement.sheet, store.first_row, store.col, len(store.values))
+        rows.update([i for i, value in enumerate(values) if i not in rows and value not in (None, "")])
     return used

@@ -201,14 +201,16 @@ class FastSheetScan(ScanResults):
             raise _NeedsFullParse  # an <f> not where a formula is
         formulas, columns, uncached, f_attributes_seen = self.formulas, _COLUMNS, self.uncached, self.f_attributes
         cached = 0
-        for r_attribute, letters, digits, c_attributes, _, f_attributes, raw, empty_value, some_value in formula_cells:
+        texts = _texts([cell[6] for cell in formula_cells])
+        for (r_attribute, letters, digits, c_attributes, _, f_attributes, _, empty_value, some_value), text in zip(
+            formula_cells, texts
+        ):
             if len(letters) > 3 or len(digits) > 7:
                 raise _NeedsFullParse  # a reference past the sheet's size: expat's job
             col = columns.get(letters)
             if col is None:
                 col = columns[letters] = column_number(letters.decode("ascii"))
             position = (int(digits) - 1, col)
-            text = _text(raw)
             if f_attributes:  # LibreOffice writes aca="false" on every one: parsed once
                 attributes = f_attributes_seen.get(f_attributes)
                 if attributes is None:
@@ -262,6 +264,15 @@ def _text(raw: bytes | None) -> str:
         return _xml_unescape(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise _NeedsFullParse from None
+
+
+def _texts(raws: list[bytes]) -> list[str]:
+    """What :func:`_text` gives for each, decoded and unescaped in one go (a NUL, which XML text
+    never holds, keeps them apart)."""
+    joined = b"\0".join(raws)
+    if not raws or joined.count(b"\0") != len(raws) - 1:
+        return [_text(raw) for raw in raws]
+    return _text(joined).split("\0")
 
 
 def _attributes(raw: bytes | None) -> dict[str, str]:
