@@ -23,4 +23,4 @@ def extract_before(into: Path) -> Path | None:
         subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, capture_output=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None
-    return into
+    return into if (into / "smm_sheets" / "cli.py").is_file() else None

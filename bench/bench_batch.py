@@ -44,9 +44,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from before import BEFORE_COMMIT, extract_before  # bench/before.py
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "clients.csv"
-BEFORE_COMMIT = "2a529f2"  # the code when issue 15 was filed
 EFFICIENCY_TARGET = 0.85
 FLAT_MB = 10.0
 SPEEDUP_TARGET = 2.0
@@ -112,16 +114,6 @@ def write_clients(path: Path, count: int) -> None:
             row = list(samples[i % len(samples)])
             row[0] = f"{row[0]} {i + 1}"
             writer.writerow(row)
-
-
-def extract_before(into: Path) -> bool:
-    """The code of :data:`BEFORE_COMMIT` into ``into`` (``git archive``); whether that worked."""
-    try:
-        archive = subprocess.run(["git", "archive", BEFORE_COMMIT], cwd=ROOT, capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, capture_output=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return False
-    return (into / "smm_sheets" / "cli.py").is_file()
 
 
 class Code:
