@@ -75,24 +75,31 @@ print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSA
 """
 
 _PR_SET_CHILD_SUBREAPER = 36
+_adopting = False  # whether this process adopts orphans (become_subreaper)
 
 
 def become_subreaper() -> bool:
     """Adopt the orphans of the processes this one starts (Linux), so that waiting for them adds
     their processor time to ours: a batch's forkserver and its workers outlive the batch's own
     wait for them. Returns whether that worked."""
+    global _adopting
     if not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        _adopting = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+    return _adopting
 
 
 def reap_orphans() -> None:
-    """Wait for every adopted process (a forkserver ends when the batch that started it does)."""
-    while True:
+    """Wait for every adopted process (a forkserver ends when the batch that started it does).
+
+    Only in a process that adopts them: elsewhere (a test's process) a child of the process's own,
+    such as its multiprocessing forkserver, would be waited for forever.
+    """
+    while _adopting:
         try:
             os.waitpid(-1, 0)
         except ChildProcessError:

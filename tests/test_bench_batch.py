@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,19 @@ def test_the_code_before_is_taken_from_git_and_runs(tmp_path):
     if not bench_batch.extract_before(tmp_path):
         pytest.skip(f"commit {bench_batch.BEFORE_COMMIT} is not in this checkout")
     before = bench_batch.Code("before", tmp_path, tmp_path)
-    figures = before.measure("--help")
-    assert figures["code"] == 0 and "batch" in figures["output"]
+    # A child of this process's own that lives on (as a test run's multiprocessing forkserver
+    # does) is not waited for: only a process that adopts orphans waits for them.
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        measured: list[dict] = []
+        thread = threading.Thread(target=lambda: measured.append(before.measure("--help")), daemon=True)
+        thread.start()
+        thread.join(timeout=60)
+        assert measured, "measuring waited for a child that was not the command's"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert measured[0]["code"] == 0 and "batch" in measured[0]["output"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
