@@ -92,11 +92,30 @@ class Computation:
                 if store.kind == "formula":
                     if self.with_values and not self.with_text:
                         self._column_values(store)
+                    elif not self.with_values:
+                        self._column_texts(store)
                     else:
                         for index in range(len(store.values)):
                             if store.values[index] is TODO:
                                 self.store_value(store, index)
         self.resolver.clear()
+
+    def _column_texts(self, store: ColumnStore) -> None:
+        """Every row of a formula column still to write (:attr:`Mode.TEXT`), in one loop: the
+        first row as :meth:`store_value` makes it, the others from its column's text pattern
+        (see :meth:`_row_text`)."""
+        values, texts = store.values, store.texts
+        rows = [index for index in range(len(values)) if values[index] is TODO]
+        if not rows:
+            return
+        self.store_value(store, rows[0])  # resolved in full: what it raises, every row would
+        pattern, pieces = self._row_texts[store]
+        write = pattern.format
+        for index in rows[1:]:
+            texts[index] = write(
+                *[piece if piece.__class__ is str else piece[0] + str(piece[1] + index) for piece in pieces]
+            )
+            values[index] = None
 
     def _column_values(self, store: ColumnStore) -> None:
         """Every row of a formula column still to compute (:attr:`Mode.VALUES`), in one loop:
