@@ -204,7 +204,8 @@ class SheetPlan:
     def put(self, row: int, col: int, cell: Cell) -> Cell:
         """Place ``cell`` at (row, col) and return it."""
         self.cells.placed[(row, col)] = cell
-        self.last_col = max(self.last_col, col)
+        if col > self.last_col:
+            self.last_col = col
         return cell
 
     def store_at(self, row: int, col: int) -> ColumnStore | None:

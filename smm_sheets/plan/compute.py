@@ -15,7 +15,7 @@ from smm_sheets.blueprint.model import Rows
 from smm_sheets.errors import InputError
 from smm_sheets.plan.cells import LINE_LABEL, TODO, Cell, ColumnStore, WorkbookPlan
 from smm_sheets.plan.expand import Expanded, block_rows
-from smm_sheets.plan.resolve import Resolver, a1_range
+from smm_sheets.plan.resolve import Rects, Resolver, a1_range
 from smm_sheets.sheetref import column_letter, quote_sheet, serial
 
 _PLAIN = (float, str, bool, type(None))
@@ -90,10 +90,67 @@ class Computation:
                     self.value(s, row, col, cell)
             for store in plan.stores:
                 if store.kind == "formula":
-                    for index in range(len(store.values)):
-                        if store.values[index] is TODO:
-                            self.store_value(store, index)
+                    if self.with_values and not self.with_text:
+                        self._column_values(store)
+                    elif not self.with_values:
+                        self._column_texts(store)
+                    else:
+                        for index in range(len(store.values)):
+                            if store.values[index] is TODO:
+                                self.store_value(store, index)
         self.resolver.clear()
+
+    def _column_texts(self, store: ColumnStore) -> None:
+        """Every row of a formula column still to write (:attr:`Mode.TEXT`), in one loop: the
+        first row as :meth:`store_value` makes it, the others from its column's text pattern
+        (see :meth:`_row_text`)."""
+        values, texts = store.values, store.texts
+        rows = [index for index in range(len(values)) if values[index] is TODO]
+        if not rows:
+            return
+        self.store_value(store, rows[0])  # resolved in full: what it raises, every row would
+        pattern, pieces = self._row_texts[store]
+        write = pattern.format
+        for index in rows[1:]:
+            texts[index] = write(
+                *[piece if piece.__class__ is str else piece[0] + str(piece[1] + index) for piece in pieces]
+            )
+            values[index] = None
+
+    def _column_values(self, store: ColumnStore) -> None:
+        """Every row of a formula column still to compute (:attr:`Mode.VALUES`), in one loop:
+        what :meth:`store_value` gives each row, without two calls per row (100,000 posts)."""
+        memo = self._row_memo.get(store)
+        if memo is None:
+            memo = self._row_memo[store] = self.row_references(store.tree, store.block_id)
+        values = store.values
+        if memo is False:  # computed row by row
+            for index in range(len(values)):
+                if values[index] is TODO:
+                    self.store_value(store, index)
+            return
+        locals_, results = memo
+        columns = [(local, local.values) for local in locals_]
+        tree, sheet, block_id, owner = store.tree, store.sheet, store.block_id, store.field.id
+        for index in range(len(values)):
+            if values[index] is not TODO:
+                continue
+            values[index] = _PENDING
+            # As row_value(): the row's own values with their types make the memo's key.
+            typed = []
+            for local, local_values in columns:
+                value = local_values[index]
+                if value.__class__ not in _PLAIN:  # a date, a formula row not computed yet, an error
+                    value = self.store_value(local, index)
+                typed.append((value.__class__, value))
+            key = tuple(typed)
+            try:
+                found = results[key]
+            except KeyError:
+                found = results[key] = self.compute(sheet, tree, {"row": (block_id, index)}, owner)[1]
+            except TypeError:  # a value that cannot be a key
+                found = self.compute(sheet, tree, {"row": (block_id, index)}, owner)[1]
+            values[index] = found
 
     def value(self, sheet: int, row: int, col: int, cell: Cell | None = None) -> Any:
         """A cell's value as formulas see it; computes (and caches) formula cells on demand."""
@@ -330,7 +387,14 @@ class Computation:
                 )
             if with_text:
                 sheet_name = self.plan.sheets[target].name
-                texts.append(",".join(a1_range(None if sheet_name == here else sheet_name, *rect) for rect in rects))
+                same_sheet = sheet_name == here
+                if rects.__class__ is Rects:  # a grid's group: its text is made once
+                    text = rects.texts.get(same_sheet)
+                    if text is None:
+                        text = rects.texts[same_sheet] = _a1_text(None if same_sheet else sheet_name, rects)
+                else:
+                    text = _a1_text(None if same_sheet else sheet_name, rects)
+                texts.append(text)
         if with_text:
             refs[_TEXT] = program.pattern.format(*texts)
         return refs
@@ -388,6 +452,13 @@ class Computation:
         if result is None:
             result = 0.0  # a formula pointing at a blank cell shows 0
         return result
+
+
+def _a1_text(sheet_name: str | None, rects: list) -> str:
+    """The A1 text of a reference's rectangles (a list, as several areas go into SUM)."""
+    if len(rects) == 1:
+        return a1_range(sheet_name, *rects[0])
+    return ",".join(a1_range(sheet_name, *rect) for rect in rects)
 
 
 class Evaluator:

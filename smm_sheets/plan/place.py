@@ -420,19 +420,15 @@ class Placer:
     def row_inputs(self, column: Field, samples: list, count: int) -> list:
         """The inputs of a column of ``count`` blank rows: :meth:`input_value` of each row's
         sample, made once per distinct sample (a calendar's 100,000 posts repeat a few dozen)."""
-        made: dict[tuple, Any] = {}
-        values = []
-        for r in range(count):
-            sample = samples[r] if r < len(samples) else None
-            try:
-                key = (sample.__class__, sample)  # True and 1 are equal keys, not equal samples
-                value = made[key]
-            except KeyError:
-                value = made[key] = self.input_value(column, sample, _ROW)
-            except TypeError:  # a sample that cannot be a key
-                value = self.input_value(column, sample, _ROW)
-            values.append(value)
-        return values
+        rows = samples[:count] + [None] * (count - len(samples))
+        keys = [(sample.__class__, sample) for sample in rows]  # True and 1 are equal keys, not equal samples
+        try:
+            made = dict.fromkeys(keys)
+        except TypeError:  # a sample that cannot be a key: row by row
+            return [self.input_value(column, sample, _ROW) for sample in rows]
+        for key in made:
+            made[key] = self.input_value(column, key[1], _ROW)
+        return [made[key] for key in keys]
 
     def input_value(self, item: Field, sample: Any, coords: dict) -> Any:
         """What an input cell holds: its sample (with --sample) or default, or nothing."""

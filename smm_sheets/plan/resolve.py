@@ -20,7 +20,15 @@ Rect = tuple[int, int, int, int]  # r1, c1, r2, c2 (0-based, inclusive)
 
 
 class Rects(list):
-    """A list of rectangles (as opposed to a list of cells still to be covered)."""
+    """A list of rectangles (as opposed to a list of cells still to be covered); ``texts`` keeps
+    its A1 text as formulas on its own sheet (True) and on another (False) write it: a grid's
+    group of cells is referred to by many formulas."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self, rects: list[Rect]):
+        super().__init__(rects)
+        self.texts: dict[bool, str] = {}
 
 
 class Resolver:
