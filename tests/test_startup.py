@@ -1,4 +1,5 @@
-"""Start-up: a command imports what it uses (pandas for DataFrames, rich for text on a terminal, xlsxwriter to write)."""
+"""Start-up: a command imports what it uses (pandas for DataFrames, rich for text on a terminal, xlsxwriter to write,
+the OpenDocument reader for .ods files)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-print(json.dumps(sorted(m for m in ("pandas", "rich", "xlsxwriter", "numpy") if m in sys.modules)))
+modules = ("pandas", "rich", "xlsxwriter", "numpy", "smm_sheets.analyser.reader.ods")
+print(json.dumps(sorted(m for m in modules if m in sys.modules)))
 """
 
 

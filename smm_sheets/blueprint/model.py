@@ -122,6 +122,8 @@ class Timeline:
 
 @dataclass(frozen=True)
 class Form:
+    """Questions, one per row: a label and an input (or computed) cell beside it."""
+
     id: str
     title: str | None
     questions: tuple[Field, ...]
@@ -131,6 +133,8 @@ class Form:
 
 @dataclass(frozen=True)
 class Table:
+    """Columns of fields over rows (``rows``): one row per line, month, channel... or blank rows."""
+
     id: str
     title: str | None
     rows: Rows
@@ -165,6 +169,8 @@ Block = Form | Table | Grid
 
 @dataclass(frozen=True)
 class Chart:
+    """A chart of ``series`` (field ids) on a sheet."""
+
     id: str
     type: str
     title: str
@@ -176,6 +182,8 @@ class Chart:
 
 @dataclass(frozen=True)
 class Sheet:
+    """A worksheet: its blocks, one under the other, and its charts."""
+
     id: str
     title: str
     blocks: tuple[Block, ...]
@@ -204,6 +212,8 @@ class Line:
 
 @dataclass(frozen=True)
 class Category:
+    """A group of budget lines: its own ``lines``, or one per channel (``lines_from``)."""
+
     id: str
     label: str
     lines: tuple[Line, ...] = ()
@@ -228,6 +238,8 @@ class ListDef:
 
 @dataclass(frozen=True)
 class Option:
+    """A choice the blueprint offers: one of ``choices``, ``default`` unless one is given."""
+
     id: str
     choices: tuple[str, ...]
     default: str
@@ -285,6 +297,8 @@ class ReportSpec:
 
 @dataclass(frozen=True)
 class Blueprint:
+    """One kind of workbook: its sheets, texts, budget lines, options and what the analyser reports."""
+
     id: str
     version: str
     title: str

@@ -30,18 +30,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from smm_sheets.analyser.reader.calamine import read_values
 from smm_sheets.analyser.reader.data import DEFAULT_LIMITS, FORMATS, Limits, SheetData, WorkbookData
 from smm_sheets.analyser.reader.extent import DroppedCell, core, drop_cells, too_large
-from smm_sheets.analyser.reader.ods import OdsCells, read_ods
 from smm_sheets.analyser.reader.ooxml import office_document, read_ooxml
 from smm_sheets.analyser.reader.scan import ScanResults, scan_sheets
 from smm_sheets.analyser.reader.zipguard import Package, discard, rewritten_package
 from smm_sheets.errors import FileError
 from smm_sheets.formula import ExcelError
 from smm_sheets.sheetref import a1
+
+if TYPE_CHECKING:
+    from smm_sheets.analyser.reader.ods import OdsCells
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -187,6 +189,8 @@ class _Reader:
         contents = PackageContents(WorkbookData(path=self.path, format=fmt, sheets={}))
         workbook = contents.workbook
         if fmt == "ods":
+            from smm_sheets.analyser.reader.ods import read_ods  # imported for .ods files only
+
             contents.ods = read_ods(package, workbook)
         else:
             contents.sheet_parts = read_ooxml(package, workbook, workbook_part)
