@@ -12,7 +12,6 @@ without them.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import faulthandler
 import gc
@@ -55,7 +54,9 @@ def die_with_parent(sig: int = signal.SIGKILL) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # The process's own symbols, libc's among them: ctypes.util.find_library would run
+        # ldconfig, milliseconds in every child that reads a file.
+        libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
             return False
     except (OSError, AttributeError):
