@@ -114,12 +114,16 @@ def run_isolated_each(
         read_end, write_end = os.pipe()
         parent = os.getpid()
         # The child's garbage collections leave the objects it inherits alone (they stay frozen
-        # there), so it does not copy every page of them; here they are collected as before.
-        gc.freeze()
+        # there), so it does not copy every page of them; here they are collected as before. A
+        # process that froze its modules itself (cli.loading) keeps them frozen: unfreeze would
+        # thaw those too.
+        freezing = not gc.get_freeze_count()
+        if freezing:
+            gc.freeze()
         try:
             pid = os.fork()
         finally:
-            if os.getpid() == parent:
+            if freezing and os.getpid() == parent:
                 gc.unfreeze()
         if pid == 0:  # the child: never returns
             os.close(read_end)

@@ -127,3 +127,24 @@ def test_the_parent_holds_what_every_child_would_load_for_itself():
     isolated.warm()
     assert recognise._BUILTIN and messages.catalogs.cache_info().currsize == 1
     assert set(LANGUAGES) <= set(babel.localedata._cache)  # Babel's locale data, read once here
+
+
+def test_reading_in_a_child_leaves_the_parents_frozen_objects_as_they_were():
+    # In a process of its own: this test process's objects may be frozen by commands run before.
+    import subprocess
+    import sys
+
+    script = """
+import gc
+from smm_sheets.processes import run_isolated_each
+def run():
+    return [outcome for _, outcome in run_isolated_each(abs, [-1, -2])]
+assert gc.get_freeze_count() == 0
+assert run() == [1, 2] and gc.get_freeze_count() == 0  # nothing frozen here: nothing left frozen
+gc.freeze()  # as cli.loading does once a command's modules are imported
+frozen = gc.get_freeze_count()
+assert run() == [1, 2] and gc.get_freeze_count() == frozen  # not thawed by the fork
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr

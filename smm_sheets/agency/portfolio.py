@@ -1,8 +1,10 @@
 """Portfolio analysis: every client folder of a batch analysed, one row per client.
 
-:func:`analyse_client` analyses one folder (in a worker process, local or on a Dask cluster,
-through :class:`smm_sheets.agency.runner.Runner`) and boils its report down to a
-:class:`ClientSummary`; :func:`run_portfolio` runs it over every client folder and writes
+:func:`analyse_client` analyses one folder and boils its report down to a
+:class:`ClientSummary`; :func:`analyse_clients` does it for folder after folder in one child
+process, in this process or a few folders per task of a worker (local or on a Dask cluster,
+through :class:`smm_sheets.agency.runner.Runner`); :func:`run_portfolio` runs it over every
+client folder and writes
 ``summary.xlsx`` (a table with total rows and a chart) and ``summary.json``. Rows are kept in a
 temporary SQLite file, not in memory, and come out in the order of the batch's manifest.
 """
@@ -115,8 +117,10 @@ def analyse_client(folder: str) -> ClientSummary:
     return _summary(folder, report)
 
 
-def analyse_clients(folders: Iterable[str]) -> Iterator[tuple[str, ClientSummary]]:
-    """``(folder, row)`` of each folder, as :func:`analyse_client` gives it, in their order.
+def analyse_clients(folders: Iterable[str]) -> Iterator[tuple[str, ClientSummary | Exception]]:
+    """``(folder, row)`` of each folder, as :func:`analyse_client` gives it, in their order; the
+    row is the exception where analysing the folder again raised one (a bug: that folder's row
+    says so, and the other folders go on).
 
     One child process analyses folder after folder (a child per folder cost more than its
     fork, and started with cold caches); a folder that ends the child (a native abort, out of
@@ -130,10 +134,17 @@ def analyse_clients(folders: Iterable[str]) -> Iterator[tuple[str, ClientSummary
     if len(folders) > 1:
         warm()  # loaded once here, inherited by every child
     for folder, outcome in run_isolated_each(_analyse_in_child, folders, limits=DEFAULT_ISOLATION):
-        yield folder, outcome if isinstance(outcome, ClientSummary) else analyse_client(folder)
+        yield folder, outcome if isinstance(outcome, ClientSummary) else _analyse_again(folder)
 
 
-def analyse_chunk(folders: tuple[str, ...]) -> list[ClientSummary]:
+def _analyse_again(folder: str) -> ClientSummary | Exception:
+    try:
+        return analyse_client(folder)
+    except Exception as error:  # as the runner hands back a worker's: the folder's own row
+        return error
+
+
+def analyse_chunk(folders: tuple[str, ...]) -> list[ClientSummary | Exception]:
     """The rows of a few folders (one task of a worker process: see :func:`analyse_clients`)."""
     return [row for _, row in analyse_clients(folders)]
 

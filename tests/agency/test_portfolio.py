@@ -216,3 +216,25 @@ def test_a_file_that_crashes_the_child_is_its_own_line_and_the_other_clients_go_
     for folder in FOLDERS[:-1]:
         assert rows[str(copy / folder)] == portfolio.analyse_client(str(batch_dir / folder))
     assert portfolio.run_portfolio(copy, tmp_path / "summary.xlsx", jobs=1).unreadable == 1
+
+
+def test_a_bug_on_one_client_is_that_clients_row_and_the_others_go_on(batch_dir, tmp_path, monkeypatch):
+    # Raised in the child, then again when the folder is analysed again in this process: the
+    # folder's row says "internal error", as a worker's exception always did; nothing is lost.
+    from smm_sheets.agency import portfolio
+
+    real = portfolio._summary
+
+    def summary(folder, report):
+        if Path(folder).name == "bergen-bakeri-as":
+            raise RuntimeError("a bug")
+        return real(folder, report)
+
+    monkeypatch.setattr(portfolio, "_summary", summary)
+    target = tmp_path / "summary.xlsx"
+    result = portfolio.run_portfolio(batch_dir, target, jobs=1)
+    data = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))
+    rows = {row["folder"]: row for row in data["clients"]}
+    assert result.clients == len(FOLDERS) and len(rows) == len(FOLDERS)
+    assert rows["bergen-bakeri-as"]["problem"] == "internal error: RuntimeError: a bug"
+    assert all(row["problem"] is None for name, row in rows.items() if name != "bergen-bakeri-as")
