@@ -384,7 +384,7 @@ def _wrap(text: str, width: int, justify: str, overflow: str) -> list[str]:
             line = " " * (width - len(line)) + line
         else:
             line = _truncate(line, width, overflow)
-        result.append(_truncate(line, width, overflow).ljust(width))
+        result.append(line.ljust(width))
     return result
 
 

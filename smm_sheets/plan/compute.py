@@ -90,67 +90,11 @@ class Computation:
                     self.value(s, row, col, cell)
             for store in plan.stores:
                 if store.kind == "formula":
-                    if self.with_values and not self.with_text:
-                        self._column_values(store)
-                    elif not self.with_values:
-                        self._column_texts(store)
-                    else:
-                        for index in range(len(store.values)):
-                            if store.values[index] is TODO:
-                                self.store_value(store, index)
+                    values = store.values
+                    for index in range(len(values)):
+                        if values[index] is TODO:
+                            self.store_value(store, index)
         self.resolver.clear()
-
-    def _column_texts(self, store: ColumnStore) -> None:
-        """Every row of a formula column still to write (:attr:`Mode.TEXT`), in one loop: the
-        first row as :meth:`store_value` makes it, the others from its column's text pattern
-        (see :meth:`_row_text`)."""
-        values, texts = store.values, store.texts
-        rows = [index for index in range(len(values)) if values[index] is TODO]
-        if not rows:
-            return
-        self.store_value(store, rows[0])  # resolved in full: what it raises, every row would
-        pattern, pieces = self._row_texts[store]
-        write = pattern.format
-        for index in rows[1:]:
-            texts[index] = write(
-                *[piece if piece.__class__ is str else piece[0] + str(piece[1] + index) for piece in pieces]
-            )
-            values[index] = None
-
-    def _column_values(self, store: ColumnStore) -> None:
-        """Every row of a formula column still to compute (:attr:`Mode.VALUES`), in one loop:
-        what :meth:`store_value` gives each row, without two calls per row (100,000 posts)."""
-        memo = self._row_memo.get(store)
-        if memo is None:
-            memo = self._row_memo[store] = self.row_references(store.tree, store.block_id)
-        values = store.values
-        if memo is False:  # computed row by row
-            for index in range(len(values)):
-                if values[index] is TODO:
-                    self.store_value(store, index)
-            return
-        locals_, results = memo
-        columns = [(local, local.values) for local in locals_]
-        tree, sheet, block_id, owner = store.tree, store.sheet, store.block_id, store.field.id
-        for index in range(len(values)):
-            if values[index] is not TODO:
-                continue
-            values[index] = _PENDING
-            # As row_value(): the row's own values with their types make the memo's key.
-            typed = []
-            for local, local_values in columns:
-                value = local_values[index]
-                if value.__class__ not in _PLAIN:  # a date, a formula row not computed yet, an error
-                    value = self.store_value(local, index)
-                typed.append((value.__class__, value))
-            key = tuple(typed)
-            try:
-                found = results[key]
-            except KeyError:
-                found = results[key] = self.compute(sheet, tree, {"row": (block_id, index)}, owner)[1]
-            except TypeError:  # a value that cannot be a key
-                found = self.compute(sheet, tree, {"row": (block_id, index)}, owner)[1]
-            values[index] = found
 
     def value(self, sheet: int, row: int, col: int, cell: Cell | None = None) -> Any:
         """A cell's value as formulas see it; computes (and caches) formula cells on demand."""

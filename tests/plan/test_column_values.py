@@ -1,5 +1,6 @@
-"""A table's formula column computed in one loop (the analyser's values pass) gives what computing
-it row by row gives, and a column's sample inputs are made as each row's would be."""
+"""A table's formula column evaluated from a file's inputs (the analyser's values pass, with its
+memo of rows that read the same values) gives what building with those inputs gives, and a
+column's sample inputs are made as each row's would be."""
 
 from __future__ import annotations
 

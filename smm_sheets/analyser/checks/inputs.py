@@ -84,10 +84,9 @@ def _input_cells(book: Workbook, placement: Placement, used: set[int] | None) ->
                 yield coords, row, col, book.value(placement.sheet, row, col)
         return
     count, first, col = len(store.values), store.first_row, store.col
-    where = book.cells.sheets[placement.sheet]
-    if where.name not in book.data.sheets:
-        return  # the sheet is missing: every row is gone (:meth:`Workbook.gone`)
-    deleted = where.deleted_rows
+    deleted = book.gone_rows(placement.sheet)
+    if deleted is None:
+        return  # the sheet is missing: every row is gone
     column = book.column(store.sheet, first, col, count)
     if used is None:
         rows: Any = range(count)

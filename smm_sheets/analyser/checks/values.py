@@ -25,9 +25,9 @@ def check_stale_values(book: Workbook) -> Iterator[Finding]:
                 found = _stale(book, s, row, col, cell.owner or "", book.value(s, row, col), cell.value)
                 if found is not None:
                     yield found
-        where = book.cells.sheets[s]
-        if where.name not in book.data.sheets:
-            continue  # the sheet is missing: every row is gone (:meth:`Workbook.gone`)
+        deleted = book.gone_rows(s)
+        if deleted is None:
+            continue  # the sheet is missing: every row is gone
         for store in sheet.stores:
             if store.kind != "formula":
                 continue
@@ -39,7 +39,7 @@ def check_stale_values(book: Workbook) -> Iterator[Finding]:
                 if saved.__class__ is expected.__class__ and saved.__class__ in _PLAIN and saved == expected:
                     continue  # same_value() would say so
                 row = first + i
-                if (s, row, col) not in book.broken and row not in where.deleted_rows:
+                if (s, row, col) not in book.broken and row not in deleted:
                     found = _stale(book, s, row, col, store.field.id, saved, expected)
                     if found is not None:
                         yield found

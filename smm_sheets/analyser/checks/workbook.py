@@ -107,8 +107,14 @@ class Workbook:
 
     def gone(self, sheet: int, row: int) -> bool:
         """Is a planned row deleted, or its sheet missing from the file?"""
+        rows = self.gone_rows(sheet)
+        return rows is None or row in rows
+
+    def gone_rows(self, sheet: int) -> set[int] | None:
+        """The planned rows of ``sheet`` that were deleted, or None when the sheet is missing from
+        the file (every row gone): :meth:`gone` for a table's column of rows at once."""
         where = self.cells.sheets[sheet]
-        return row in where.deleted_rows or where.name not in self.data.sheets
+        return where.deleted_rows if where.name in self.data.sheets else None
 
     def formula(self, sheet: int, row: int, col: int) -> str | None:
         """The file's formula at a planned cell (None: none, or a format whose formulas are not read)."""

@@ -199,18 +199,13 @@ class FastSheetScan(ScanResults):
         formula_cells = [cell for cell in cells if cell[4]]
         if len(formula_cells) != len(f_start.findall(region)):
             raise _NeedsFullParse  # an <f> not where a formula is
-        formulas, columns, uncached, f_attributes_seen = self.formulas, _COLUMNS, self.uncached, self.f_attributes
+        formulas, uncached, f_attributes_seen = self.formulas, self.uncached, self.f_attributes
         cached = 0
         texts = _texts([cell[6] for cell in formula_cells])
         for (r_attribute, letters, digits, c_attributes, _, f_attributes, _, empty_value, some_value), text in zip(
             formula_cells, texts
         ):
-            if len(letters) > 3 or len(digits) > 7:
-                raise _NeedsFullParse  # a reference past the sheet's size: expat's job
-            col = columns.get(letters)
-            if col is None:
-                col = columns[letters] = column_number(letters.decode("ascii"))
-            position = (int(digits) - 1, col)
+            position = _position(letters, digits)
             if f_attributes:  # LibreOffice writes aca="false" on every one: parsed once
                 attributes = f_attributes_seen.get(f_attributes)
                 if attributes is None:
@@ -242,7 +237,13 @@ def _r_position(attributes: bytes | None) -> tuple[int, int]:
     match = _R_ATTRIBUTE.search(attributes or b"")
     if match is None:
         raise _NeedsFullParse
-    letters, digits = match.group(1), match.group(2)
+    return _position(match.group(1), match.group(2))
+
+
+def _position(letters: bytes, digits: bytes) -> tuple[int, int]:
+    """(row, col) of a reference's column letters and row digits; past the sheet's size: expat's job."""
+    if len(letters) > 3 or len(digits) > 7:
+        raise _NeedsFullParse
     col = _COLUMNS.get(letters)
     if col is None:
         col = _COLUMNS[letters] = column_number(letters.decode("ascii"))
